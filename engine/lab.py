@@ -1,0 +1,117 @@
+"""The lab interface and the stepper that gives history for stepping back.
+
+A lab turns validated params into frames, lazily: `frames()` is a generator, so a
+large convolution or a long training run computes only what is shown. The
+`Stepper` keeps every frame produced so far, so stepping back shows the very same
+frame again, and it may be driven from a background thread (one producer).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, ClassVar, Iterator, Sequence
+
+from .frame import Frame
+from .params import Param, validate
+
+
+class Lab:
+    """Base class: one subclass per engine module.
+
+    Subclasses set `name`, `title`, `PARAMS`, and implement `frames()`.
+    `check(params)` adds the cross-field rules (shapes that must agree, geometry that
+    must fit) and raises ParamError naming the key.
+    """
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    # What the '?' screen shows: the lecture's idea, the formulas, what each key does here.
+    help: ClassVar[str] = ""
+    PARAMS: ClassVar[Sequence[Param]] = ()
+    # Live labs (training) produce frames continuously in a background worker;
+    # the others compute a frame when the person steps to it.
+    live: ClassVar[bool] = False
+    uses_torch: ClassVar[bool] = True
+    # Extra keys for this lab: (key, name, description). The screen calls `adjust(name)`
+    # from its worker; it changes how the frames still to come are computed (e.g. the
+    # sampling temperature) and returns a line to show. Frames already made never change.
+    KEYS: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+
+    def __init__(self, params: dict[str, Any], *, seed: int = 0, device: str = "cpu") -> None:
+        self.params = params
+        self.seed = seed
+        self.device = device
+
+    @classmethod
+    def validate(cls, raw: dict[str, Any]) -> dict[str, Any]:
+        params = validate(cls.PARAMS, raw)
+        cls.check(params)
+        return params
+
+    @classmethod
+    def check(cls, params: dict[str, Any]) -> None:
+        """Cross-field validation; override where keys constrain each other."""
+
+    def length(self) -> int | None:
+        """How many frames there will be, if known before computing them."""
+        return None
+
+    def frames(self) -> Iterator[Frame]:
+        raise NotImplementedError
+
+    def adjust(self, name: str) -> str:
+        raise KeyError(name)
+
+    def finish(self) -> list[Frame] | None:
+        """Optionally compute all remaining frames at once (vectorized); None = not supported."""
+        return None
+
+
+class Stepper:
+    """Frames computed so far plus a cursor. One thread may call `ensure` at a time."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+        self._gen = lab.frames()
+        self.frames: list[Frame] = []
+        self.done = False
+        self._lock = threading.Lock()
+
+    @property
+    def total(self) -> int | None:
+        """Number of frames when known (after the end, or declared by the lab)."""
+        if self.done:
+            return len(self.frames)
+        return self.lab.length()
+
+    def ensure(self, index: int, cancelled=lambda: False) -> int:
+        """Compute frames up to `index` (or to the end); return the highest index available."""
+        with self._lock:
+            while len(self.frames) <= index and not self.done:
+                if cancelled():
+                    break
+                try:
+                    frame = next(self._gen)
+                except StopIteration:
+                    self.done = True
+                    break
+                if frame.index != len(self.frames):
+                    raise AssertionError(f"lab {self.lab.name} produced frame {frame.index} at position {len(self.frames)}")
+                self.frames.append(frame)
+            return min(index, len(self.frames) - 1)
+
+    def run_to_end(self, cancelled=lambda: False) -> None:
+        with self._lock:
+            if not self.done:
+                rest = self.lab.finish()
+                if rest is not None:
+                    self.frames.extend(rest[len(self.frames):])
+                    self.done = True
+                    self._gen.close()
+        self.ensure(1 << 62, cancelled)
+
+    def close(self) -> None:
+        try:
+            self._gen.close()
+        except ValueError:
+            pass  # still running in a worker thread, which stops at its next cancellation check

@@ -1,0 +1,204 @@
+"""Lab parameters: each lab declares them once here-style, and one validator checks them.
+
+A `Param` says a key's type, default, allowed range and help. `validate` turns a raw
+mapping (from TOML, the edit form, or a script's `set`) into clean values or raises
+`ParamError` naming the key and what is allowed. Every message is one line.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+REQUIRED = object()
+
+
+class ParamError(ValueError):
+    """A bad parameter: `key` is the dotted path (e.g. `params.kernel` or `params.optimizers[1].lr`)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter.
+
+    kind:
+      int, float, bool   scalars (an int is accepted where a float is wanted)
+      choice             a string from `choices`
+      str                any string (paths, text, formulas)
+      tensor             nested lists of numbers, rectangular, with depth in `ndims`
+      ints / floats      a flat list of numbers, length in `length` if given
+      tables             a list of tables, each validated against `fields`
+    """
+
+    name: str
+    kind: str
+    default: Any = REQUIRED
+    doc: str = ""
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    ndims: tuple[int, ...] = ()
+    length: int | None = None
+    fields: tuple["Param", ...] = ()
+    # Dimension names per depth, for messages (e.g. {2: "[H][W]", 3: "[C][H][W]"}).
+    shapes: Mapping[int, str] = field(default_factory=dict)
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def allowed(self) -> str:
+        """What is allowed, in words, for messages and the help screen."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(f'"{c}"' for c in self.choices)
+        if self.kind in ("int", "float"):
+            noun = "an integer" if self.kind == "int" else "a number"
+            if self.min is not None and self.max is not None:
+                return f"{noun} from {_num(self.min)} to {_num(self.max)}"
+            if self.min is not None:
+                return f"{noun} ≥ {_num(self.min)}"
+            if self.max is not None:
+                return f"{noun} ≤ {_num(self.max)}"
+            return noun
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "str":
+            return "a string"
+        if self.kind == "tensor":
+            forms = [self.shapes.get(d, "nested list of depth %d" % d) for d in self.ndims]
+            return "a rectangular list of numbers shaped " + " or ".join(forms)
+        if self.kind in ("ints", "floats"):
+            noun = "integers" if self.kind == "ints" else "numbers"
+            n = f"{self.length} " if self.length else ""
+            return f"a list of {n}{noun}"
+        if self.kind == "tables":
+            return "a list of tables with keys " + ", ".join(f.name for f in self.fields)
+        return self.kind
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+def _type_name(v: Any) -> str:
+    if isinstance(v, bool):
+        return "a boolean"
+    if isinstance(v, int):
+        return f"the integer {v}"
+    if isinstance(v, float):
+        return f"the number {v!r}"
+    if isinstance(v, str):
+        return f'the string "{v}"' if len(v) < 40 else "a string"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, dict):
+        return "a table"
+    return type(v).__name__
+
+
+def _check_number(p: Param, key: str, v: Any) -> int | float:
+    ok_int = isinstance(v, int) and not isinstance(v, bool)
+    if p.kind == "int" and not ok_int:
+        raise ParamError(key, f"expected {p.allowed()}, got {_type_name(v)}")
+    if p.kind == "float" and not (ok_int or isinstance(v, float)):
+        raise ParamError(key, f"expected {p.allowed()}, got {_type_name(v)}")
+    if p.kind == "float":
+        v = float(v)
+        if not math.isfinite(v):
+            raise ParamError(key, f"expected a finite number, got {v}")
+    if (p.min is not None and v < p.min) or (p.max is not None and v > p.max):
+        raise ParamError(key, f"expected {p.allowed()}, got {_num(v)}")
+    return v
+
+
+def tensor_shape(key: str, v: Any, ndims: Sequence[int], shapes: Mapping[int, str] | None = None) -> tuple[int, ...]:
+    """Shape of a rectangular nested list of finite numbers; ParamError if ragged or not numeric."""
+
+    def walk(x: Any, path: str) -> tuple[int, ...]:
+        if isinstance(x, list):
+            if not x:
+                raise ParamError(key, f"{path or 'the list'} is empty")
+            subs = [walk(e, f"{path}[{i}]") for i, e in enumerate(x)]
+            first = subs[0]
+            for i, s in enumerate(subs):
+                if s != first:
+                    if len(s) != len(first):
+                        raise ParamError(key, f"ragged list: {path}[{i}] nests {len(s)} deep, {path}[0] nests {len(first)} deep")
+                    raise ParamError(key, f"ragged list: {path}[{i}] has shape {list(s)}, {path}[0] has {list(first)}")
+            return (len(x),) + first
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            raise ParamError(key, f"{path or 'value'} is {_type_name(x)}, expected a number")
+        if not math.isfinite(x):
+            raise ParamError(key, f"{path} is {x}, expected a finite number")
+        return ()
+
+    shape = walk(v, "")
+    if ndims and len(shape) not in ndims:
+        forms = " or ".join((shapes or {}).get(d, f"depth {d}") for d in ndims)
+        raise ParamError(key, f"expected a list shaped {forms}, got shape {list(shape)}")
+    return shape
+
+
+def _check_one(p: Param, key: str, v: Any) -> Any:
+    if p.kind in ("int", "float"):
+        return _check_number(p, key, v)
+    if p.kind == "bool":
+        if not isinstance(v, bool):
+            raise ParamError(key, f"expected true or false, got {_type_name(v)}")
+        return v
+    if p.kind == "choice":
+        if v not in p.choices:
+            raise ParamError(key, f"expected {p.allowed()}, got {_type_name(v)}")
+        return v
+    if p.kind == "str":
+        if not isinstance(v, str):
+            raise ParamError(key, f"expected a string, got {_type_name(v)}")
+        return v
+    if p.kind == "tensor":
+        if not isinstance(v, list):
+            raise ParamError(key, f"expected {p.allowed()}, got {_type_name(v)}")
+        tensor_shape(key, v, p.ndims, p.shapes)
+        return v
+    if p.kind in ("ints", "floats"):
+        if not isinstance(v, list):
+            raise ParamError(key, f"expected {p.allowed()}, got {_type_name(v)}")
+        if p.length is not None and len(v) != p.length:
+            raise ParamError(key, f"expected {p.allowed()}, got {len(v)} items")
+        inner = Param(p.name, "int" if p.kind == "ints" else "float", min=p.min, max=p.max)
+        return [_check_number(inner, f"{key}[{i}]", e) for i, e in enumerate(v)]
+    if p.kind == "tables":
+        if not isinstance(v, list) or not all(isinstance(e, dict) for e in v):
+            raise ParamError(key, f"expected {p.allowed()}, got {_type_name(v)}")
+        if p.min is not None and len(v) < p.min:
+            raise ParamError(key, f"expected at least {_num(p.min)} entries, got {len(v)}")
+        return [validate(p.fields, e, f"{key}[{i}]") for i, e in enumerate(v)]
+    if p.kind == "any":
+        return v
+    raise AssertionError(f"unknown param kind {p.kind}")
+
+
+def validate(spec: Sequence[Param], raw: Mapping[str, Any], where: str = "params") -> dict[str, Any]:
+    """Check `raw` against `spec`; return every declared key with defaults filled in."""
+    known = {p.name: p for p in spec}
+    for k in raw:
+        if k not in known:
+            raise ParamError(f"{where}.{k}", "unknown key; allowed keys: " + ", ".join(known))
+    out: dict[str, Any] = {}
+    for p in spec:
+        key = f"{where}.{p.name}"
+        if p.name in raw:
+            out[p.name] = _check_one(p, key, raw[p.name])
+        elif p.required:
+            raise ParamError(key, f"missing; expected {p.allowed()}")
+        else:
+            out[p.name] = p.default
+    return out
+
+
+Check = Callable[[dict[str, Any]], None]

@@ -1,0 +1,29 @@
+"""Lab name -> engine module. Imported lazily, so listing scenarios loads no lab."""
+
+from __future__ import annotations
+
+import importlib
+
+from .lab import Lab
+
+# One module per lab; each defines `LAB`, its Lab subclass.
+LABS: dict[str, str] = {
+    "conv": "engine.conv",
+    "arch": "engine.arch",
+    "optim": "engine.optim",
+    "lstm": "engine.lstm",
+    "charrnn": "engine.charrnn",
+}
+
+LAB_TITLES: dict[str, str] = {
+    "conv": "Convolution arithmetic",
+    "arch": "Architectures: shapes, parameters, memory",
+    "optim": "Optimizer paths on 2-D loss surfaces",
+    "lstm": "LSTM gates and RNN gradient flow",
+    "charrnn": "Char-RNN: a model learning to write",
+}
+
+
+def lab_class(name: str) -> type[Lab]:
+    module = importlib.import_module(LABS[name])
+    return module.LAB

@@ -1,0 +1,60 @@
+"""Script actions: what replay (and the app's play) does with a scenario.
+
+Each action is a table with `do` and its own keys, declared here once and validated
+with the same machinery as lab params.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .params import Param, ParamError, validate
+
+ACTIONS: dict[str, tuple[Param, ...]] = {
+    "step": (Param("times", "int", 1, "how many steps forward", min=1),),
+    "back": (Param("times", "int", 1, "how many steps back", min=1),),
+    "first": (),
+    "last": (),
+    "play": (Param("steps", "int", 0, "how many steps to play; 0 = to the end", min=0),),
+    "finish": (),
+    "set": (
+        Param("key", "str", doc="the parameter to change"),
+        Param("value", "any", doc="its new value, validated like the file's own"),
+    ),
+    "snapshot": (Param("name", "str", "", "file name stem for the SVG written at this point"),),
+    "caption": (Param("text", "str", doc="the teacher's note shown with the current frame"),),
+    "pause": (Param("seconds", "float", 1.0, "a delay in the recording", min=0, max=600),),
+}
+
+
+def validate_script(raw: Any, lab_params: Sequence[Param], where: str = "script") -> list[dict[str, Any]]:
+    """Validate a list of action tables; `set` keys must be the lab's own params."""
+    if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
+        raise ParamError(where, "expected a list of tables ([[script]] entries)")
+    names = {p.name for p in lab_params}
+    out = []
+    for i, action in enumerate(raw):
+        key = f"{where}[{i}]"
+        do = action.get("do")
+        if do is None:
+            raise ParamError(f"{key}.do", "missing; expected one of " + ", ".join(ACTIONS))
+        if do not in ACTIONS:
+            raise ParamError(f"{key}.do", f"unknown action {do!r}; expected one of " + ", ".join(ACTIONS))
+        spec = ACTIONS[do]
+        rest = {k: v for k, v in action.items() if k != "do"}
+        if do == "set":
+            for k in rest:
+                if k not in ("key", "value"):
+                    raise ParamError(f"{key}.{k}", "unknown key for 'set'; allowed keys: key, value")
+            if not isinstance(rest.get("key"), str):
+                raise ParamError(f"{key}.key", "missing; expected the name of a parameter")
+            if rest["key"] not in names:
+                raise ParamError(f"{key}.key", f"unknown parameter {rest['key']!r}; allowed: " + ", ".join(sorted(names)))
+            if "value" not in rest:
+                raise ParamError(f"{key}.value", "missing; expected the parameter's new value")
+            clean = dict(rest)
+        else:
+            clean = validate(spec, rest, key)
+        clean["do"] = do
+        out.append(clean)
+    return out

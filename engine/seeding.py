@@ -1,0 +1,18 @@
+"""One seed for python, numpy and torch, so replays are byte-identical."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+
+def seed_all(seed: int, torch_too: bool = True) -> np.random.Generator:
+    """Seed every generator a lab may touch; return a numpy Generator for the lab's own draws."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    if torch_too:
+        import torch
+
+        torch.manual_seed(seed)
+    return np.random.default_rng(seed)

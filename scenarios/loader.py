@@ -1,0 +1,172 @@
+"""Load and validate scenario files: one clear line per problem, never a traceback.
+
+A message names the file, the key, the line where it can be found, and what is
+allowed, e.g. `sobel.toml:7: params.padding: expected an integer ≥ 0, got -1`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.params import Param, ParamError, validate
+from engine.registry import LABS, lab_class
+from engine.script import validate_script
+from engine.session import Scenario
+
+HERE = Path(__file__).parent
+
+TOP = (
+    Param("title", "str", doc="shown in the list and the header"),
+    Param("lab", "choice", choices=tuple(LABS), doc="which lab runs it"),
+    Param("seed", "int", 0, "seed for python, numpy and torch", min=0, max=2**63 - 1),
+    Param("description", "str", "", "a sentence for the home screen"),
+    Param("params", "any", {}, "the lab's parameters"),
+    Param("script", "any", [], "actions for replay and play"),
+)
+
+
+class ScenarioError(ValueError):
+    """One problem with one scenario file, already worded for the person."""
+
+    def __init__(self, source: str, message: str, key: str = "", line: int | None = None) -> None:
+        where = source + (f":{line}" if line else "")
+        super().__init__(f"{where}: {key + ': ' if key else ''}{message}")
+        self.source, self.key, self.line, self.message = source, key, line, message
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    """What the home screen lists, read without validating the lab's params."""
+
+    name: str
+    title: str
+    lab: str
+    description: str
+    path: Path
+
+
+def find_line(text: str, key: str) -> int | None:
+    """Best-effort line of a dotted key (`params.padding`, `script[2].times`) in TOML text."""
+    parts = [p for p in re.split(r"[.\[\]]+", key) if p and not p.isdigit()]
+    if not parts:
+        return None
+    leaf = parts[-1]
+    pattern = re.compile(rf"^\s*(\"?){re.escape(leaf)}\1\s*=")
+    lines = text.splitlines()
+    # Prefer the occurrence after the table header of its parent, if any.
+    start = 0
+    m = re.match(r"script\[(\d+)\]", key)
+    if m:
+        seen = -1
+        for i, line in enumerate(lines):
+            if line.strip().startswith("[[script]]"):
+                seen += 1
+                if seen == int(m.group(1)):
+                    start = i
+                    break
+    elif len(parts) > 1:
+        for i, line in enumerate(lines):
+            if re.match(rf"^\s*\[+\s*{re.escape('.'.join(parts[:-1]))}\s*\]+", line):
+                start = i
+                break
+    for i in range(start, len(lines)):
+        if pattern.match(lines[i]):
+            return i + 1
+    if m and start:
+        return start + 1
+    return None
+
+
+def load_text(text: str, source: str, name: str = "", path: Path | None = None) -> Scenario:
+    """Parse and validate scenario text; ScenarioError on any problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        line = int(m.group(1)) if m else None
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
+        raise ScenarioError(source, f"not valid TOML: {msg}", line=line) from None
+    try:
+        top = validate(TOP, raw, where="")
+        # validate() prefixes keys with "<where>."; top-level keys have no prefix.
+        cls = lab_class(top["lab"])
+        if not isinstance(top["params"], dict):
+            raise ParamError("params", "expected a table ([params])")
+        params = cls.validate(top["params"])
+        script = validate_script(top["script"], cls.PARAMS)
+        _check_sets(cls, params, script)
+    except ParamError as exc:
+        key = exc.key.lstrip(".")
+        raise ScenarioError(source, exc.message, key=key, line=find_line(text, key)) from None
+    return Scenario(
+        name=name or (path.stem if path else source),
+        title=top["title"],
+        lab=top["lab"],
+        params=params,
+        seed=top["seed"],
+        description=top["description"],
+        script=tuple(script),
+        path=path,
+    )
+
+
+def _check_sets(cls: Any, params: dict[str, Any], script: list[dict[str, Any]]) -> None:
+    """Each `set` must leave valid params, checked in order as replay applies them."""
+    current = dict(params)
+    for i, action in enumerate(script):
+        if action["do"] == "set":
+            trial = {**current, action["key"]: action["value"]}
+            try:
+                current = cls.validate(trial)
+            except ParamError as exc:
+                raise ParamError(f"script[{i}].value", f"{action['key']} = {action['value']!r} is not allowed: {exc.message}") from None
+
+
+def bundled_paths() -> list[Path]:
+    return sorted(HERE.glob("*.toml"))
+
+
+def resolve(name_or_path: str) -> Path:
+    """A bundled name (`conv-sobel`) or a path to a file."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists() or "/" in name_or_path:
+        if not p.exists():
+            raise ScenarioError(name_or_path, "no such file")
+        if p.is_dir():
+            raise ScenarioError(name_or_path, "is a folder, expected a .toml scenario file")
+        return p
+    candidate = HERE / f"{name_or_path}.toml"
+    if candidate.exists():
+        return candidate
+    names = [q.stem for q in bundled_paths()]
+    close = [n for n in names if name_or_path in n]
+    hint = f"; did you mean {', '.join(close[:3])}?" if close else "; `tui-lab list` shows them"
+    raise ScenarioError(name_or_path, f"no bundled scenario or file by that name{hint}")
+
+
+def load(name_or_path: str) -> Scenario:
+    path = resolve(name_or_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), "not a UTF-8 text file") from None
+    except OSError as exc:
+        raise ScenarioError(str(path), f"cannot read: {exc.strerror}") from None
+    source = path.name if path.parent == HERE else str(path)
+    return load_text(text, source, name=path.stem, path=path)
+
+
+def bundled() -> list[ScenarioInfo]:
+    """The bundled scenarios, cheaply: title, lab and description only."""
+    out = []
+    for path in bundled_paths():
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        out.append(ScenarioInfo(path.stem, raw.get("title", path.stem), raw.get("lab", "?"), raw.get("description", ""), path))
+    order = list(LABS)
+    out.sort(key=lambda s: (order.index(s.lab) if s.lab in order else len(order), s.name))
+    return out

@@ -1,0 +1,21 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+
+def run_cli(*args: str, **kw):
+    """Run `python -m tui_lab ...` in a subprocess; returns CompletedProcess (text)."""
+    import subprocess
+
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "tui_lab", *args], capture_output=True, text=True, cwd=kw.pop("cwd", ROOT), env=env, timeout=kw.pop("timeout", 300), **kw)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

@@ -1,0 +1,76 @@
+"""The boundary between engine, replay and the app, proved in fresh interpreters."""
+
+import subprocess
+import sys
+import textwrap
+
+from conftest import ROOT
+
+
+def _run(code: str) -> str:
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_engine_and_replay_do_not_import_textual():
+    out = _run("""
+        import sys, io
+        import engine.session, engine.registry, scenarios
+        from engine.registry import LABS
+        import importlib
+        for m in LABS.values():
+            try:
+                importlib.import_module(m)
+            except ModuleNotFoundError:
+                pass
+        import tui_lab.replay
+        from scenarios import load
+        tui_lab.replay.replay(load("conv-sobel"), "json", io.StringIO(), device="cpu")
+        print("textual" in sys.modules, any(k == "rich" or k.startswith("rich.") for k in sys.modules if k.startswith("engine")))
+    """)
+    assert out == "False False"
+
+
+def test_engine_modules_import_no_ui():
+    out = _run("""
+        import sys, importlib
+        from engine.registry import LABS
+        for m in LABS.values():
+            try:
+                importlib.import_module(m)
+            except ModuleNotFoundError:
+                pass
+        print(sorted(k for k in sys.modules if k.split('.')[0] in ('textual', 'rich')))
+    """)
+    assert out == "[]"
+
+
+def test_engine_modules_load_torch_lazily():
+    out = _run("""
+        import sys, importlib
+        from engine.registry import LABS
+        for m in LABS.values():
+            try:
+                importlib.import_module(m)
+            except ModuleNotFoundError:
+                pass
+        import scenarios
+        scenarios.bundled()
+        print('torch' in sys.modules)
+    """)
+    assert out == "False"
+
+
+def test_home_screen_mounts_without_torch():
+    out = _run("""
+        import asyncio, sys
+        from tui_lab.app import LabApp
+        async def main():
+            app = LabApp()
+            async with app.run_test(size=(100, 30)) as pilot:
+                await pilot.pause()
+                print(type(app.screen).__name__, 'torch' in sys.modules)
+        asyncio.run(main())
+    """)
+    assert out == "HomeScreen False"

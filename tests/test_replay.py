@@ -1,0 +1,61 @@
+"""Replay is deterministic and matches the golden files (rewrite them with UPDATE_GOLDEN=1)."""
+
+import json
+import os
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def _replay(name: str, fmt: str) -> str:
+    out = run_cli("replay", name, "--format", fmt, "--device", "cpu")
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_sobel_json_reproduces_the_lecture():
+    lines = [json.loads(line) for line in _replay("conv-sobel", "json").splitlines()]
+    assert [r["step"] for r in lines] == list(range(10))
+    for r in lines:
+        assert {"scenario", "lab", "step", "caption", "values"} <= set(r)
+    assert lines[1]["caption"].startswith("y[0,0] = 0·1 + 0·2 + 0·1 + 0·0 + 1·0 + 2·0 + 0·(−1) + 4·(−2) + 5·(−1) = −13")
+    assert lines[-1]["values"]["output"] == [[[-13, -20, -17], [-18, -24, -18], [13, 20, 17]]]
+    assert lines[1]["values"]["output"][0][0] == [-13, None, None]
+    assert lines[1]["values"]["cell"] == [0, 0, 0]
+    assert lines[1]["values"]["sum"] == -13
+    assert lines[-1]["values"]["torch_max_diff"] == 0
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_byte_identical_twice(fmt):
+    assert _replay("conv-sobel", fmt) == _replay("conv-sobel", fmt)
+
+
+@pytest.mark.parametrize("fmt,ext", [("text", "txt"), ("json", "jsonl")])
+def test_golden(fmt, ext):
+    path = GOLDEN / f"conv-sobel.{ext}"
+    got = _replay("conv-sobel", fmt)
+    if os.environ.get("UPDATE_GOLDEN") or not path.exists():
+        path.write_text(got, encoding="utf-8")
+    assert got == path.read_text(encoding="utf-8")
+
+
+def test_steps_option_overrides_script():
+    lines = _replay_steps("conv-sobel", 3)
+    assert [json.loads(x)["step"] for x in lines] == [0, 1, 2, 3]
+
+
+def _replay_steps(name, n):
+    out = run_cli("replay", name, "--format", "json", "--device", "cpu", "--steps", str(n))
+    assert out.returncode == 0, out.stderr
+    return out.stdout.splitlines()
+
+
+def test_out_file(tmp_path):
+    target = tmp_path / "r.txt"
+    out = run_cli("replay", "conv-sobel", "--out", str(target), "--device", "cpu")
+    assert out.returncode == 0 and out.stdout == ""
+    assert "y[2,2]" in target.read_text(encoding="utf-8")

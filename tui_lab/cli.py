@@ -1,0 +1,127 @@
+"""The command line of DESIGN.md. Every error is one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+EXIT_BAD_INPUT = 2
+
+
+class CliError(Exception):
+    """A problem the person can fix; printed as one line."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from engine.device import DEVICES
+
+    p = argparse.ArgumentParser(prog="tui-lab", description="See how deep networks work, one operation at a time.")
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("list", help="bundled scenarios: name, lab, title")
+    o = sub.add_parser("open", help="the app, straight into one scenario")
+    o.add_argument("scenario", help="bundled name or path to a .toml file")
+    for q in (o,):
+        q.add_argument("--device", choices=DEVICES, default="auto")
+        q.add_argument("--seed", type=int, default=None)
+    c = sub.add_parser("check", help="validate scenario files")
+    c.add_argument("files", nargs="+", metavar="FILE")
+    r = sub.add_parser("replay", help="play a scenario headless")
+    r.add_argument("scenario", help="bundled name or path to a .toml file")
+    r.add_argument("--format", choices=("text", "json"), default="text")
+    r.add_argument("--out", help="write here instead of standard output")
+    r.add_argument("--steps", type=int, help="play N steps instead of the scenario's script")
+    r.add_argument("--device", choices=DEVICES, default="auto")
+    r.add_argument("--seed", type=int, default=None)
+    r.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output (auto: only on a terminal)")
+    p.add_argument("--device", choices=DEVICES, default="auto", help="for the app: auto, cpu, cuda or mps")
+    p.add_argument("--seed", type=int, default=None, help="for the app: override each scenario's seed")
+    return p
+
+
+def cmd_list() -> int:
+    from scenarios import bundled
+
+    rows = bundled()
+    w = max(len(s.name) for s in rows)
+    for s in rows:
+        print(f"{s.name:<{w}}  {s.lab:<8} {s.title}")
+    return 0
+
+
+def cmd_check(files: Sequence[str]) -> int:
+    from scenarios import ScenarioError, load
+
+    bad = 0
+    for f in files:
+        try:
+            sc = load(f)
+        except ScenarioError as exc:
+            print(exc, file=sys.stderr)
+            bad += 1
+        else:
+            print(f"{f}: ok ({sc.lab}: {sc.title})")
+    return EXIT_BAD_INPUT if bad else 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from scenarios import load
+
+    from .replay import replay
+
+    if args.steps is not None and args.steps < 0:
+        raise CliError("--steps must be 0 or more")
+    if args.seed is not None and args.seed < 0:
+        raise CliError("--seed must be 0 or more")
+    scenario = load(args.scenario)
+    out = open(args.out, "w", encoding="utf-8", newline="\n") if args.out else sys.stdout
+    try:
+        colour = args.color == "always" or (args.color == "auto" and out.isatty())
+        replay(scenario, args.format, out, device=args.device, seed=args.seed, steps=args.steps, colour=colour)
+    finally:
+        if args.out:
+            out.close()
+    return 0
+
+
+def cmd_app(args: argparse.Namespace, scenario: str | None) -> int:
+    from .app import LabApp
+
+    if scenario is not None:
+        from scenarios import load
+
+        load(scenario)  # fail before the screen opens, with the one-line message
+    if args.seed is not None and args.seed < 0:
+        raise CliError("--seed must be 0 or more")
+    LabApp(scenario=scenario, device=args.device, seed=args.seed).run()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from engine.device import DeviceError
+    from engine.params import ParamError
+    from scenarios import ScenarioError
+
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return cmd_list()
+        if args.command == "check":
+            return cmd_check(args.files)
+        if args.command == "replay":
+            return cmd_replay(args)
+        return cmd_app(args, getattr(args, "scenario", None))
+    except (ScenarioError, ParamError, DeviceError, CliError) as exc:
+        print(f"tui-lab: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"tui-lab: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

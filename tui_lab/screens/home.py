@@ -1,0 +1,115 @@
+"""The home screen: bundled scenarios grouped by lab, filtered as you type."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from engine.registry import LAB_TITLES
+from scenarios import ScenarioInfo, bundled
+
+
+class HomeScreen(Screen):
+    """Keys: type to filter; ↑ ↓ to move; enter to open; ? help; q quit."""
+
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="search"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("escape", "clear", "Clear", show=False, id="clear"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scenarios: list[ScenarioInfo] = bundled()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="type to filter scenarios (lab, title, words)", id="search")
+        yield OptionList(id="scenarios")
+        yield Static("", id="description")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "tui-lab"
+        self.sub_title = "deep networks, one operation at a time"
+        self._fill("")
+        self.query_one(OptionList).focus()
+
+    def _fill(self, needle: str) -> None:
+        words = needle.lower().split()
+        options = self.query_one(OptionList)
+        options.clear_options()
+        lab = None
+        for s in self.scenarios:
+            hay = f"{s.name} {s.lab} {s.title} {s.description} {LAB_TITLES.get(s.lab, '')}".lower()
+            if not all(w in hay for w in words):
+                continue
+            if s.lab != lab:
+                lab = s.lab
+                options.add_option(Option(f"[b]{LAB_TITLES.get(lab, lab)}[/b]", disabled=True))
+            options.add_option(Option(f"  {s.title}  [dim]{s.name}[/]", id=s.name))
+        if options.option_count == 0:
+            options.add_option(Option("no scenario matches; escape clears the filter", disabled=True))
+        else:
+            options.action_first()
+        self._describe()
+
+    def _describe(self) -> None:
+        options = self.query_one(OptionList)
+        text = ""
+        if options.highlighted is not None:
+            opt = options.get_option_at_index(options.highlighted)
+            info = next((s for s in self.scenarios if s.name == opt.id), None)
+            if info:
+                text = f"[b]{info.title}[/b]\n{info.description}\n[dim]{info.lab} lab · tui-lab open {info.name}[/]"
+        self.query_one("#description", Static).update(text)
+
+    @on(Input.Changed, "#search")
+    def _filter(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#search")
+    def _open_first(self) -> None:
+        options = self.query_one(OptionList)
+        options.focus()
+        if options.highlighted is not None:
+            options.action_select()
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self) -> None:
+        self._describe()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.app.open_scenario(event.option.id)
+
+    def on_key(self, event) -> None:
+        # Typing a letter anywhere on the list starts a search, as in most pickers.
+        search = self.query_one("#search", Input)
+        if event.character and event.character.isalnum() and not search.has_focus and event.key not in ("q",):
+            search.focus()
+            search.value += event.character
+            search.cursor_position = len(search.value)
+            event.stop()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_clear(self) -> None:
+        search = self.query_one("#search", Input)
+        search.value = ""
+        self.query_one(OptionList).focus()
+
+    def action_help(self) -> None:
+        from .help import HelpScreen
+
+        self.app.push_screen(HelpScreen(None))
+
+    def action_quit(self) -> None:
+        self.app.exit()

@@ -1,0 +1,57 @@
+"""Save the current parameters as a scenario file (written atomically)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from engine.session import Scenario
+
+from ..tomlfmt import scenario_document, write_atomic
+
+
+class SaveScreen(ModalScreen[Path | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
+
+    def __init__(self, scenario: Scenario, script: list | None = None, heading: str = "Save as a scenario file") -> None:
+        super().__init__()
+        self.scenario = scenario
+        self.script = script
+        self.heading = heading
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="save-dialog"):
+            yield Static(self.heading, classes="dialog-title")
+            yield Input(f"{self.scenario.name}-mine.toml", id="save-path")
+            yield Static("", id="save-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#save")
+    @on(Input.Submitted)
+    def save(self) -> None:
+        raw = self.query_one("#save-path", Input).value.strip()
+        if not raw:
+            self.query_one("#save-error", Static).update("[b red]Type a file name.[/]")
+            return
+        path = Path(raw).expanduser()
+        if path.suffix != ".toml":
+            path = path.with_suffix(".toml")
+        try:
+            write_atomic(path, scenario_document(self.scenario, self.script))
+        except OSError as exc:
+            self.query_one("#save-error", Static).update(f"[b red]Cannot write {path}: {exc.strerror}[/]")
+            return
+        self.app.notify(f"Saved {path}")
+        self.dismiss(path)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,367 @@
+"""One scenario: the frame, its caption, the step counter and the keys of DESIGN.md.
+
+Frames are computed in a thread worker (opening a lab loads torch; a live lab trains),
+which posts messages; the screen keeps the index and draws `frames[index]`.
+Autoplay is a paused interval timer that only advances the index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, LoadingIndicator
+from textual.worker import get_current_worker
+
+from engine.session import Scenario, Session
+
+from ..messages import FramesReady, LabFailed, SessionReady
+from ..widgets import FrameView, StatusBar
+
+SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+
+
+class ScenarioScreen(Screen):
+    """Step through one scenario.
+
+    | Key | Action |
+    | :- | :- |
+    | → n space | next step |
+    | ← p | previous step |
+    | home / end | first / last computed step |
+    | a enter | play / pause |
+    | + − | speed |
+    | f | finish: compute every remaining step |
+    | r | reset |
+    | e | edit the parameters |
+    | s | save as a scenario file |
+    | ? | help for this lab |
+    | q escape | back |
+    """
+
+    BINDINGS = [
+        Binding("right,n,space", "next", "Next", id="next"),
+        Binding("left,p", "prev", "Prev", id="prev"),
+        Binding("home", "first", "First", show=False, id="first"),
+        Binding("end", "last", "Last", show=False, id="last"),
+        Binding("a,enter", "play", "Play/pause", id="play"),
+        Binding("plus,equals_sign", "faster", "Faster", show=False, id="faster"),
+        Binding("minus", "slower", "Slower", show=False, id="slower"),
+        Binding("f", "finish", "Finish", show=False, id="finish"),
+        Binding("r", "reset", "Reset", id="reset"),
+        Binding("e", "edit", "Edit", id="edit"),
+        Binding("s", "save", "Save", id="save"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q,escape", "back", "Back", id="back"),
+    ]
+
+    index: reactive[int] = reactive(0)
+    """Which frame is on show."""
+    playing: reactive[bool] = reactive(False)
+    speed: reactive[float] = reactive(2.0)
+
+    def __init__(self, scenario: Scenario, device: str = "auto", seed: int | None = None) -> None:
+        super().__init__()
+        self.scenario = scenario
+        self.device_name = device
+        self.seed = seed
+        self.session: Session | None = None
+        # Bumped whenever the session is rebuilt, so messages from an old one are dropped.
+        self.generation = 0
+        self._timer = None
+        # A live lab pauses here without cancelling its worker.
+        self.producing = False
+
+    # --- layout ---------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield LoadingIndicator(id="loading")
+        yield FrameView(self.scenario.lab, id="frame")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = self.scenario.title
+        self.sub_title = f"{self.scenario.lab} lab"
+        self.query_one("#frame").display = False
+        self._timer = self.set_interval(1 / self.speed, self._tick, pause=True)
+        self.open_session(self.scenario)
+
+    # --- workers --------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
+    def open_session(self, scenario: Scenario) -> None:
+        generation = self.generation
+        try:
+            if self.session is not None:
+                self.session.close()
+            self.session = Session(scenario, device=self.device_name, seed=self.seed)
+        except Exception as exc:  # a message for the person, never a traceback
+            self.post_message(LabFailed(generation, _describe(exc)))
+            return
+        self.post_message(SessionReady(generation))
+
+    @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
+    def compute(self, target: int, finish: bool = False) -> None:
+        """Compute frames up to `target` (or all of them) off the UI thread."""
+        worker = get_current_worker()
+        generation, session = self.generation, self.session
+        if session is None:
+            return
+        try:
+            if finish:
+                session.stepper.run_to_end(lambda: worker.is_cancelled)
+            else:
+                session.stepper.ensure(target, lambda: worker.is_cancelled)
+        except Exception as exc:
+            self.post_message(LabFailed(generation, _describe(exc)))
+            return
+        available = len(session.stepper.frames) - 1
+        self.post_message(FramesReady(generation, available, min(target, available)))
+
+    @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
+    def produce(self) -> None:
+        """A live lab: keep computing frames while `producing`, posting progress."""
+        import time
+
+        worker = get_current_worker()
+        generation, session = self.generation, self.session
+        if session is None:
+            return
+        stepper = session.stepper
+        last_post = 0.0
+        try:
+            while not worker.is_cancelled and self.producing and not stepper.done:
+                stepper.ensure(len(stepper.frames), lambda: worker.is_cancelled)
+                now = time.monotonic()
+                if now - last_post > 0.1 or stepper.done:
+                    last_post = now
+                    self.post_message(FramesReady(generation, len(stepper.frames) - 1))
+        except Exception as exc:
+            self.post_message(LabFailed(generation, _describe(exc)))
+            return
+        self.post_message(FramesReady(generation, len(stepper.frames) - 1))
+
+    # --- messages from workers ------------------------------------------------
+    @on(SessionReady)
+    def _ready(self, msg: SessionReady) -> None:
+        if msg.generation != self.generation or self.session is None:
+            return
+        self.query_one("#loading").display = False
+        self.query_one("#frame").display = True
+        status = self.query_one(StatusBar)
+        status.device = self.session.device
+        status.busy = ""
+        self.index = 0
+        self.mutate_reactive(ScenarioScreen.index)
+        self._sync_status()
+        self.query_one(FrameView).focus()
+
+    @on(FramesReady)
+    def _frames(self, msg: FramesReady) -> None:
+        if msg.generation != self.generation:
+            return
+        self.query_one(StatusBar).busy = ""
+        if msg.target is not None:
+            self.index = msg.target
+        elif self.session is not None and self.session.lab.live and self.playing:
+            self.index = msg.available  # follow the training as it runs
+        self._sync_status()
+        if self.session is not None and self.session.stepper.done and self.session.lab.live:
+            self.playing = False
+
+    @on(LabFailed)
+    def _failed(self, msg: LabFailed) -> None:
+        if msg.generation != self.generation:
+            return
+        self.playing = False
+        self.query_one("#loading").display = False
+        self.query_one(StatusBar).busy = ""
+        self.notify(msg.text, title="Cannot continue", severity="error", timeout=8)
+        if self.session is None:
+            self.app.pop_screen()
+
+    # --- drawing ----------------------------------------------------------------
+    def watch_index(self, index: int) -> None:
+        if self.session is None or not self.session.stepper.frames:
+            return
+        index = min(index, len(self.session.stepper.frames) - 1)
+        self.session.index = index
+        self.query_one(FrameView).frame = self.session.stepper.frames[index]
+        self._sync_status()
+
+    def watch_playing(self, playing: bool) -> None:
+        self.query_one(StatusBar).playing = playing
+        if self.session is not None and self.session.lab.live:
+            self.producing = playing
+            if playing:
+                self.produce()
+            return
+        if self._timer is not None:
+            self._timer.resume() if playing else self._timer.pause()
+
+    def watch_speed(self, speed: float) -> None:
+        self.query_one(StatusBar).speed = speed
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = self.set_interval(1 / speed, self._tick, pause=not self.playing)
+
+    def _sync_status(self) -> None:
+        status = self.query_one(StatusBar)
+        if self.session is None:
+            return
+        total = self.session.total
+        status.step = self.index
+        status.total = None if total is None else total - 1
+        status.computed = len(self.session.stepper.frames) - 1
+
+    def _tick(self) -> None:
+        if self.session is None:
+            return
+        if self.session.at_end:
+            self.playing = False
+        else:
+            self.action_next()
+
+    # --- actions ----------------------------------------------------------------
+    def _go(self, target: int) -> None:
+        if self.session is None:
+            return
+        target = max(0, target)
+        frames = self.session.stepper.frames
+        if target < len(frames):
+            self.index = target
+        elif not self.session.stepper.done:
+            if self.session.lab.live:
+                return  # live labs advance by playing; the worker owns the generator
+            # Small labs compute a frame in microseconds: do it here, keep latency low.
+            try:
+                self.session.stepper.ensure(target)
+            except Exception as exc:
+                self.post_message(LabFailed(self.generation, _describe(exc)))
+                return
+            self.index = min(target, len(frames) - 1)
+        elif self.playing:
+            self.playing = False
+
+    def action_next(self) -> None:
+        self._go(self.index + 1)
+
+    def action_prev(self) -> None:
+        self._go(self.index - 1)
+
+    def action_first(self) -> None:
+        self._go(0)
+
+    def action_last(self) -> None:
+        if self.session is not None:
+            self._go(len(self.session.stepper.frames) - 1)
+
+    def action_finish(self) -> None:
+        if self.session is None or self.session.stepper.done:
+            self.action_last()
+            return
+        if self.session.lab.live:
+            self.playing = True
+            return
+        self.query_one(StatusBar).busy = "computing…"
+        self.compute(1 << 62, finish=True)
+
+    def action_play(self) -> None:
+        if self.session is None:
+            return
+        if not self.playing and self.session.at_end and not self.session.lab.live:
+            self.index = 0  # play again from the start
+        self.playing = not self.playing
+
+    def action_faster(self) -> None:
+        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 2
+        self.speed = SPEEDS[min(i + 1, len(SPEEDS) - 1)]
+
+    def action_slower(self) -> None:
+        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 2
+        self.speed = SPEEDS[max(i - 1, 0)]
+
+    def _rebuild(self, scenario: Scenario) -> None:
+        self.playing = False
+        self.producing = False
+        self.generation += 1
+        self.scenario = scenario
+        self.query_one(StatusBar).busy = "opening…"
+        self.open_session(scenario)
+
+    def action_reset(self) -> None:
+        self._rebuild(self.scenario)
+
+    def action_edit(self) -> None:
+        from .edit import EditScreen
+
+        def done(params: dict[str, Any] | None) -> None:
+            if params is not None:
+                from dataclasses import replace
+
+                self._rebuild(replace(self.scenario, params=params))
+                self.notify("Parameters applied; the lab starts again.")
+
+        self.playing = False
+        self.app.push_screen(EditScreen(self.scenario), done)
+
+    def action_save(self) -> None:
+        from .save import SaveScreen
+
+        self.app.push_screen(SaveScreen(self.scenario))
+
+    def action_help(self) -> None:
+        from .help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.scenario.lab))
+
+    def action_back(self) -> None:
+        self.playing = False
+        self.producing = False
+        self.workers.cancel_group(self, "lab")
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
+
+    # --- lab-specific keys ----------------------------------------------------------
+    def on_key(self, event) -> None:
+        """Keys a lab adds: view keys redraw the frame; engine keys adjust what comes next."""
+        from ..render import view_keys
+
+        for key, _desc, fn in view_keys(self.scenario.lab):
+            if event.key == key:
+                view = self.query_one(FrameView)
+                fn(view.view)
+                view.redraw()
+                event.stop()
+                return
+        if self.session is not None:
+            for key, name, _desc in self.session.lab.KEYS:
+                if event.key == key:
+                    event.stop()
+                    try:
+                        note = self.session.lab.adjust(name)
+                    except Exception as exc:
+                        note = _describe(exc)
+                    if note:
+                        self.notify(note, timeout=3)
+                    return
+
+    def on_unmount(self) -> None:
+        self.producing = False
+        if self.session is not None:
+            self.session.close()
+
+
+def _describe(exc: Exception) -> str:
+    from engine.device import DeviceError
+    from engine.params import ParamError
+
+    if isinstance(exc, (ParamError, DeviceError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
