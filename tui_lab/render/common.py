@@ -72,3 +72,47 @@ def grid(
 
 def labelled(label: str, body: RenderableType) -> Group:
     return Group(Text(label, style="bold"), body)
+
+
+def plot(
+    series: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+    width: int,
+    height: int,
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    hlines: Sequence[tuple[float, str]] = (),
+    ylog: bool = False,
+) -> Text:
+    """A line plot drawn by plotext, as a Rich Text, so the app and replay draw it alike.
+
+    series: (label, xs, ys); non-finite points are dropped. hlines: (y, label) reference lines.
+    """
+    import plotext as plt
+
+    plt.clf()
+    plt.plotsize(max(20, width), max(6, height))
+    plt.theme("pro")
+    if title:
+        plt.title(title)
+    if xlabel:
+        plt.xlabel(xlabel)
+    if ylabel:
+        plt.ylabel(ylabel)
+    if ylog:
+        plt.yscale("log")
+    any_points = False
+    for label, xs, ys in series:
+        pts = [(float(x), float(y)) for x, y in zip(xs, ys) if math.isfinite(float(y)) and (not ylog or float(y) > 0)]
+        if pts:
+            any_points = True
+            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label or None, marker="braille")
+    for y, label in hlines:
+        plt.hline(y)
+        if label:
+            plt.text(label, x=0, y=y)
+    if not any_points:
+        plt.plot([0], [0])
+    out = plt.build()
+    plt.clf()
+    return Text.from_ansi(out)
