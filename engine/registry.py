@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from .lab import Lab
+if TYPE_CHECKING:  # the home screen lists labs without importing numpy or any lab
+    from .lab import Lab
 
 # One module per lab; each defines `LAB`, its Lab subclass.
 LABS: dict[str, str] = {
@@ -24,6 +26,6 @@ LAB_TITLES: dict[str, str] = {
 }
 
 
-def lab_class(name: str) -> type[Lab]:
+def lab_class(name: str) -> "type[Lab]":
     module = importlib.import_module(LABS[name])
     return module.LAB

@@ -1,5 +1,18 @@
-"""Bundled scenario files and the loader that validates any scenario file."""
+"""Bundled scenario files, the catalogue that lists them and the loader that validates any file.
 
-from .loader import ScenarioError, ScenarioInfo, bundled, load, load_text
+Names are imported lazily, so listing scenarios loads neither numpy nor a lab.
+"""
 
-__all__ = ["ScenarioError", "ScenarioInfo", "bundled", "load", "load_text"]
+from __future__ import annotations
+
+from .catalog import ScenarioInfo, bundled, bundled_paths
+
+__all__ = ["ScenarioError", "ScenarioInfo", "bundled", "bundled_paths", "load", "load_text"]
+
+
+def __getattr__(name: str):
+    if name in ("ScenarioError", "load", "load_text"):
+        from . import loader
+
+        return getattr(loader, name)
+    raise AttributeError(name)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,8 @@ from engine.registry import LABS, lab_class
 from engine.script import validate_script
 from engine.session import Scenario
 
-HERE = Path(__file__).parent
+from .catalog import HERE, bundled_paths
+
 
 TOP = (
     Param("title", "str", doc="shown in the list and the header"),
@@ -36,17 +36,6 @@ class ScenarioError(ValueError):
         where = source + (f":{line}" if line else "")
         super().__init__(f"{where}: {key + ': ' if key else ''}{message}")
         self.source, self.key, self.line, self.message = source, key, line, message
-
-
-@dataclass(frozen=True)
-class ScenarioInfo:
-    """What the home screen lists, read without validating the lab's params."""
-
-    name: str
-    title: str
-    lab: str
-    description: str
-    path: Path
 
 
 def find_line(text: str, key: str) -> int | None:
@@ -127,10 +116,6 @@ def _check_sets(cls: Any, params: dict[str, Any], script: list[dict[str, Any]]) 
                 raise ParamError(f"script[{i}].value", f"{action['key']} = {action['value']!r} is not allowed: {exc.message}") from None
 
 
-def bundled_paths() -> list[Path]:
-    return sorted(HERE.glob("*.toml"))
-
-
 def resolve(name_or_path: str) -> Path:
     """A bundled name (`conv-sobel`) or a path to a file."""
     p = Path(name_or_path)
@@ -159,14 +144,3 @@ def load(name_or_path: str) -> Scenario:
         raise ScenarioError(str(path), f"cannot read: {exc.strerror}") from None
     source = path.name if path.parent == HERE else str(path)
     return load_text(text, source, name=path.stem, path=path)
-
-
-def bundled() -> list[ScenarioInfo]:
-    """The bundled scenarios, cheaply: title, lab and description only."""
-    out = []
-    for path in bundled_paths():
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        out.append(ScenarioInfo(path.stem, raw.get("title", path.stem), raw.get("lab", "?"), raw.get("description", ""), path))
-    order = list(LABS)
-    out.sort(key=lambda s: (order.index(s.lab) if s.lab in order else len(order), s.name))
-    return out

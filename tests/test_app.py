@@ -64,7 +64,7 @@ async def test_home_search_opens_and_back_returns():
     app = LabApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        await pilot.press(*"sobel")
+        await pilot.press(*"conv-sobel")
         await pilot.press("enter")
         screen = await wait_ready(pilot, app)
         assert screen.scenario.name == "conv-sobel"

@@ -19,13 +19,19 @@ class LabApp(App):
     TITLE = "tui-lab"
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, scenario: str | None = None, device: str = "auto", seed: int | None = None) -> None:
+    def __init__(self, scenario: str | None = None, device: str = "auto", seed: int | None = None,
+                 screen: Screen | None = None) -> None:
         super().__init__()
         self.start_scenario = scenario
         self.device_name = device
         self.seed = seed
+        # Headless export shows one prepared screen instead of the home screen.
+        self.start_screen = screen
 
     def on_mount(self) -> None:
+        if self.start_screen is not None:
+            self.push_screen(self.start_screen)
+            return
         self.push_screen(HomeScreen())
         if self.start_scenario:
             self.open_scenario(self.start_scenario)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
+from pathlib import Path
 from typing import Sequence
 
 EXIT_BAD_INPUT = 2
@@ -28,8 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("files", nargs="+", metavar="FILE")
     r = sub.add_parser("replay", help="play a scenario headless")
     r.add_argument("scenario", help="bundled name or path to a .toml file")
-    r.add_argument("--format", choices=("text", "json"), default="text")
-    r.add_argument("--out", help="write here instead of standard output")
+    r.add_argument("--format", choices=("text", "json", "svg", "cast", "html"), default="text")
+    r.add_argument("--out", help="write here instead of standard output (svg: a folder)")
+    r.add_argument("--interval", type=float, default=1.0, help="cast: seconds per frame (default 1)")
     r.add_argument("--steps", type=int, help="play N steps instead of the scenario's script")
     r.add_argument("--device", choices=DEVICES, default="auto")
     r.add_argument("--seed", type=int, default=None)
@@ -73,14 +76,26 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise CliError("--steps must be 0 or more")
     if args.seed is not None and args.seed < 0:
         raise CliError("--seed must be 0 or more")
+    if not 0 < args.interval <= 600:
+        raise CliError("--interval must be more than 0 and at most 600 seconds")
     scenario = load(args.scenario)
-    out = open(args.out, "w", encoding="utf-8", newline="\n") if args.out else sys.stdout
-    try:
-        colour = args.color == "always" or (args.color == "auto" and out.isatty())
-        replay(scenario, args.format, out, device=args.device, seed=args.seed, steps=args.steps, colour=colour)
-    finally:
-        if args.out:
-            out.close()
+    out_path = Path(args.out) if args.out else None
+    if args.format == "svg":
+        if out_path is not None and out_path.exists() and not out_path.is_dir():
+            raise CliError(f"--out {out_path}: svg writes one file per frame, so --out must be a folder")
+        written = replay(scenario, "svg", out_path=out_path, device=args.device, seed=args.seed, steps=args.steps)
+    else:
+        # Written to a temporary file first, so a failure never leaves half an output behind.
+        out = io.StringIO() if out_path else sys.stdout
+        colour = args.color == "always" or (args.color == "auto" and out_path is None and sys.stdout.isatty())
+        written = replay(scenario, args.format, out, out_path=out_path, device=args.device, seed=args.seed,
+                         steps=args.steps, colour=colour, interval=args.interval)
+        if out_path is not None:
+            from .tomlfmt import write_atomic
+
+            write_atomic(out_path, out.getvalue())
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 

@@ -28,8 +28,8 @@ class HomeScreen(Screen):
         self.scenarios: list[ScenarioInfo] = bundled()
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Input(placeholder="type to filter scenarios (lab, title, words)", id="search")
+        yield Header(icon="≡")
+        yield Input(placeholder="type to filter scenarios (lab, title, words)", id="search", select_on_focus=False)
         yield OptionList(id="scenarios")
         yield Static("", id="description")
         yield Footer()

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, LoadingIndicator
+from textual.widgets import Footer, Header, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
 from engine.session import Scenario, Session
@@ -39,6 +39,7 @@ class ScenarioScreen(Screen):
     | r | reset |
     | e | edit the parameters |
     | s | save as a scenario file |
+    | ctrl+r | start / stop recording a walk-through |
     | ? | help for this lab |
     | q escape | back |
     """
@@ -55,6 +56,7 @@ class ScenarioScreen(Screen):
         Binding("r", "reset", "Reset", id="reset"),
         Binding("e", "edit", "Edit", id="edit"),
         Binding("s", "save", "Save", id="save"),
+        Binding("ctrl+r", "record", "Record", id="record"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q,escape", "back", "Back", id="back"),
     ]
@@ -64,12 +66,18 @@ class ScenarioScreen(Screen):
     playing: reactive[bool] = reactive(False)
     speed: reactive[float] = reactive(2.0)
 
-    def __init__(self, scenario: Scenario, device: str = "auto", seed: int | None = None) -> None:
+    def __init__(self, scenario: Scenario, device: str = "auto", seed: int | None = None,
+                 session: Session | None = None) -> None:
         super().__init__()
         self.scenario = scenario
         self.device_name = device
         self.seed = seed
+        # Headless export hands in a session it drives itself; the app opens its own.
+        self.given_session = session
         self.session: Session | None = None
+        # While recording: the scenario and position at the start, and the actions since.
+        self.recording: list[dict[str, Any]] | None = None
+        self.record_start: tuple[Scenario, int] | None = None
         # Bumped whenever the session is rebuilt, so messages from an old one are dropped.
         self.generation = 0
         self._timer = None
@@ -78,9 +86,10 @@ class ScenarioScreen(Screen):
 
     # --- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon="≡")
         yield LoadingIndicator(id="loading")
         yield FrameView(self.scenario.lab, id="frame")
+        yield Static("", id="note")
         yield StatusBar(id="status")
         yield Footer()
 
@@ -88,8 +97,13 @@ class ScenarioScreen(Screen):
         self.title = self.scenario.title
         self.sub_title = f"{self.scenario.lab} lab"
         self.query_one("#frame").display = False
+        self.query_one("#note").display = False
         self._timer = self.set_interval(1 / self.speed, self._tick, pause=True)
-        self.open_session(self.scenario)
+        if self.given_session is not None:
+            self.session = self.given_session
+            self.post_message(SessionReady(self.generation))
+        else:
+            self.open_session(self.scenario)
 
     # --- workers --------------------------------------------------------------
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
@@ -165,10 +179,13 @@ class ScenarioScreen(Screen):
         if msg.generation != self.generation:
             return
         self.query_one(StatusBar).busy = ""
+        before = self.index
         if msg.target is not None:
             self.index = msg.target
         elif self.session is not None and self.session.lab.live and self.playing:
             self.index = msg.available  # follow the training as it runs
+        if self.index > before:
+            self._record({"do": "step", "times": self.index - before})
         self._sync_status()
         if self.session is not None and self.session.stepper.done and self.session.lab.live:
             self.playing = False
@@ -209,6 +226,17 @@ class ScenarioScreen(Screen):
             self._timer.stop()
             self._timer = self.set_interval(1 / speed, self._tick, pause=not self.playing)
 
+    def show(self, frame, total: int | None, note: str = "") -> None:
+        """Put a frame produced elsewhere on screen, with a teacher's note (headless export)."""
+        self.query_one(FrameView).frame = frame
+        status = self.query_one(StatusBar)
+        status.step = frame.index
+        status.total = None if total is None else total - 1
+        status.computed = frame.index
+        box = self.query_one("#note", Static)
+        box.update(f"✎ {note}" if note else "")
+        box.display = bool(note)
+
     def _sync_status(self) -> None:
         status = self.query_one(StatusBar)
         if self.session is None:
@@ -227,10 +255,29 @@ class ScenarioScreen(Screen):
             self.action_next()
 
     # --- actions ----------------------------------------------------------------
+    def _record(self, action: dict[str, Any]) -> None:
+        """Append to the walk-through, merging runs of steps as a person would write them."""
+        if self.recording is None:
+            return
+        last = self.recording[-1] if self.recording else None
+        if last and last["do"] == action["do"] and action["do"] in ("step", "back"):
+            last["times"] += action["times"]
+        else:
+            self.recording.append(action)
+
     def _go(self, target: int) -> None:
         if self.session is None:
             return
         target = max(0, target)
+        before = self.index
+        self._move(target)
+        moved = self.index - before
+        if moved > 0:
+            self._record({"do": "step", "times": moved})
+        elif moved < 0:
+            self._record({"do": "back", "times": -moved})
+
+    def _move(self, target: int) -> None:
         frames = self.session.stepper.frames
         if target < len(frames):
             self.index = target
@@ -294,6 +341,7 @@ class ScenarioScreen(Screen):
         self.open_session(scenario)
 
     def action_reset(self) -> None:
+        self._record({"do": "first"})
         self._rebuild(self.scenario)
 
     def action_edit(self) -> None:
@@ -303,16 +351,45 @@ class ScenarioScreen(Screen):
             if params is not None:
                 from dataclasses import replace
 
+                for key, value in params.items():
+                    if value != self.scenario.params.get(key):
+                        self._record({"do": "set", "key": key, "value": value})
                 self._rebuild(replace(self.scenario, params=params))
                 self.notify("Parameters applied; the lab starts again.")
 
         self.playing = False
         self.app.push_screen(EditScreen(self.scenario), done)
 
+    def action_record(self) -> None:
+        """Start recording, or stop and save the walk-through as a scenario file."""
+        status = self.query_one(StatusBar)
+        if self.recording is None:
+            self.recording = []
+            self.record_start = (self.scenario, self.index)
+            status.recording = True
+            self.notify("Recording: steps, back-steps and edits are kept. ctrl+r again to stop and save.")
+            return
+        from .save import SaveScreen
+
+        start, index = self.record_start or (self.scenario, 0)
+        script = ([{"do": "step", "times": index}] if index else []) + self.recording
+        self.recording, self.record_start = None, None
+        status.recording = False
+        if not script:
+            self.notify("Nothing was recorded.")
+            return
+        self.app.push_screen(SaveScreen(self._with_seed(start), script, heading=f"Save the walk-through ({len(script)} actions)"))
+
+    def _with_seed(self, scenario: Scenario) -> Scenario:
+        """The scenario as run: with the seed actually used (--seed may override the file's)."""
+        from dataclasses import replace
+
+        return replace(scenario, seed=self.session.seed) if self.session is not None else scenario
+
     def action_save(self) -> None:
         from .save import SaveScreen
 
-        self.app.push_screen(SaveScreen(self.scenario))
+        self.app.push_screen(SaveScreen(self._with_seed(self.scenario)))
 
     def action_help(self) -> None:
         from .help import HelpScreen

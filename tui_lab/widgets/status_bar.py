@@ -30,7 +30,7 @@ class StatusBar(Static):
         parts = [f"step {self.step} / {total}"]
         if self.total is None and self.computed > self.step:
             parts.append(f"{self.computed} computed")
-        parts.append(f"▶ playing {self.speed:g}/s" if self.playing else "⏸ paused")
+        parts.append(f"▶ playing {self.speed:g}/s" if self.playing else "‖ paused")
         if self.device:
             parts.append(self.device)
         if self.busy:

@@ -1,0 +1,161 @@
+"""Scripted replay with every action, and every export format (issue: replay, recording, export)."""
+
+import json
+
+import pytest
+
+from conftest import run_cli
+
+SCRIPTED = '''
+title = "Scripted Sobel walk-through"
+lab = "conv"
+[params]
+input = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+kernel = [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]
+padding = 1
+[[script]]
+do = "step"
+times = 2
+[[script]]
+do = "caption"
+text = "Notice the flipped kernel."
+[[script]]
+do = "back"
+[[script]]
+do = "snapshot"
+name = "after-back"
+[[script]]
+do = "pause"
+seconds = 2.5
+[[script]]
+do = "set"
+key = "padding"
+value = 0
+[[script]]
+do = "play"
+'''
+
+
+@pytest.fixture
+def scripted(tmp_path):
+    path = tmp_path / "walk.toml"
+    path.write_text(SCRIPTED, encoding="utf-8")
+    return path
+
+
+def test_script_actions_in_json(scripted, tmp_path):
+    out_file = tmp_path / "walk.jsonl"
+    out = run_cli("replay", str(scripted), "--format", "json", "--out", str(out_file), "--device", "cpu")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(x) for x in out_file.read_text(encoding="utf-8").splitlines()]
+    # 0, 1, 2, 2 + note, back to 1, set → 0 (new params), then play to the end (1 cell without padding)
+    assert [r["step"] for r in rows] == [0, 1, 2, 2, 1, 0, 1]
+    assert rows[3]["note"] == "Notice the flipped kernel."
+    assert rows[5]["values"]["out_shape"] == [1, 1, 1]
+    # Without padding, the one output cell is the centre of the lecture's output: −24.
+    assert rows[6]["values"]["output"] == [[[-24]]]
+    # The snapshot action wrote an SVG next to the output file.
+    svg = tmp_path / "after-back.svg"
+    assert svg.exists() and svg.read_text(encoding="utf-8").startswith("<svg")
+    assert "wrote" in out.stderr and "after-back.svg" in out.stderr
+
+
+def test_bad_action_names_index_and_key(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('title = "x"\nlab = "conv"\n[[script]]\ndo = "step"\n[[script]]\ndo = "caption"\ntxt = "hi"\n')
+    out = run_cli("check", str(path))
+    assert out.returncode == 2
+    assert out.stderr.strip().endswith("script[1].txt: unknown key; allowed keys: text")
+
+
+def test_cast_is_asciicast_v2_with_timing(scripted, tmp_path):
+    out_file = tmp_path / "walk.cast"
+    out = run_cli("replay", str(scripted), "--format", "cast", "--out", str(out_file), "--device", "cpu")
+    assert out.returncode == 0, out.stderr
+    lines = out_file.read_text(encoding="utf-8").splitlines()
+    header = json.loads(lines[0])
+    assert header["version"] == 2 and header["width"] == 100 and header["height"] >= 24
+    events = [json.loads(x) for x in lines[1:]]
+    times = [e[0] for e in events]
+    assert all(e[1] == "o" for e in events)
+    assert times == sorted(times) and times[0] == 0
+    # The 2.5 s pause sits between the frame shown before it and the one after.
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert 3.5 in gaps and gaps.count(1.0) == len(gaps) - 1
+    assert "\x1b[" in events[0][2]  # colour
+    assert "Notice the flipped kernel." in events[3][2]
+
+
+def test_html_is_one_self_contained_page(scripted, tmp_path):
+    out_file = tmp_path / "walk.html"
+    out = run_cli("replay", str(scripted), "--format", "html", "--out", str(out_file), "--device", "cpu")
+    assert out.returncode == 0, out.stderr
+    page = out_file.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count('class="frame"') == 7
+    assert "ArrowRight" in page and "ArrowLeft" in page
+    assert "http" not in page.replace("http-equiv", "")  # nothing fetched from elsewhere
+    assert "y[0,0] = 0·1 + 0·2 + 0·1 + 0·0 + 1·0 + 2·0 + 0·(−1) + 4·(−2) + 5·(−1) = −13" in page
+
+
+def test_svg_one_file_per_frame_from_the_app_screen(tmp_path):
+    folder = tmp_path / "svgs"
+    out = run_cli("replay", "conv-sobel", "--format", "svg", "--out", str(folder), "--device", "cpu", "--steps", "2")
+    assert out.returncode == 0, out.stderr
+    files = sorted(folder.glob("*.svg"))
+    assert len(files) == 3
+    last = files[-1].read_text(encoding="utf-8")
+    # The app's status bar and footer are in the picture: it is the app's screen.
+    assert "step&#160;2&#160;/&#160;9" in last and "Next" in last
+
+
+def test_svg_out_must_be_a_folder(tmp_path):
+    f = tmp_path / "file.svg"
+    f.write_text("x")
+    out = run_cli("replay", "conv-sobel", "--format", "svg", "--out", str(f), "--device", "cpu")
+    assert out.returncode == 2 and "must be a folder" in out.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "cast", "html"])
+def test_every_format_is_byte_identical(scripted, fmt, tmp_path):
+    outs = []
+    for i in range(2):
+        target = tmp_path / f"{i}.{fmt}"
+        out = run_cli("replay", str(scripted), "--format", fmt, "--out", str(target), "--device", "cpu", cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        outs.append(target.read_bytes())
+    assert outs[0] == outs[1]
+
+
+def test_colour_only_when_asked():
+    plain = run_cli("replay", "conv-sobel", "--steps", "1", "--device", "cpu")
+    assert "\x1b[" not in plain.stdout
+    coloured = run_cli("replay", "conv-sobel", "--steps", "1", "--device", "cpu", "--color", "always")
+    assert "\x1b[" in coloured.stdout
+
+
+async def test_recording_in_the_app_replays_the_same_walk(tmp_path):
+    from scenarios import load
+    from tui_lab.app import LabApp
+
+    from test_app import wait_ready
+
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("n")
+        await pilot.press("ctrl+r")
+        await pilot.press("n", "n", "n", "p")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        target = tmp_path / "walk.toml"
+        app.screen.query_one("#save-path").value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        shown_caption = str(screen.query_one("#caption").render())
+    walk = load(str(target))
+    assert [dict(a) for a in walk.script] == [{"do": "step", "times": 1}, {"do": "step", "times": 3}, {"do": "back", "times": 1}]
+    out = run_cli("replay", str(target), "--format", "json", "--device", "cpu")
+    rows = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [r["step"] for r in rows] == [0, 1, 2, 3, 4, 3]
+    assert rows[-1]["caption"] == shown_caption

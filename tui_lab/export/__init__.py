@@ -1,0 +1,1 @@
+"""Headless output formats for replay: text, json, svg, cast, html."""
