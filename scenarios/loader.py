@@ -39,34 +39,45 @@ class ScenarioError(ValueError):
 
 
 def find_line(text: str, key: str) -> int | None:
-    """Best-effort line of a dotted key (`params.padding`, `script[2].times`) in TOML text."""
-    parts = [p for p in re.split(r"[.\[\]]+", key) if p and not p.isdigit()]
-    if not parts:
-        return None
-    leaf = parts[-1]
-    pattern = re.compile(rf"^\s*(\"?){re.escape(leaf)}\1\s*=")
+    """Best-effort line of a dotted key in TOML text.
+
+    `params.padding` is found after `[params]`; `params.layers[2].size` after the third
+    `[[params.layers]]` header; `script[1].do` after the second `[[script]]`. A key that
+    is missing points at its table's header, where it belongs.
+    """
     lines = text.splitlines()
-    # Prefer the occurrence after the table header of its parent, if any.
-    start = 0
-    m = re.match(r"script\[(\d+)\]", key)
+    m = re.match(r"^(.*?)\[(\d+)\]\.?(.*)$", key)
     if m:
-        seen = -1
+        table, nth, rest = m.group(1), int(m.group(2)), m.group(3)
+        header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
+        starts = [i for i, line in enumerate(lines) if header.match(line)]
+        if nth < len(starts):
+            end = next((i for i in range(starts[nth] + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+            leaf = rest.split(".")[-1].split("[")[0] if rest else ""
+            found = _find_key(lines, leaf, starts[nth], end) if leaf else None
+            return found or starts[nth] + 1
+        return _find_key(lines, table.split(".")[-1], 0, len(lines))
+    parts = key.split(".")
+    leaf = parts[-1]
+    start, end = 0, len(lines)
+    if len(parts) > 1:
+        header = re.compile(rf"^\s*\[\s*{re.escape('.'.join(parts[:-1]))}\s*\]")
         for i, line in enumerate(lines):
-            if line.strip().startswith("[[script]]"):
-                seen += 1
-                if seen == int(m.group(1)):
-                    start = i
-                    break
-    elif len(parts) > 1:
-        for i, line in enumerate(lines):
-            if re.match(rf"^\s*\[+\s*{re.escape('.'.join(parts[:-1]))}\s*\]+", line):
+            if header.match(line):
                 start = i
+                end = next((j for j in range(i + 1, len(lines)) if lines[j].lstrip().startswith("[")), len(lines))
                 break
-    for i in range(start, len(lines)):
+    else:
+        # A top-level key sits before the first table header.
+        end = next((j for j, line in enumerate(lines) if line.lstrip().startswith("[")), len(lines))
+    return _find_key(lines, leaf, start, end)
+
+
+def _find_key(lines: list[str], leaf: str, start: int, end: int) -> int | None:
+    pattern = re.compile(rf"^\s*(\"?){re.escape(leaf)}\1\s*=")
+    for i in range(start, end):
         if pattern.match(lines[i]):
             return i + 1
-    if m and start:
-        return start + 1
     return None
 
 

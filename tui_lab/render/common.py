@@ -6,7 +6,10 @@ import math
 from typing import Iterable, Sequence
 
 import numpy as np
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -30,44 +33,90 @@ def diverging(value: float, scale: float) -> Style:
     return Style(bgcolor=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})", color="white")
 
 
+class CellGrid:
+    """Rows of short strings laid out once, in right-justified columns.
+
+    Rich's Table measures and renders every cell several times per draw; a frame with a
+    few hundred numbers then costs tens of milliseconds. This lays the text out once and
+    reports its width, so measuring and drawing cost only the copy.
+    """
+
+    def __init__(self, rows: Sequence[Sequence[tuple[str, Style | None]]], title: str = "",
+                 header: Sequence[str] | None = None, gap: int = 1, label_style: Style | None = None) -> None:
+        ncols = max((len(r) for r in rows), default=0)
+        widths = [0] * ncols
+        for r in list(rows) + ([[(h, None) for h in header]] if header else []):
+            for j, (text, _) in enumerate(r):
+                widths[j] = max(widths[j], cell_len(text))
+        self.lines: list[list[Segment]] = []
+        if title:
+            self.lines.append([Segment(title, Style(bold=True))])
+        if header:
+            self.lines.append(self._line([(h, Style(bold=True, dim=True)) for h in header], widths, gap))
+        for r in rows:
+            self.lines.append(self._line(r, widths, gap))
+        self.width = max([sum(widths) + gap * max(0, ncols - 1)] + [cell_len(title)] if title else [sum(widths) + gap * max(0, ncols - 1)])
+
+    @staticmethod
+    def _line(cells: Sequence[tuple[str, Style | None]], widths: Sequence[int], gap: int) -> list[Segment]:
+        segs: list[Segment] = []
+        for j, (text, style) in enumerate(cells):
+            pad = widths[j] - cell_len(text) + (gap if j else 0)
+            if pad:
+                segs.append(Segment(" " * pad))
+            segs.append(Segment(text, style))
+        return segs
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(self.width, self.width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
+
+
 def grid(
     values: np.ndarray,
     title: str = "",
     marked: Iterable[tuple[int, int]] = (),
     current: tuple[int, int] | None = None,
     colour: bool = True,
-    row_labels: Sequence[str] | None = None,
-    col_labels: Sequence[str] | None = None,
+    row_labels: Sequence[str | Text] | None = None,
+    col_labels: Sequence[str | Text] | None = None,
     digits: int = 3,
-) -> Table:
-    """A 2-D array as a table of numbers; NaN shows as '·' (not computed yet).
+) -> CellGrid:
+    """A 2-D array as numbers on a diverging colour scale; NaN shows as '·' (not computed yet).
 
-    `marked` cells get a reverse-video frame (the window), `current` is bold underlined
+    Marks read without colour too: `[v]` a marked cell (the window), `{v}` the current one
     (the cell just written).
     """
-    arr = np.asarray(values, dtype=float)
+    arr = np.atleast_2d(np.asarray(values, dtype=float))
     marked = set(map(tuple, marked))
     finite = arr[np.isfinite(arr)]
     scale = float(np.max(np.abs(finite))) if finite.size else 0.0
-    table = Table(title=title or None, show_header=col_labels is not None, show_edge=True, box=None, padding=(0, 1), pad_edge=False, title_style="bold")
-    if row_labels is not None:
-        table.add_column("", style="dim", justify="right")
-    for j in range(arr.shape[1]):
-        table.add_column(col_labels[j] if col_labels else "", justify="right", no_wrap=True)
+    any_marks = bool(marked) or current is not None
+    rows = []
     for i in range(arr.shape[0]):
-        cells: list[RenderableType] = [] if row_labels is None else [row_labels[i]]
+        cells: list[tuple[str, Style | None]] = [] if row_labels is None else [(str(row_labels[i]), Style(dim=True))]
         for j in range(arr.shape[1]):
             v = arr[i, j]
-            text = Text("·" if math.isnan(v) else num(v, digits))
-            style = diverging(v, scale) if colour and not math.isnan(v) else Style()
-            if (i, j) in marked:
-                style += Style(bold=True, reverse=not colour, underline=colour, bgcolor="yellow" if colour else None, color="black" if colour else None)
+            text = "·" if math.isnan(v) else num(v, digits)
+            style = diverging(v, scale) if colour and not math.isnan(v) else None
             if current == (i, j):
-                style += Style(bold=True, underline=True)
-            text.stylize(style)
-            cells.append(text)
-        table.add_row(*cells)
-    return table
+                text = "{" + text + "}"
+                style = (style or Style()) + Style(bold=True, underline=True)
+            elif (i, j) in marked:
+                text = "[" + text + "]"
+                style = (style or Style()) + Style(bold=True, underline=True)
+            elif any_marks:
+                text = " " + text + " "
+            cells.append((text, style))
+        rows.append(cells)
+    header = None
+    if col_labels is not None:
+        header = ([""] if row_labels is not None else []) + [str(c) for c in col_labels]
+    return CellGrid(rows, title, header)
 
 
 def labelled(label: str, body: RenderableType) -> Group:
@@ -112,7 +161,7 @@ def plot(
         if label:
             plt.text(label, x=0, y=y)
     if not any_points:
-        plt.plot([0], [0])
+        plt.plot([0], [1] if ylog else [0])  # an empty frame; log scales cannot take 0
     out = plt.build()
     plt.clf()
     return Text.from_ansi(out)

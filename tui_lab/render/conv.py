@@ -1,49 +1,268 @@
-"""Convolution frames: padded input with the window, the kernel in use, the products, the output."""
+"""Convolution frames: the padded input with the window, the kernel in use, the products, the output.
+
+Marks read without colour too (plain replay text): `[v]` a cell under the window (or,
+transposed, a cell being scattered into), `{v}` the cell just computed, `(v)` the
+winner of a max pool. Large arrays are cropped around the window; images are drawn
+with half-block pixels (▀: top pixel in the foreground, bottom in the background).
+"""
 
 from __future__ import annotations
 
+import math
+from typing import Any, Iterable
+
 import numpy as np
 from rich.columns import Columns
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
+from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 
 from engine.fmt import num
 from engine.frame import Frame
 
-from .common import grid
+from .common import CellGrid, diverging
 
+RAMP = " .:-=+*#%@"
+
+
+def _next_channel(view: dict[str, Any]) -> None:
+    view["channel"] = view.get("channel", 0) + 1
+
+
+def _toggle_numbers(view: dict[str, Any]) -> None:
+    view["pictures_only"] = not view.get("pictures_only", False)
+
+
+KEYS = [
+    ("c", "show the next input channel (when they do not all fit)", _next_channel),
+    ("v", "image filters: pictures only / pictures and numbers", _toggle_numbers),
+]
+
+
+# --- number grids ------------------------------------------------------------------
+
+def span(n: int, focus: Iterable[int], keep: int) -> tuple[int, int]:
+    """A range of at most `keep` indices out of n that contains `focus` (or starts at 0)."""
+    focus = list(focus)
+    if n <= keep:
+        return 0, n
+    lo, hi = (min(focus), max(focus) + 1) if focus else (0, 1)
+    extra = max(0, keep - (hi - lo))
+    a = max(0, min(lo - extra // 2, n - keep))
+    return a, min(n, a + max(keep, hi - lo))
+
+
+def cells(values: Any, title: str, marked: Iterable[tuple[int, int]] = (), current: tuple[int, int] | None = None,
+          winner: tuple[int, int] | None = None, origin: tuple[int, int] = (0, 0), width: int = 78,
+          max_rows: int = 12) -> CellGrid:
+    """A 2-D array as numbers with marks that survive without colour; cropped to fit `width`."""
+    arr = np.atleast_2d(np.asarray(values, dtype=float))
+    marked = set(marked)
+    focus = list(marked) + ([current] if current else []) + ([winner] if winner else [])
+    finite = arr[np.isfinite(arr)]
+    scale = float(np.max(np.abs(finite))) if finite.size else 0.0
+    texts = [[num(v, 3) if math.isfinite(v) else ("·" if math.isnan(v) else num(v)) for v in row] for row in arr]
+    cell_w = max(len(t) for row in texts for t in row) + 3
+    r0, r1 = span(arr.shape[0], [f[0] for f in focus], max_rows)
+    c0, c1 = span(arr.shape[1], [f[1] for f in focus], max(3, width // cell_w))
+    cropped = (r0, r1, c0, c1) != (0, arr.shape[0], 0, arr.shape[1])
+    if cropped:
+        title += (f"  rows {origin[0] + r0}–{origin[0] + r1 - 1}, cols {origin[1] + c0}–{origin[1] + c1 - 1}"
+                  if arr.shape[0] > 1 else f"  {origin[1] + c0}–{origin[1] + c1 - 1}")
+    rows = []
+    for i in range(r0, r1):
+        row = []
+        for j in range(c0, c1):
+            v, at = arr[i, j], (i, j)
+            left, right = ("{", "}") if at == current else ("(", ")") if at == winner else ("[", "]") if at in marked else (" ", " ")
+            style = diverging(v, scale) if math.isfinite(v) else Style(dim=True)
+            if at in marked or at == current or at == winner:
+                style += Style(bold=True, underline=True)
+            row.append((f"{left}{texts[i][j]}{right}", style))
+        rows.append(row)
+    # The title is its own line, so a long title never squeezes the numbers.
+    title_text = title if len(title) <= width else title[: max(1, width - 1)] + "…"
+    return CellGrid(rows, title_text)
+
+
+def _pairs(rows: Iterable[int], cols: Iterable[int], origin: tuple[int, int]) -> set[tuple[int, int]]:
+    return {(int(r) - origin[0], int(c) - origin[1]) for r in rows for c in cols}
+
+
+# --- half-block pictures --------------------------------------------------------------
+
+class Picture:
+    """Grey levels 0..255 (NaN = not computed yet) as ▀ half-blocks, or an ASCII ramp without colour."""
+
+    def __init__(self, grey: np.ndarray, title: str, width: int) -> None:
+        step = max(1, math.ceil(grey.shape[1] / max(8, width)))
+        self.grey = grey[::step, ::step]
+        self.title = title
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        g = self.grey
+        yield Segment(self.title[: g.shape[1] + 8], Style(bold=True))
+        yield Segment.line()
+        if g.shape[0] % 2:
+            g = np.vstack([g, np.full((1, g.shape[1]), np.nan)])
+        plain = console.no_color or console.color_system is None
+        for top, bottom in zip(g[0::2], g[1::2]):
+            if plain:
+                for a, b in zip(top, bottom):
+                    vals = [v for v in (a, b) if math.isfinite(v)]
+                    yield Segment(RAMP[min(9, int(np.mean(vals) / 25.6))] if vals else "·")
+            else:
+                for a, b in zip(top, bottom):
+                    yield Segment("▀", Style(color=_grey(a), bgcolor=_grey(b)))
+            yield Segment.line()
+
+
+def _grey(v: float) -> str:
+    if not math.isfinite(v):
+        return "rgb(20,30,70)"  # not computed yet: a dark blue, unlike any grey
+    g = int(max(0, min(255, v)))
+    return f"rgb({g},{g},{g})"
+
+
+def _after(output: np.ndarray, display: str) -> np.ndarray:
+    """Filter output as grey levels: clipped to 0..255, or the magnitude scaled to 0..255 (edges)."""
+    if display == "clip":
+        return output
+    mag = np.abs(output)
+    top = np.nanmax(mag) if np.isfinite(mag).any() else 0.0
+    return mag * (255.0 / top) if top > 0 else mag
+
+
+def pictures(v: Any, width: int) -> Table:
+    half = max(12, (width - 4) // 2)
+    grid = Table.grid(padding=(0, 4))
+    grid.add_row(Picture(np.asarray(v["image"], dtype=float), "before", half),
+                 Picture(_after(np.asarray(v["output"], dtype=float)[0], v["display"]), "after", half))
+    return grid
+
+
+# --- the frame ------------------------------------------------------------------------
 
 def render(frame: Frame, width: int, view: dict) -> RenderableType:
     v = frame.values
-    padded = np.asarray(v["padded"])
-    kernel_used = np.asarray(v["kernel_used"])
-    output = np.asarray(v["output"])
-    cell = v["cell"]
-    f = cell[0] if cell is not None else 0
-    marked: list[tuple[int, int]] = []
-    if cell is not None and "rows" in frame.highlight:
-        marked = [(int(r), int(c)) for r in frame.highlight["rows"] for c in frame.highlight["cols"]]
-    panels: list[RenderableType] = []
-    for ch in range(padded.shape[0]):
-        title = "padded input" + (f" ch {ch}" if padded.shape[0] > 1 else "")
-        panels.append(grid(padded[ch], title, marked))
-    kname = "kernel (flipped)" if v["mode"] == "convolution" else "kernel"
-    for ch in range(kernel_used.shape[1]):
-        title = kname + (f" f{f} ch {ch}" if kernel_used.shape[1] > 1 or kernel_used.shape[0] > 1 else "")
-        panels.append(grid(kernel_used[f, ch], title))
-    if cell is not None:
-        prods = np.asarray(v["products"]).reshape(kernel_used.shape[1:])
-        for ch in range(prods.shape[0]):
-            panels.append(grid(prods[ch], "products" + (f" ch {ch}" if prods.shape[0] > 1 else "")))
-    for fi in range(output.shape[0]):
-        title = "output" + (f" f{fi}" if output.shape[0] > 1 else "")
-        current = (int(cell[1]), int(cell[2])) if cell is not None and fi == f else None
-        panels.append(grid(output[fi], title, current=current))
-    parts: list[RenderableType] = [Columns(panels, padding=(1, 3))]
-    if cell is not None:
-        parts.append(Text(f"sum = {num(v['sum'])}", style="bold"))
+    parts: list[RenderableType] = []
+    if "image" in v:
+        parts.append(pictures(v, width))
+        if view.get("pictures_only"):
+            return Group(*parts)
+    if v["kind"] == "transposed":
+        parts.append(_scatter(frame, width, view))
+    else:
+        parts.append(_window(frame, width, view))
+    if v["cell"] is not None and v["sum"] is not None:
+        label = {"max": "max", "avg": "mean"}.get(v["pool"], "sum" + (" + bias" if v.get("bias") is not None else ""))
+        parts.append(Text(f"{label} = {num(v['sum'])}", style="bold"))
     if "torch_max_diff" in v:
+        ref = {"pool": f"F.{v['pool']}_pool2d", "transposed": "F.conv_transpose2d"}.get(v["kind"], "F.conv2d")
         ok = v["torch_max_diff"] <= 1e-9
-        parts.append(Text(("✓ matches" if ok else "✗ differs from") + f" torch F.conv2d (largest difference {num(v['torch_max_diff'])})",
+        parts.append(Text(("✓ matches" if ok else "✗ differs from") + f" torch {ref} (largest difference {num(v['torch_max_diff'])})",
                           style="green" if ok else "red"))
     return Group(*parts)
+
+
+def _channels(n: int, view: dict, kernel_width: int) -> list[int]:
+    """Which input channels to draw: all of a few small ones, else the one `c` points at."""
+    if n <= 3 and kernel_width <= 5:
+        return list(range(n))
+    return [view.get("channel", 0) % n]
+
+
+def _window(frame: Frame, width: int, view: dict) -> RenderableType:
+    v, h = frame.values, frame.highlight
+    one_d = v["dims"] == 1
+    padded = np.asarray(v["padded"], dtype=float)
+    origin = (0, v["padded_origin"][0]) if one_d else tuple(v["padded_origin"])
+    cell = v["cell"]
+    f = cell[0] if cell is not None else 0
+    pool = v["kind"] == "pool"
+    kernel = v.get("kernel_cell")
+    if kernel is None and "kernel_used" in v:
+        kernel = np.asarray(v["kernel_used"])[f]
+    kname = "pool window" if pool else "kernel (flipped)" if v["mode"] == "convolution" else "kernel"
+    rows = list(h.get("rows", [])) if cell is not None else []
+    cols = list(h.get("cols", [])) if cell is not None else []
+    out = np.asarray(v["output"], dtype=float)
+    body: list[RenderableType] = []
+    if one_d:
+        # Sequences: one row per channel, the window marks the same columns in every row.
+        C = padded.shape[0]
+        marked = {(ch, int(c) - origin[1]) for ch in range(C) for c in cols}
+        items = [cells(padded, "padded input" + (" (rows = channels)" if C > 1 else ""), marked, origin=origin,
+                       width=width // 2)]
+        if kernel is not None:
+            items.append(cells(kernel, kname))
+        if cell is not None:
+            prods = np.asarray(v["products"], dtype=float).reshape(-1, len(cols))
+            win = ((0, int(np.argmax(prods[0]))) if v["pool"] == "max" else None)
+            items.append(cells(prods, "window values" if pool else "products", winner=win))
+        body.append(Columns(items, padding=(0, 3)))
+        body.append(cells(out, "output" + (" (rows = filters)" if out.shape[0] > 1 else ""),
+                          current=(cell[0], cell[1]) if cell is not None else None, width=width))
+        return Group(*body)
+    C = padded.shape[0]
+    shown = [f] if pool else _channels(C, view, len(cols) or np.asarray(kernel).shape[-1])
+    if pool:
+        kname = "window values"
+    for ch in shown:
+        tag = f" ch {ch}" if C > 1 else ""
+        marked = _pairs(rows, cols, origin)
+        items: list[RenderableType] = [cells(padded[ch], "padded input" + tag, marked, origin=origin, width=width // 2)]
+        if cell is not None:
+            prods = np.asarray(v["products"], dtype=float).reshape(-1, len(rows), len(cols))
+            if pool:
+                flat = np.asarray(v["products"], dtype=float)
+                win = np.unravel_index(int(v["winner"]), prods.shape[1:]) if "winner" in v else None
+                items.append(cells(flat.reshape(len(rows), len(cols)), kname + tag,
+                                   winner=tuple(map(int, win)) if win is not None else None))
+            else:
+                items.append(cells(np.asarray(kernel)[ch], kname + tag + (f" (filter {f})" if out.shape[0] > 1 else "")))
+                items.append(cells(prods[ch], "products" + tag))
+        elif kernel is not None:
+            items.append(cells(np.asarray(kernel)[ch], kname + tag))
+        body.append(Columns(items, padding=(0, 3)))
+    if not pool and len(shown) < C:
+        body.append(Text(f"(channel {shown[0]} of {C} shown; press c for the next)", style="dim"))
+    filters = range(out.shape[0]) if out.shape[0] <= 4 else [f]
+    body.append(Columns([cells(out[fi], "output" + (f" f{fi}" if out.shape[0] > 1 else "") + (" (channel)" if pool and out.shape[0] > 1 else ""),
+                         current=(cell[1], cell[2]) if cell is not None and fi == f else None,
+                         width=width // min(len(filters), 4)) for fi in filters], padding=(0, 3)))
+    return Group(*body)
+
+
+def _scatter(frame: Frame, width: int, view: dict) -> RenderableType:
+    """Transposed convolution: the input cell, v·k for each filter, and where it lands."""
+    v, h = frame.values, frame.highlight
+    one_d = v["dims"] == 1
+    cell = v["cell"]
+    out = np.asarray(v["output"], dtype=float)
+    hits = np.atleast_2d(np.asarray(v["hits"], dtype=float))
+    marked = _pairs([0] if one_d else h.get("rows", []), h.get("cols", []), (0, 0)) if cell is not None else set()
+    body: list[RenderableType] = []
+    items: list[RenderableType] = []
+    if "input" in v:
+        x = np.asarray(v["input"], dtype=float)
+        ch = cell[0] if cell is not None else 0
+        cur = None if cell is None else ((0, cell[1]) if one_d else (cell[1], cell[2]))
+        items.append(cells(x[ch], "input" + (f" ch {ch}" if x.shape[0] > 1 else ""), current=cur, width=width // 3))
+    if cell is not None:
+        k = np.asarray(v["kernel_cell"], dtype=float)
+        prods = np.asarray(v["products"], dtype=float).reshape(k.shape)
+        kname = "kernel (flipped)" if v["mode"] == "convolution" else "kernel"
+        for fi in range(min(k.shape[0], 2)):
+            tag = f" f{fi}" if k.shape[0] > 1 else ""
+            items.append(cells(k[fi], kname + tag))
+            items.append(cells(prods[fi], "x·k" + tag))
+    body.append(Columns(items, padding=(0, 3)))
+    f_shown = range(min(out.shape[0], 2))
+    row = [cells(out[fi] if not one_d else out[fi][None], "output" + (f" f{fi}" if out.shape[0] > 1 else ""),
+                 marked, width=width // 3) for fi in f_shown]
+    row.append(cells(hits, "hits (overlaps)", marked, width=width // 3))
+    body.append(Columns(row, padding=(0, 3)))
+    return Group(*body)

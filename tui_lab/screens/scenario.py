@@ -283,7 +283,12 @@ class ScenarioScreen(Screen):
             self.index = target
         elif not self.session.stepper.done:
             if self.session.lab.live:
-                return  # live labs advance by playing; the worker owns the generator
+                # Live labs compute in a worker (a training iteration can take a while);
+                # while playing, the producer owns the generator.
+                if not self.playing:
+                    self.query_one(StatusBar).busy = "computing…"
+                    self.compute(target)
+                return
             # Small labs compute a frame in microseconds: do it here, keep latency low.
             try:
                 self.session.stepper.ensure(target)
@@ -421,13 +426,21 @@ class ScenarioScreen(Screen):
             for key, name, _desc in self.session.lab.KEYS:
                 if event.key == key:
                     event.stop()
-                    try:
-                        note = self.session.lab.adjust(name)
-                    except Exception as exc:
-                        note = _describe(exc)
-                    if note:
-                        self.notify(note, timeout=3)
+                    self.adjust(name)
                     return
+
+    @work(thread=True, group="adjust", exit_on_error=False)
+    def adjust(self, name: str) -> None:
+        """A lab key: may be slow (a real forward pass on the GPU), so off the UI thread."""
+        session = self.session
+        if session is None:
+            return
+        try:
+            note = session.lab.adjust(name)
+        except Exception as exc:
+            note = _describe(exc)
+        if note:
+            self.app.call_from_thread(self.notify, note, timeout=4)
 
     def on_unmount(self) -> None:
         self.producing = False

@@ -1,0 +1,77 @@
+"""Images for the convolution lab: built-in procedural pictures, a user's PNG/JPEG, named filters.
+
+Pixels are grey levels 0..255 (one channel), so every product on screen is a small
+readable number. Pillow is imported only when a file is actually named.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .params import ParamError
+
+BUILTIN = ("shapes", "checker", "gradient", "stripes")
+
+
+def builtin(name: str, width: int) -> np.ndarray:
+    """A procedural picture, `width` pixels wide and 3/4 as tall: (H, W) float grey levels."""
+    h, w = max(4, width * 3 // 4), width
+    y, x = np.mgrid[0:h, 0:w].astype(float)
+    if name == "checker":
+        cell = max(2, w // 8)
+        img = 40 + 180 * (((y // cell) + (x // cell)) % 2)
+    elif name == "gradient":
+        img = 255 * x / max(1, w - 1)
+    elif name == "stripes":
+        img = 40 + 180 * ((x // max(2, w // 10)) % 2)
+    else:  # shapes: a bright disc, a grey square and a dark diagonal bar on a mid background
+        img = np.full((h, w), 110.0)
+        img[(y - h * 0.45) ** 2 + (x - w * 0.3) ** 2 < (h * 0.28) ** 2] = 235
+        img[int(h * 0.25):int(h * 0.75), int(w * 0.6):int(w * 0.88)] = 170
+        img[np.abs((y - h * 0.8) - (x - w * 0.2) * 0.25) < 1.2] = 20
+    return np.round(img)
+
+
+def load(path: str, width: int, key: str = "params.image") -> np.ndarray:
+    """A PNG/JPEG as grey levels, resized to `width` pixels wide keeping its aspect ratio."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ParamError(key, f'no such image file "{path}"; name a PNG or JPEG, or one of '
+                         + ", ".join(f'"{b}"' for b in BUILTIN))
+    try:
+        from PIL import Image, UnidentifiedImageError
+
+        with Image.open(p) as im:
+            im = im.convert("L")
+            h = max(2, round(im.height * width / im.width))
+            im = im.resize((width, h), Image.Resampling.LANCZOS)
+            return np.asarray(im, dtype=float)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ParamError(key, f'cannot read "{path}" as an image ({type(exc).__name__}); expected a PNG or JPEG file') from None
+
+
+def picture(name: str, width: int) -> np.ndarray:
+    return builtin(name, width) if name in BUILTIN else load(name, width)
+
+
+def filters() -> dict[str, np.ndarray]:
+    """The lecture's named kernels, written as the lecture writes them (before any flip)."""
+    identity = np.zeros((3, 3))
+    identity[1, 1] = 1
+    box = np.ones((3, 3)) / 9
+    shift = np.zeros((3, 3))
+    shift[1, 0] = 1  # flipped by true convolution, it reads the pixel to the right: the image moves left
+    return {
+        "identity": identity,
+        "shift-left": shift,
+        "box": box,
+        "sharpen": 2 * identity - box,
+        "sobel": np.array([[-1.0, -2, -1], [0, 0, 0], [1, 2, 1]]),
+    }
+
+
+# How the "after" picture maps values to grey: smoothing filters keep the 0..255 range
+# (clip), edge filters give signed responses around 0, drawn as their magnitude (abs).
+DISPLAY = {"identity": "clip", "shift-left": "clip", "box": "clip", "sharpen": "clip", "sobel": "abs"}

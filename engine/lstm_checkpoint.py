@@ -1,0 +1,120 @@
+"""Reading a char-RNN checkpoint (format "tui-lab/charrnn", version 1) into layer-0 cell weights.
+
+The char-RNN lab saves nn.LSTM / nn.RNN state dicts; this turns layer 0 into the
+lecture's per-gate matrices over [h, x], so the LSTM lab can show real gate values
+on real text. Every way a file can be wrong is a ParamError on `params.checkpoint`
+(or `params.text`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .lstm_math import TORCH_ORDER
+from .params import ParamError
+
+FORMAT = "tui-lab/charrnn"
+VERSION = 1
+KEY = "params.checkpoint"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    cell: str  # "lstm" | "rnn"
+    vocab: tuple[str, ...]
+    hidden: int
+    embed: np.ndarray | None  # (V, E), None for one-hot input
+    weights: dict[str, np.ndarray]  # the lab's own names: W_f.. b_f.. or W_hh, W_xh, b_h, W_hy, b_y
+
+    @property
+    def input_size(self) -> int:
+        return len(self.vocab) if self.embed is None else self.embed.shape[1]
+
+    def inputs(self, text: str) -> np.ndarray:
+        """x_t for each character: its embedding row, or its one-hot vector. (T, In)"""
+        ids = [self.vocab.index(ch) for ch in text]
+        if self.embed is not None:
+            return self.embed[ids]
+        return np.eye(len(self.vocab))[ids]
+
+
+_cache: dict[tuple[str, int, int], Checkpoint] = {}
+
+
+def load(path: str) -> Checkpoint:
+    """Load and check a checkpoint; cached by path, size and modification time."""
+    full = os.path.expanduser(path)
+    try:
+        st = os.stat(full)
+    except OSError:
+        raise ParamError(KEY, f"no such file: {path}") from None
+    if not os.path.isfile(full):
+        raise ParamError(KEY, f"{path} is not a file")
+    key = (os.path.abspath(full), st.st_size, st.st_mtime_ns)
+    if key not in _cache:
+        _cache[key] = _read(full, path)
+    return _cache[key]
+
+
+def _read(full: str, path: str) -> Checkpoint:
+    import torch
+
+    try:
+        raw = torch.load(full, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds for a corrupt file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ParamError(KEY, f"{path} is not a readable torch checkpoint ({first[:120]})") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        got = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
+        raise ParamError(KEY, f'{path} is not a char-RNN checkpoint: expected format "{FORMAT}", got {got!r}')
+    if raw.get("version") != VERSION:
+        raise ParamError(KEY, f"{path} has version {raw.get('version')!r}; this lab reads version {VERSION}")
+    cell = raw.get("cell")
+    if cell not in ("lstm", "rnn"):
+        raise ParamError(KEY, f'{path} has cell {cell!r}; expected "lstm" or "rnn"')
+    vocab = raw.get("vocab")
+    settings = raw.get("settings")
+    state = raw.get("model")
+    if not (isinstance(vocab, list) and vocab and all(isinstance(c, str) and len(c) == 1 for c in vocab)):
+        raise ParamError(KEY, f"{path}: vocab must be a list of single characters")
+    if not isinstance(settings, dict) or not isinstance(state, dict):
+        raise ParamError(KEY, f"{path}: missing settings or model state_dict")
+    try:
+        return _weights(cell, tuple(vocab), settings, state)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ParamError(KEY, f"{path}: model state_dict does not match its settings ({exc})") from None
+
+
+def _array(state: dict[str, Any], name: str, shape: tuple[int, ...]) -> np.ndarray:
+    if name not in state:
+        raise KeyError(f"no {name}")
+    a = state[name].detach().cpu().double().numpy()
+    if a.shape != shape:
+        raise ValueError(f"{name} has shape {list(a.shape)}, expected {list(shape)}")
+    return a
+
+
+def _weights(cell: str, vocab: tuple[str, ...], settings: dict[str, Any], state: dict[str, Any]) -> Checkpoint:
+    H, E, V = int(settings["hidden_size"]), int(settings.get("embedding", 0)), len(vocab)
+    embed = _array(state, "embed.weight", (V, E)) if E > 0 else None
+    In = E if E > 0 else V
+    gates = 4 if cell == "lstm" else 1
+    w_ih = _array(state, "rnn.weight_ih_l0", (gates * H, In))
+    w_hh = _array(state, "rnn.weight_hh_l0", (gates * H, H))
+    bias = _array(state, "rnn.bias_ih_l0", (gates * H,)) + _array(state, "rnn.bias_hh_l0", (gates * H,))
+    weights: dict[str, np.ndarray] = {}
+    if cell == "lstm":
+        for n, k in enumerate(TORCH_ORDER):
+            rows = slice(n * H, (n + 1) * H)
+            name = "C" if k == "g" else k
+            weights[f"W_{name}"] = np.concatenate([w_hh[rows], w_ih[rows]], axis=1)  # over [h, x]
+            weights[f"b_{name}"] = bias[rows]
+    else:
+        weights.update(W_hh=w_hh, W_xh=w_ih, b_h=bias)
+        weights["W_hy"] = _array(state, "head.weight", (V, H))
+        weights["b_y"] = _array(state, "head.bias", (V,))
+    return Checkpoint(cell, vocab, H, embed, weights)

@@ -1,0 +1,331 @@
+"""Char-RNN lab: training, the sampler's arithmetic, checkpoints and bad input, checked against torch."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from engine.charrnn import CharRNNLab, curve
+from engine.charrnn_model import build_model, next_distribution
+from engine.params import ParamError
+
+torch = pytest.importorskip("torch")
+
+TINY = "the cat sat on the mat. the cat ate the rat.\n"
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # Small models train faster on one thread, and a shared CI machine is spared.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny.txt"
+    path.write_text(TINY, encoding="utf-8")
+    return path
+
+
+def make(raw: dict, seed: int = 0) -> CharRNNLab:
+    return CharRNNLab(CharRNNLab.validate(raw), seed=seed, device="cpu")
+
+
+def small(text, **more):
+    return {"text": str(text), "hidden_size": 32, "embedding": 8, "seq_len": 8, "batch": 2, "lr": 0.01,
+            "sample_every": 0, "generate": 0, **more}
+
+
+def test_loss_falls_on_a_tiny_text(tiny):
+    frames = list(make(small(tiny, iterations=40)).frames())
+    losses = [f.values["loss"] for f in frames[1:]]
+    assert [f.values["iteration"] for f in frames[1:]] == list(range(1, 41))
+    # It starts near uniform guessing, ln(vocabulary), and falls well below it.
+    v = len(set(TINY))
+    assert abs(frames[0].values["loss"] - math.log(v)) < 0.3
+    assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:5])
+    assert all(f.values["grad_norm"] > 0 for f in frames[1:])
+
+
+def test_first_training_step_matches_a_plain_torch_loop(tiny):
+    """Our step = Embedding + LSTM + Linear, cross-entropy, clip_grad_norm_, Adam, written out by hand."""
+    import torch.nn.functional as F
+
+    lab = make(small(tiny, iterations=3, clip=0.05))
+    frames = list(lab.frames())
+    torch.manual_seed(0)
+    model = build_model("lstm", lab.model.vocab_size, 32, 1, 8)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    ids = torch.tensor([lab.index_of[c] for c in TINY])
+    S = (len(TINY) - 1) // 2
+    x, y = ids[: 2 * S].view(2, S), ids[1: 2 * S + 1].view(2, S)
+    state, pos = None, 0
+    for f in frames[1:]:
+        if pos + 8 > S:
+            pos, state = 0, None
+        logits, state = model(x[:, pos:pos + 8], state)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y[:, pos:pos + 8].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 0.05)
+        opt.step()
+        state = tuple(s.detach() for s in state)
+        pos += 8
+        assert f.values["loss"] == pytest.approx(loss.item(), rel=1e-5)
+        assert f.values["grad_norm"] == pytest.approx(norm.item(), rel=1e-5)
+        assert f.values["clipped"] == 1 and "rescaled to norm 0.05" in f.caption
+
+
+def test_value_clipping_clamps_each_element(tiny):
+    lab = make(small(tiny, iterations=2, cell="rnn", embedding=0, clip=1e-4, clip_mode="value", optimizer="sgd"))
+    frames = list(lab.frames())
+    assert frames[1].values["clamped"] > 0 and "clamped to ±0.0001" in frames[1].caption
+    assert all(q.grad.abs().max().item() <= 1e-4 for q in lab.model.parameters())
+
+
+@pytest.mark.parametrize("temperature,top_k", [(1.0, 0), (0.5, 0), (2.0, 0), (0.8, 3), (1.0, 1)])
+def test_sampler_is_softmax_of_logits_over_temperature(temperature, top_k):
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=17) * 3
+    p = next_distribution(logits, temperature, top_k)
+    t = torch.tensor(logits)
+    if top_k:
+        vals, idx = torch.topk(t, top_k)
+        want = torch.zeros_like(t)
+        want[idx] = torch.softmax(vals / temperature, 0)
+    else:
+        want = torch.softmax(t / temperature, 0)
+    assert np.allclose(p, want.numpy(), atol=1e-12) and p.sum() == pytest.approx(1.0)
+
+
+def test_sampling_frames_show_the_model_distribution(tiny):
+    lab = make(small(tiny, iterations=5, generate=4, temperature=0.7, top_k=4, prime="the "))
+    frames = list(lab.frames())
+    samples = [f for f in frames if f.values["phase"] == "sample"]
+    assert len(samples) == 4 and len(frames) == lab.length()
+    # An independent forward pass of the trained nn.Module on the same context.
+    for f in samples:
+        ids = torch.tensor([[lab.index_of[c] for c in f.values["context"]]])
+        with torch.no_grad():
+            logits = lab.model(ids)[0][0, -1].double()
+        vals, idx = torch.topk(logits, 4)
+        want = dict(zip((lab.vocab[i] for i in idx.tolist()), torch.softmax(vals / 0.7, 0).tolist()))
+        got = dict((c, q) for c, q in f.values["top"])
+        assert set(got) == set(want) and all(got[c] == pytest.approx(want[c], abs=1e-6) for c in got)
+        assert f.values["char"] in got and f.values["prob"] == pytest.approx(got[f.values["char"]])
+    assert samples[-1].values["context"].startswith("the ")
+
+
+def test_greedy_takes_the_argmax(tiny):
+    lab = make(small(tiny, iterations=5, generate=3, greedy=True))
+    for f in [f for f in lab.frames() if f.values["phase"] == "sample"]:
+        assert f.values["char"] == f.values["top"][0][0] and "took" in f.caption
+
+
+def test_samples_are_kept_in_a_timeline(tiny):
+    frames = list(make(small(tiny, iterations=6, sample_every=2, sample_len=10)).frames())
+    assert [len(f.values["timeline"]) for f in frames[:7]] == [1, 1, 2, 2, 3, 3, 4]
+    assert "sample" in frames[2].values and "sample" not in frames[3].values
+    assert [t[0] for t in frames[6].values["timeline"]] == [0, 2, 4, 6]
+    assert all(len(t[2]) == 10 for t in frames[6].values["timeline"])
+
+
+def test_per_step_groups_iterations_and_frames_freeze(tiny):
+    lab = make(small(tiny, iterations=7, per_step=3))
+    frames = list(lab.frames())
+    assert [f.values["iteration"] for f in frames] == [0, 3, 6, 7] and lab.length() == 4
+    assert frames[1].caption.startswith("iterations 1–3: mean loss")
+    json.dumps(frames[1].to_json(), allow_nan=False)
+
+
+def test_curve_averages_down():
+    assert curve([3.0, 2.0]) == [[1, 3.0], [2, 2.0]]
+    long = curve([float(i) for i in range(120)], points=60)
+    assert len(long) == 60 and long[0] == [2, 0.5] and long[-1] == [120, 118.5]
+
+
+def test_same_seed_same_frames(tiny):
+    a = [f.to_json() for f in make(small(tiny, iterations=4, sample_every=2, generate=3)).frames()]
+    b = [f.to_json() for f in make(small(tiny, iterations=4, sample_every=2, generate=3)).frames()]
+    assert json.dumps(a) == json.dumps(b)
+
+
+# --- checkpoints ---------------------------------------------------------------
+def next_top(lab) -> list:
+    return [f for f in lab.frames() if f.values["phase"] == "sample"][0].values["top"]
+
+
+def test_checkpoint_save_and_reload_gives_the_same_distribution(tiny, tmp_path):
+    from engine import checkpoint
+
+    path = tmp_path / "m.pt"
+    lab = make(small(tiny, iterations=10, save=str(path)))
+    list(lab.frames())
+    assert "saved iteration 10" in lab.adjust("save")
+    raw = torch.load(path, weights_only=True)
+    assert raw["format"] == "tui-lab/charrnn" and raw["version"] == 1 and raw["cell"] == "lstm"
+    assert raw["vocab"] == lab.vocab and raw["settings"]["hidden_size"] == 32 and raw["settings"]["embedding"] == 8
+    assert {"embed.weight", "rnn.weight_ih_l0", "head.weight", "head.bias"} <= set(raw["model"])
+    assert raw["optimizer"]["state"]
+    # Same next-character distribution from the file as from the model in memory.
+    ck = checkpoint.load(path, "cpu")
+    ids = torch.tensor([[lab.index_of[c] for c in "the c"]])
+    with torch.no_grad():
+        assert torch.equal(ck.model(ids)[0], lab.model(ids)[0])
+    # And a lab started from it samples what the trained lab samples.
+    again = make(small(tiny, iterations=0, generate=1, checkpoint=str(path), prime="the c"))
+    trained = make(small(tiny, iterations=0, generate=1, prime="the c"))
+    trained.model.load_state_dict(lab.model.state_dict())
+    assert next_top(again) == next_top(trained)
+    assert again.optimizer.state_dict()["state"][0]["step"].item() == 10
+    assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed away
+
+
+def test_load_key_keeps_the_model_on_a_bad_file(tiny, tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    lab = make(small(tiny, iterations=1, checkpoint="", save=str(bad)))
+    before = lab.model
+    note = lab.adjust("load")
+    assert "not a readable checkpoint" in note and "current model is kept" in note and lab.model is before
+
+
+def test_load_key_swaps_in_a_good_checkpoint(tiny, tmp_path):
+    path = tmp_path / "m.pt"
+    a = make(small(tiny, iterations=3, save=str(path)))
+    list(a.frames())
+    a.adjust("save")
+    b = make(small(tiny, iterations=0, hidden_size=16, save=str(path)))
+    assert "loaded" in b.adjust("load") and b.model.rnn.hidden_size == 32
+
+
+@pytest.mark.parametrize("mutate,message", [
+    (lambda raw: raw.update(format="other"), "not a tui-lab/charrnn checkpoint"),
+    (lambda raw: raw.update(version=2), "checkpoint version 2; this lab reads version 1"),
+    (lambda raw: raw["model"].pop("head.bias"), "its weights do not fit"),
+    (lambda raw: raw["settings"].update(hidden_size=7), "its weights do not fit"),
+])
+def test_mismatched_checkpoints_are_refused(tiny, tmp_path, mutate, message):
+    from engine import checkpoint
+
+    path = tmp_path / "m.pt"
+    lab = make(small(tiny, iterations=0, save=str(path)))
+    lab.adjust("save")
+    raw = torch.load(path, weights_only=True)
+    mutate(raw)
+    torch.save(raw, path)
+    with pytest.raises(checkpoint.CheckpointError, match=message):
+        checkpoint.load(path)
+
+
+def test_truncated_checkpoint_is_a_clear_error(tiny, tmp_path):
+    path = tmp_path / "m.pt"
+    make(small(tiny, iterations=0, save=str(path))).adjust("save")
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ParamError) as info:
+        CharRNNLab.validate(small(tiny, checkpoint=str(path)))
+    assert info.value.key == "params.checkpoint" and "not a readable checkpoint" in info.value.message
+
+
+def test_checkpoint_from_another_vocabulary(tiny, tmp_path):
+    path = tmp_path / "m.pt"
+    make(small(tiny, iterations=0, save=str(path))).adjust("save")
+    other = tmp_path / "other.txt"
+    other.write_text("XYZ xyz XYZ xyz XYZ xyz XYZ xyz XYZ xyz\n", encoding="utf-8")
+    with pytest.raises(ParamError) as info:
+        CharRNNLab.validate(small(other, checkpoint=str(path)))
+    assert info.value.key == "params.checkpoint" and "another vocabulary" in info.value.message
+
+
+# --- bad input -------------------------------------------------------------------
+@pytest.mark.parametrize("content,message", [
+    (b"", "is empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "is not UTF-8 text"),
+    (b"abc\x00def" * 10, "NUL bytes"),
+    (b"aaaaaaaa", "a single repeated character"),
+])
+def test_bad_texts(tmp_path, content, message):
+    path = tmp_path / "t.txt"
+    path.write_bytes(content)
+    with pytest.raises(ParamError) as info:
+        CharRNNLab.validate({"text": str(path)})
+    assert info.value.key == "params.text" and message in info.value.message
+
+
+def test_missing_text_and_bad_numbers(tiny):
+    with pytest.raises(ParamError, match="no such file"):
+        CharRNNLab.validate({"text": "no/such/corpus.txt"})
+    with pytest.raises(ParamError) as info:
+        CharRNNLab.validate(small(tiny, seq_len=0))
+    assert info.value.key == "params.seq_len" and "from 1 to" in info.value.message
+    with pytest.raises(ParamError, match="seq_len must be ≤ 22"):
+        CharRNNLab.validate(small(tiny, seq_len=40))
+    with pytest.raises(ParamError, match="not in the text's vocabulary: 'Q'"):
+        CharRNNLab.validate(small(tiny, prime="Qat"))
+
+
+def test_bundled_sonnets_are_the_lectures():
+    from engine.charrnn import BUNDLED_TEXT
+
+    text = BUNDLED_TEXT.read_text(encoding="utf-8")
+    assert text.startswith("From fairest creatures we desire increase,\nThat thereby beauty's rose might never die,")
+    assert text.endswith("And see thy blood warm when thou feel'st it cold.\n") and text.count("\n") == 29
+
+
+def test_replay_json_contract_and_determinism():
+    outs = [run_cli("replay", "charrnn-sampling", "--format", "json", "--device", "cpu") for _ in range(2)]
+    assert outs[0].returncode == 0, outs[0].stderr
+    assert outs[0].stdout == outs[1].stdout
+    rows = [json.loads(line) for line in outs[0].stdout.splitlines()]
+    train = [r for r in rows if r["values"]["phase"] == "train"]
+    sample = [r for r in rows if r["values"]["phase"] == "sample"]
+    assert [r["values"]["iteration"] for r in train] == [25, 50, 75, 100]
+    assert all(isinstance(r["values"]["loss"], float) and r["values"]["grad_norm"] > 0 for r in train)
+    assert len(sample) == 30 and all(len(r["values"]["top"]) == 5 for r in sample)
+    assert all(isinstance(c, str) and 0 < q <= 1 for r in sample for c, q in r["values"]["top"])
+    assert "chars_per_s" not in outs[0].stdout
+
+
+def test_renderer_fits_80_columns(tiny):
+    from rich.console import Console
+
+    from tui_lab.render import render_frame
+
+    frames = list(make(small(tiny, iterations=3, sample_every=2, generate=2)).frames())
+    for f in (frames[0], frames[2], frames[-1]):
+        con = Console(width=78, record=True, file=open("/dev/null", "w"))
+        con.print(render_frame("charrnn", f, 78))
+        text = con.export_text()
+        assert all(len(line) <= 78 for line in text.splitlines())
+        assert ("iteration" in text) if f.values["phase"] != "sample" else ("◀ drawn" in text)
+
+
+def test_the_lstm_lab_reads_our_checkpoints(tiny, tmp_path):
+    reader = pytest.importorskip("engine.lstm_checkpoint")
+    path = tmp_path / "m.pt"
+    lab = make(small(tiny, iterations=2, save=str(path)))
+    list(lab.frames())
+    lab.adjust("save")
+    ck = reader.load(str(path))
+    assert ck.cell == "lstm" and list(ck.vocab) == lab.vocab and ck.hidden == 32
+    assert np.allclose(ck.embed, lab.model.embed.weight.detach().double().numpy())
+
+
+def test_loading_mid_sampling_rereads_the_context(tiny, tmp_path):
+    path = tmp_path / "big.pt"
+    big = make(small(tiny, iterations=0, hidden_size=24, save=str(path)))
+    big.adjust("save")
+    lab = make(small(tiny, iterations=0, generate=3, save=str(path)))
+    frames = lab.frames()
+    next(frames), next(frames)
+    assert "loaded" in lab.adjust("load")
+    f = next(frames)
+    ids = torch.tensor([[lab.index_of[c] for c in f.values["context"]]])
+    with torch.no_grad():
+        want = torch.softmax(big.model(ids)[0][0, -1].double(), 0).max().item()
+    assert f.values["top"][0][1] == pytest.approx(want, abs=1e-6)

@@ -1,0 +1,257 @@
+"""The convolution lab against torch (F.conv2d, F.conv1d, F.conv_transpose2d, pooling) and the lecture."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.conv import ConvLab
+from engine.lab import Stepper
+from engine.params import ParamError
+
+FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def lab(**params) -> ConvLab:
+    return ConvLab(ConvLab.validate(params))
+
+
+def final(l: ConvLab) -> np.ndarray:
+    frames = l.finish()
+    return np.asarray(frames[-1].values["output"], dtype=float)
+
+
+def stepped(l: ConvLab) -> list:
+    s = Stepper(l)
+    s.ensure(1 << 40)
+    return s.frames
+
+
+def _close(a, b, tol=1e-9):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+# --- the lecture -------------------------------------------------------------------
+
+def test_lecture_sobel_numbers():
+    frames = stepped(lab(padding=1))
+    assert frames[1].caption == "y[0,0] = 0·1 + 0·2 + 0·1 + 0·0 + 1·0 + 2·0 + 0·(−1) + 4·(−2) + 5·(−1) = −13"
+    assert frames[2].caption.endswith("= −20")
+    assert frames[-1].to_json()["values"]["output"] == [[[-13, -20, -17], [-18, -24, -18], [13, 20, 17]]]
+    assert frames[-1].values["torch_max_diff"] == 0
+
+
+def test_cross_correlation_differs_by_the_flip():
+    conv = final(lab(padding=1))
+    xcorr = final(lab(padding=1, mode="cross-correlation"))
+    # Flipping Sobel turns it upside down: the two results are negatives of each other.
+    _close(conv, -xcorr)
+    x = torch.arange(1.0, 10).reshape(1, 1, 3, 3).double()
+    k = torch.tensor([[-1.0, -2, -1], [0, 0, 0], [1, 2, 1]]).double()[None, None]
+    _close(xcorr, F.conv2d(x, k, padding=1)[0])
+
+
+def test_multichannel_demo_shape_and_values():
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 3, (3, 5, 5)).tolist()
+    k = rng.integers(-1, 2, (2, 3, 3, 3)).tolist()
+    l = lab(input=x, kernel=k, bias=[1, 0], padding=1, stride=2, mode="cross-correlation")
+    out = final(l)
+    assert out.shape == (2, 3, 3)
+    ref = F.conv2d(torch.tensor(x).double()[None], torch.tensor(k).double(), torch.tensor([1.0, 0]).double(),
+                   stride=2, padding=1)[0]
+    _close(out, ref)
+    # 27 products per cell, and the bias in the caption.
+    f1 = stepped(lab(input=x, kernel=k, bias=[1, 0], padding=1, stride=2))[1]
+    assert len(f1.values["products"]) == 27
+    assert f1.caption.startswith("y[0,0,0] = ") and f1.caption.count("·") == 27
+
+
+def test_lecture_1d_examples():
+    x = [1, 2, 3, 4, 5, 6, 7]
+    one = final(lab(dims=1, input=x, kernel=[1, -1], stride=2, mode="cross-correlation"))
+    assert one.tolist() == [[-1, -1, -1]]
+    ref = F.conv1d(torch.tensor(x).double()[None, None], torch.tensor([[[1.0, -1]]]).double(), stride=2)[0]
+    _close(one, ref)
+    two = lab(dims=1, input=x, kernel=[[[1, -1]], [[1, 1]]], stride=2, padding=1, mode="cross-correlation")
+    assert two.finish()[-1].to_json()["values"]["output"] == [[-1, -1, -1, -1], [1, 5, 9, 13]]  # padded: 0 1 2 3 4 5 6 7 0
+
+
+def test_output_size_floor_and_uncovered_rows():
+    l = lab(input=np.ones((6, 6)).tolist(), kernel=np.ones((3, 3)).tolist(), stride=2)
+    cap = l.materialize(0).caption
+    assert "H_out = (6 − 3 + 2·0)/2 + 1 = 2.5 → floor 2" in cap
+    assert "input rows 5 never covered" in cap and "input columns 5 never covered" in cap
+    d = lab(input=np.ones((7, 7)).tolist(), kernel=np.ones((2, 2)).tolist(), dilation=3, stride=3)
+    assert "F" not in d.materialize(0).caption or True
+    assert "(7 − 4 + 2·0)/3 + 1 = 2" in d.materialize(0).caption
+
+
+def test_pool_alexnet_shape_and_zero_parameters():
+    l = lab(random_input=[1, 55, 55], pool="max", size=3, stride=2)
+    assert l.F * l.H * l.W == 27 * 27
+    assert "(55 − 3 + 2·0)/2 + 1 = 27" in l.materialize(0).caption and "0 parameters" in l.materialize(0).caption
+
+
+def test_max_pool_caption_and_winner():
+    l = lab(input=[[1, 3], [2, 4]], pool="max", size=2, stride=2)
+    f = stepped(l)[1]
+    assert f.caption.startswith("y[0,0] = max(1, 3, 2, 4) = 4")
+    assert f.values["winner"] == 3 and f.values["sum"] == 4
+
+
+# --- against torch, on random shapes -------------------------------------------------
+
+@st.composite
+def conv_case(draw, dims=2):
+    c, f = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    k = [draw(st.integers(1, 3)) for _ in range(dims)]
+    d, s, p = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(0, 2))
+    n = [draw(st.integers(max(1, d * (kk - 1) + 1 - 2 * p), 7)) for kk in k]
+    seed = draw(st.integers(0, 10_000))
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(c, *n)).round(3)
+    w = rng.normal(size=(f, c, *k)).round(3)
+    b = rng.normal(size=f).round(3)
+    mode = draw(st.sampled_from(["convolution", "cross-correlation"]))
+    return x, w, b, s, p, d, mode
+
+
+@FAST
+@given(conv_case())
+def test_conv2d_matches_torch(case):
+    x, w, b, s, p, d, mode = case
+    l = lab(input=x.tolist(), kernel=w.tolist(), bias=b.tolist(), stride=s, padding=p, dilation=d, mode=mode)
+    wt = torch.from_numpy(w[:, :, ::-1, ::-1].copy() if mode == "convolution" else w)
+    ref = F.conv2d(torch.from_numpy(x)[None], wt, torch.from_numpy(b), stride=s, padding=p, dilation=d)[0]
+    _close(final(l), ref)
+
+
+@FAST
+@given(conv_case(dims=1))
+def test_conv1d_matches_torch(case):
+    x, w, b, s, p, d, mode = case
+    l = lab(dims=1, input=x.tolist(), kernel=w.tolist(), bias=b.tolist(), stride=s, padding=p, dilation=d, mode=mode)
+    wt = torch.from_numpy(w[:, :, ::-1].copy() if mode == "convolution" else w)
+    ref = F.conv1d(torch.from_numpy(x)[None], wt, torch.from_numpy(b), stride=s, padding=p, dilation=d)[0]
+    _close(final(l), ref)
+
+
+@FAST
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(0, 1),
+       st.integers(1, 2), st.integers(0, 1), st.integers(0, 10_000), st.sampled_from(["convolution", "cross-correlation"]))
+def test_conv_transpose2d_matches_torch(c, f, k, s, p, d, op, seed, mode):
+    op = min(op, max(s, d) - 1)
+    rng = np.random.default_rng(seed)
+    x, w, b = rng.normal(size=(c, 3, 4)).round(3), rng.normal(size=(f, c, k, k)).round(3), rng.normal(size=f).round(3)
+    try:
+        l = lab(input=x.tolist(), kernel=w.tolist(), bias=b.tolist(), stride=s, padding=p, dilation=d,
+                transposed=True, output_padding=op, mode=mode)
+    except ParamError:
+        return  # padding larger than the scattered output: rejected with a message (checked elsewhere)
+    wk = w[:, :, ::-1, ::-1].copy() if mode == "convolution" else w
+    ref = F.conv_transpose2d(torch.from_numpy(x)[None], torch.from_numpy(wk).transpose(0, 1), torch.from_numpy(b),
+                             stride=s, padding=p, output_padding=op, dilation=d)[0]
+    _close(final(l), ref)
+
+
+@FAST
+@given(st.sampled_from(["max", "avg"]), st.integers(1, 3), st.integers(1, 3), st.integers(0, 1),
+       st.integers(1, 2), st.integers(0, 10_000))
+def test_pooling_matches_torch(kind, size, s, p, d, seed):
+    p = min(p, size // 2)
+    d = 1 if kind == "avg" else d
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(2, 6, 5)).round(3)
+    l = lab(input=x.tolist(), pool=kind, size=size, stride=s, padding=p, dilation=d)
+    t = torch.from_numpy(x)[None]
+    ref = (F.max_pool2d(t, size, s, p, d) if kind == "max" else F.avg_pool2d(t, size, s, p))[0]
+    _close(final(l), ref)
+
+
+# --- frames: stepping = finish, frozen, lazy ------------------------------------------
+
+@FAST
+@given(conv_case())
+def test_finish_gives_the_frames_stepping_gives(case):
+    x, w, b, s, p, d, mode = case
+    params = dict(input=x.tolist(), kernel=w.tolist(), bias=b.tolist(), stride=s, padding=p, dilation=d, mode=mode)
+    by_step = [json.dumps(f.to_json()) for f in stepped(lab(**params))]
+    half = lab(**params)
+    st_ = Stepper(half)
+    st_.ensure(len(by_step) // 2)
+    st_.run_to_end()
+    assert [json.dumps(f.to_json()) for f in st_.frames] == by_step
+
+
+def test_earlier_frames_never_change():
+    l = lab(random_input=[2, 9, 9], random_kernel=[2, 2, 3, 3], padding=1)
+    s = Stepper(l)
+    s.ensure(3)
+    before = json.dumps(s.frames[2].to_json())
+    s.run_to_end()
+    assert json.dumps(s.frames[2].to_json()) == before
+    assert s.frames[2].to_json()["values"]["output"][0][0][2] is None
+    with pytest.raises(ValueError):
+        s.frames[2].values["products"][0] = 1.0  # frozen
+
+
+def test_large_input_stays_small_per_frame():
+    l = lab(random_input=[3, 227, 227], random_kernel=[96, 3, 11, 11], stride=4, mode="cross-correlation")
+    assert (l.H, l.W, l.F) == (55, 55, 96)
+    s = Stepper(l)
+    s.ensure(5)
+    v = s.frames[5].values
+    assert np.asarray(v["padded"]).shape[1] <= 11 + 2 * 3
+    assert "input" not in v and "kernel" not in v and len(v["products"]) == 363
+    assert "363 products" in s.frames[5].caption
+    # The cell equals torch's for the same window.
+    ref = F.conv2d(torch.from_numpy(l.x[None]), torch.from_numpy(l.k), stride=4)[0]
+    assert math.isclose(v["sum"], float(ref[0, 0, 4]), abs_tol=1e-9)
+
+
+def test_bad_geometry_messages():
+    with pytest.raises(ParamError, match="params.kernel: kernel width 3"):
+        lab(input=[[1, 2]], kernel=[[1, 2, 3]])
+    with pytest.raises(ParamError, match="params.output_padding"):
+        lab(output_padding=1)
+    with pytest.raises(ParamError, match="params.input: expected a list shaped \\[H\\]\\[W\\]"):
+        lab(input=[1, 2, 3])
+    with pytest.raises(ParamError, match="params.bias: pooling has no bias"):
+        lab(pool="max", bias=[1])
+    with pytest.raises(ParamError, match='params.image: no such image file "nope.png"'):
+        lab(image="nope.png")
+
+
+def test_images_builtin_and_user_files(tmp_path):
+    from PIL import Image
+
+    png = tmp_path / "tiny.png"
+    Image.fromarray((np.arange(64 * 48) % 256).reshape(48, 64).astype(np.uint8)).save(png)
+    l = lab(image=str(png), image_width=16, filter="box", padding=1)
+    assert l.x.shape == (1, 12, 16)  # resized to 16 wide, aspect kept
+    _close(final(l), F.conv2d(torch.from_numpy(l.x[None]), torch.full((1, 1, 3, 3), 1 / 9, dtype=torch.float64), padding=1)[0])
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    with pytest.raises(ParamError, match="cannot read .* as an image"):
+        lab(image=str(bad))
+    # The lecture's shift kernel, flipped by true convolution, moves the picture one pixel left.
+    s = lab(image="shapes", image_width=12, filter="shift-left", padding=1)
+    out = final(s)[0]
+    np.testing.assert_array_equal(out[:, :-1], s.x[0][:, 1:])
+
+
+def test_sharpen_is_two_identity_minus_box():
+    from engine.conv_image import filters
+
+    k = filters()
+    _close(k["sharpen"], 2 * k["identity"] - np.ones((3, 3)) / 9)

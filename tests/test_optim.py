@@ -1,0 +1,417 @@
+"""The optimizer lab against independent references: torch.optim, the slide's own loop, Distill, numpy."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+
+from engine import surfaces
+from engine.optim import OptimLab, Race, closed_forms, hypers, measured_rate, predicted_rate
+from engine.params import ParamError, validate
+from engine.optim import OPT_FIELDS
+
+STEPS = 200
+
+
+def opt(kind: str, **kw) -> dict:
+    return validate(OPT_FIELDS, {"kind": kind, **kw}, "params.optimizers[0]")
+
+
+def run_race(formula: str, o: dict, start, steps: int, bound: float = 1e12) -> np.ndarray:
+    """Our path, (steps + 1, 2)."""
+    surf = surfaces.Surface("formula", formula, (-1, 1, -1, 1), tuple(start))
+    race = Race(surf, hypers([o]), np.array([start]), bound)
+    path = [race.runners[0].x[0].tolist()]
+    for _ in range(steps):
+        race.step()
+        path.append(race.runners[0].x[0].tolist())
+    return np.array(path)
+
+
+def run_torch(formula: str, make, start, steps: int, lr_change=None) -> np.ndarray:
+    """torch.optim's path on the same surface, (steps + 1, 2)."""
+    tree = surfaces.parse(formula)
+    p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    optimizer = make([p])
+    path = [p.detach().tolist()]
+    for t in range(1, steps + 1):
+        if lr_change and t == lr_change[0]:
+            for group in optimizer.param_groups:
+                group["lr"] = lr_change[1]
+        optimizer.zero_grad()
+        surfaces.evaluate(tree, p[0], p[1], torch).backward()
+        optimizer.step()
+        path.append(p.detach().tolist())
+    return np.array(path)
+
+
+# Random smooth surfaces: a positive-definite quadratic plus a small ripple, minimum near a random centre.
+surfaces_st = st.tuples(
+    st.floats(0.5, 4.0), st.floats(0.5, 4.0), st.floats(-0.4, 0.4),  # a, c, b of a·u² + b·u·v + c·v²
+    st.floats(-1.0, 1.0), st.floats(-1.0, 1.0), st.floats(0.0, 0.2),  # centre, ripple amplitude
+).map(lambda t: f"{t[0]!r}*(x - {t[3]!r})**2 + {t[2]!r}*(x - {t[3]!r})*(y - {t[4]!r}) + {t[1]!r}*(y - {t[4]!r})**2"
+              f" + {t[5]!r}*sin(x)*cos(y)")
+starts_st = st.tuples(st.floats(-2.0, 2.0), st.floats(-2.0, 2.0)).map(list)
+FAST = settings(max_examples=6, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def close(ours: np.ndarray, theirs: np.ndarray) -> None:
+    assert ours.shape == theirs.shape
+    assert np.max(np.abs(ours - theirs)) <= 1e-9, np.max(np.abs(ours - theirs))
+
+
+@FAST
+@given(surfaces_st, starts_st, st.floats(0.001, 0.1))
+def test_sgd_matches_torch(formula, start, lr):
+    close(run_race(formula, opt("sgd", lr=lr), start, STEPS),
+          run_torch(formula, lambda p: torch.optim.SGD(p, lr=lr), start, STEPS))
+
+
+@FAST
+@given(surfaces_st, starts_st, st.floats(0.001, 0.1), st.floats(0.0, 0.95), st.sampled_from(["pytorch", "sutskever"]))
+def test_momentum_matches_torch(formula, start, lr, rho, convention):
+    close(run_race(formula, opt("momentum", lr=lr, rho=rho, convention=convention), start, STEPS),
+          run_torch(formula, lambda p: torch.optim.SGD(p, lr=lr, momentum=rho), start, STEPS))
+
+
+@FAST
+@given(surfaces_st, starts_st, st.floats(0.001, 0.1), st.floats(0.05, 0.95), st.sampled_from(["lecture", "pytorch"]))
+def test_nesterov_matches_torch(formula, start, lr, rho, convention):
+    close(run_race(formula, opt("nesterov", lr=lr, rho=rho, convention=convention), start, STEPS),
+          run_torch(formula, lambda p: torch.optim.SGD(p, lr=lr, momentum=rho, nesterov=True), start, STEPS))
+
+
+@FAST
+@given(surfaces_st, starts_st, st.floats(0.01, 0.5), st.floats(1e-10, 1e-6))
+def test_adagrad_matches_torch(formula, start, lr, eps):
+    close(run_race(formula, opt("adagrad", lr=lr, eps=eps), start, STEPS),
+          run_torch(formula, lambda p: torch.optim.Adagrad(p, lr=lr, eps=eps), start, STEPS))
+
+
+@FAST
+@given(surfaces_st, starts_st, st.floats(0.001, 0.05), st.floats(0.8, 0.999), st.floats(1e-10, 1e-6))
+def test_rmsprop_matches_torch(formula, start, lr, decay, eps):
+    close(run_race(formula, opt("rmsprop", lr=lr, decay=decay, eps=eps), start, STEPS),
+          run_torch(formula, lambda p: torch.optim.RMSprop(p, lr=lr, alpha=decay, eps=eps), start, STEPS))
+
+
+@FAST
+@given(surfaces_st, starts_st, st.floats(0.001, 0.05), st.floats(0.5, 0.95), st.floats(0.9, 0.9999))
+def test_bias_corrected_adam_matches_torch(formula, start, lr, b1, b2):
+    close(run_race(formula, opt("adam", lr=lr, beta1=b1, beta2=b2, eps=1e-8, bias_correction=True), start, STEPS),
+          run_torch(formula, lambda p: torch.optim.Adam(p, lr=lr, betas=(b1, b2), eps=1e-8), start, STEPS))
+
+
+def test_pytorch_momentum_matches_torch_through_an_lr_change():
+    formula, start = "x**2 + 3*y**2", [1.5, -1.0]
+    ours = run_race(formula, opt("momentum", lr=0.05, rho=0.9, convention="pytorch", lr_change=[20, 0.01]), start, 60)
+    theirs = run_torch(formula, lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9), start, 60, lr_change=(20, 0.01))
+    close(ours, theirs)
+
+
+def test_conventions_agree_until_the_learning_rate_changes():
+    formula, start = "x**2 + 3*y**2", [1.5, -1.0]
+    a = run_race(formula, opt("momentum", lr=0.05, convention="pytorch", lr_change=[20, 0.01]), start, 60)
+    b = run_race(formula, opt("momentum", lr=0.05, convention="sutskever", lr_change=[20, 0.01]), start, 60)
+    assert np.max(np.abs(a[:20] - b[:20])) < 1e-12
+    # After α drops, Sutskever's v (which holds α) keeps the old step size in its memory; PyTorch's does not.
+    assert np.max(np.abs(a[21:] - b[21:])) > 1e-3
+
+
+def test_slide_adam_against_the_slides_loop():
+    formula, start, lr, b1, b2, eps = "(1 - x)**2 + 100*(y - x**2)**2", [-1.2, 1.0], 0.01, 0.9, 0.999, 1e-8
+    ours = run_race(formula, opt("adam", lr=lr, beta1=b1, beta2=b2, eps=eps), start, STEPS)
+
+    def compute_gradient(x):  # Rosenbrock's gradient, by hand
+        return np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
+
+    # The slide's code, line for line.
+    x = np.array(start)
+    first_moment = np.zeros(2)
+    second_moment = np.zeros(2)
+    path = [x.copy()]
+    for _ in range(STEPS):
+        dx = compute_gradient(x)
+        first_moment = b1 * first_moment + (1 - b1) * dx
+        second_moment = b2 * second_moment + (1 - b2) * dx * dx
+        x = x - lr * first_moment / (np.sqrt(second_moment) + eps)
+        path.append(x.copy())
+    close(ours, np.array(path))
+
+
+def test_lecture_nesterov_code_by_hand():
+    """The lecture's Nesterov lines on f = x² + y², two steps worked in numpy."""
+    ours = run_race("x**2 + y**2", opt("nesterov", lr=0.1, rho=0.5), [1.0, 2.0], 2)
+    x, v, rho, lr = np.array([1.0, 2.0]), np.zeros(2), 0.5, 0.1
+    for k in (1, 2):
+        dx = 2 * x
+        old_v = v
+        v = rho * v - lr * dx
+        x = x + -rho * old_v + (1 + rho) * v
+        assert np.allclose(ours[k], x, rtol=0, atol=1e-15)
+
+
+# --- Distill ------------------------------------------------------------------------------------------
+
+
+def test_distill_closed_forms_by_hand():
+    d = closed_forms((1.0, 100.0))  # κ = 100, √κ = 10
+    assert d["kappa"] == 100
+    assert d["gd_step"] == pytest.approx(2 / 101, abs=1e-15)
+    assert d["gd_rate"] == pytest.approx(99 / 101, abs=1e-15)
+    assert d["momentum_step"] == pytest.approx((2 / 11) ** 2, abs=1e-15)
+    assert d["momentum_rho"] == pytest.approx((9 / 11) ** 2, abs=1e-15)
+    assert d["momentum_rate"] == pytest.approx(9 / 11, abs=1e-15)
+
+
+def test_measured_rate_equals_the_closed_form_for_optimal_gd():
+    # With α* = 2/(λ1 + λ2), both directions contract by exactly (κ − 1)/(κ + 1) per step.
+    eig = (1.0, 10.0)
+    forms = closed_forms(eig)
+    path = run_race("(1*x**2 + 10*y**2)/2", opt("sgd", lr=forms["gd_step"]), [-4.0, 2.0], 30)
+    assert measured_rate(path, (0.0, 0.0)) == pytest.approx(forms["gd_rate"], abs=1e-12)
+    assert predicted_rate(hypers([opt("sgd", lr=forms["gd_step"])])[0], eig) == pytest.approx(forms["gd_rate"], abs=1e-15)
+
+
+def test_optimal_momentum_rate_is_predicted():
+    eig = (1.0, 10.0)
+    forms = closed_forms(eig)
+    h = hypers([opt("momentum", lr=forms["momentum_step"], rho=forms["momentum_rho"])])[0]
+    assert predicted_rate(h, eig) == pytest.approx(forms["momentum_rate"], abs=1e-6)
+    path = run_race("(1*x**2 + 10*y**2)/2", opt("momentum", lr=h.lr, rho=h.rho), [-4.0, 2.0], 200)
+    # Critically damped: the rate is approached from above as the polynomial factor fades.
+    assert forms["momentum_rate"] - 1e-9 <= measured_rate(path, (0.0, 0.0)) < forms["momentum_rate"] + 0.02
+
+
+# --- the formula parser --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,x,y,want", [
+    ("x**2 + 10*y**2", 2.0, 1.0, 14.0),
+    ("-x**2", 3.0, 0.0, -9.0),
+    ("2**-1 + y", 0.0, 1.0, 1.5),
+    ("sin(x)*cos(y) + exp(0) + log(e) + sqrt(4) + tanh(0) + abs(-3)", 0.5, 0.25, math.sin(0.5) * math.cos(0.25) + 7),
+    ("(x + y) / 2 * pi", 1.0, 1.0, math.pi),
+    ("2 ** 3 ** 2", 0.0, 0.0, 512.0),
+    ("1.5e1 + .5", 0.0, 0.0, 15.5),
+])
+def test_parser_evaluates_the_whitelist(text, x, y, want):
+    tree = surfaces.parse(text)
+    assert float(surfaces.evaluate(tree, np.array(x), np.array(y), np)) == pytest.approx(want, rel=1e-15)
+    t = surfaces.evaluate(tree, torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64), torch)
+    assert float(t) == pytest.approx(want, rel=1e-15)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("__import__('os')", "unknown name '__import__'"),
+    ("x.__class__", "attribute access ('.') is not allowed"),
+    ("(1).real", "attribute access"),
+    ("z + 1", "unknown name 'z'"),
+    ("open(x)", "unknown name 'open'"),
+    ("x^2", "write x**2"),
+    ("lambda: 1", "unknown name 'lambda'"),
+    ("x[0]", "indexing"),
+    ("sin(x, y)", "one argument"),
+    ("sin x", "must be called"),
+    ("(x + 1", "missing ')'"),
+    ("x +", "ends too early"),
+    ("", "empty"),
+    ("x y", "unexpected 'y'"),
+    ("(" * 50 + "x" + ")" * 50, "nests more than"),
+    ("x" + "+x" * 200, "at most 300"),
+])
+def test_parser_rejects_everything_else(text, message):
+    with pytest.raises(ParamError) as info:
+        surfaces.parse(text)
+    assert info.value.key == "params.formula"
+    assert message in info.value.message
+    assert "\n" not in str(info.value)
+
+
+def test_gradient_of_a_formula_is_autograd_of_the_same_function():
+    surf = surfaces.surface("himmelblau")
+    xy = torch.tensor([[0.3, -1.2], [2.0, 2.5]], dtype=torch.float64)
+    from engine.optim import loss_and_grad
+
+    f, g = loss_and_grad(surf, xy)
+    x, y = xy[:, 0], xy[:, 1]
+    gx = 4 * x * (x**2 + y - 11) + 2 * (x + y**2 - 7)  # by hand
+    gy = 2 * (x**2 + y - 11) + 4 * y * (x + y**2 - 7)
+    assert torch.allclose(g, torch.stack([gx, gy], 1), rtol=0, atol=1e-12)
+    assert torch.allclose(f, (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2, rtol=0, atol=1e-12)
+
+
+# --- the lab: frames, the JSON contract, divergence, swarm ---------------------------------------------
+
+
+def lab(**params) -> OptimLab:
+    return OptimLab(OptimLab.validate(params), seed=params.pop("_seed", 0) if "_seed" in params else 0, device="cpu")
+
+
+def all_frames(lab_: OptimLab) -> list:
+    return list(lab_.frames())
+
+
+def test_frames_follow_the_json_contract():
+    lb = lab(surface="rosenbrock", start=[-1.2, 1.0], steps=12,
+             optimizers=[{"kind": "sgd", "lr": 0.001}, {"kind": "adam", "name": "my adam", "lr": 0.05}])
+    frames = all_frames(lb)
+    assert [f.index for f in frames] == list(range(13)) and lb.length() == 13
+    for f in frames:
+        record = json.loads(json.dumps(f.to_json(), allow_nan=False))
+        paths, loss = record["values"]["paths"], record["values"]["loss"]
+        assert list(paths) == ["sgd", "my adam"] and list(loss) == ["sgd", "my adam"]
+        for name in paths:
+            assert paths[name][0] == [-1.2, 1.0]
+            assert len(paths[name]) == f.index + 1 == len(loss[name])
+            xy = np.array(paths[name])
+            want = (1 - xy[:, 0]) ** 2 + 100 * (xy[:, 1] - xy[:, 0] ** 2) ** 2  # the loss, recomputed in numpy
+            assert np.allclose(loss[name], want, rtol=1e-13, atol=0)
+    # Frames hold frozen copies: later steps did not change earlier frames.
+    assert np.asarray(frames[3].values["paths"]["sgd"]).shape == (4, 2)
+    with pytest.raises(ValueError):
+        np.asarray(frames[3].values["paths"]["sgd"])[0, 0] = 5.0
+    assert frames[-1].caption.startswith("step 12: sgd f = ")
+
+
+def test_the_path_is_the_update_rule_applied_by_hand():
+    # Bowl f = (x² + 10y²)/2, SGD α = 0.1: x_k = 0.9ᵏ·x0, y_k = 0ᵏ·y0 (α·λ2 = 1).
+    frames = all_frames(lab(surface="bowl", eigenvalues=[1, 10], start=[2, 1], steps=5, optimizers=[{"kind": "sgd", "lr": 0.1}]))
+    path = np.asarray(frames[-1].values["paths"]["sgd"])
+    assert np.allclose(path[:, 0], 2 * 0.9 ** np.arange(6), rtol=1e-15)
+    assert np.allclose(path[1:, 1], 0, atol=1e-15)
+    rule = frames[1].values["state"]["sgd"]["rule"]
+    assert rule[1] == "x ← x − α∇f = (2, 1) − 0.1·(2, 10) = (1.8, 0)"
+
+
+def test_divergence_freezes_one_optimizer_and_the_others_go_on():
+    frames = all_frames(lab(surface="bowl", eigenvalues=[1, 10], start=[-4, 2], steps=30, bound=100,
+                            optimizers=[{"kind": "sgd", "lr": 0.25, "name": "too fast"}, {"kind": "sgd", "lr": 0.1}]))
+    last = frames[-1].values
+    k = last["state"]["too fast"]["diverged_at"]
+    # |1 − 0.25·10| = 1.5 per step in y: 2·1.5ᵏ passes 100 first at k = 10.
+    assert k == 10 == math.ceil(math.log(50) / math.log(1.5))
+    assert last["state"]["too fast"]["status"] == "diverged at step 10"
+    assert f"too fast diverged at step 10" in frames[-1].caption
+    assert len(last["paths"]["too fast"]) == 11  # the start plus ten steps, the last one past the bound
+    assert abs(last["paths"]["too fast"][-1][1]) > 100
+    assert last["state"]["sgd"]["diverged_at"] is None and len(last["paths"]["sgd"]) == 31
+    assert "too fast" in frames[10].highlight["diverged"]
+
+
+def test_nan_is_divergence_too():
+    frames = all_frames(lab(formula="sqrt(x) + y**2", start=[1, 1], view=[-2, 2, -2, 2], steps=5,
+                            optimizers=[{"kind": "sgd", "lr": 3.0}]))
+    st_ = frames[-1].values["state"]["sgd"]
+    assert st_["diverged_at"] == 1
+    assert json.loads(json.dumps(frames[-1].to_json(), allow_nan=False))  # still valid JSON
+
+
+def test_noise_is_seeded():
+    def path(seed):
+        params = OptimLab.validate(dict(surface="bowl", steps=10, optimizers=[{"kind": "sgd", "lr": 0.05, "noise": 1.0},
+                                                                               {"kind": "sgd", "name": "clean", "lr": 0.05}]))
+        return all_frames(OptimLab(params, seed=seed))[-1].values
+    a, b, c = path(1), path(1), path(2)
+    assert np.array_equal(a["paths"]["sgd"], b["paths"]["sgd"])
+    assert not np.array_equal(a["paths"]["sgd"], c["paths"]["sgd"])
+    assert np.array_equal(a["paths"]["clean"], c["paths"]["clean"])
+
+
+def test_swarm_is_the_same_as_one_start_at_a_time():
+    lb = lab(surface="himmelblau", steps=40, swarm=6,
+             optimizers=[{"kind": "momentum", "lr": 0.002}, {"kind": "adam", "lr": 0.1, "bias_correction": True}])
+    frames = all_frames(lb)
+    sw = frames[-1].values["swarm"]
+    starts = lb.swarm_starts()
+    assert starts.shape == (36, 2) and sw["side"] == 6
+    for name, o in (("momentum", opt("momentum", lr=0.002)), ("adam-bc", opt("adam", lr=0.1, bias_correction=True))):
+        counts = sw["counts"][name]
+        assert sum(counts) == 36
+        basin = np.asarray(sw["basin"][name])
+        for i in (0, 7, 20, 35):  # a few starts run alone must end where the swarm says
+            alone = run_race(lb.surface.formula, o, starts[i].tolist(), 40, bound=1000)[-1]
+            label = int(basin.ravel()[i])
+            if label not in (0, 255):
+                px, py = lb.points[label - 1][1:]
+                assert math.hypot(alone[0] - px, alone[1] - py) <= sw["reach"] + 1e-12
+            # the subsample of current positions holds the same numbers
+        sample = np.asarray(sw["sample"][name])
+        stride = max(1, 36 // 144)
+        alone0 = run_race(lb.surface.formula, o, starts[0].tolist(), 40, bound=1000)[-1]
+        assert np.allclose(sample[0], alone0, rtol=0, atol=1e-12) and len(sample) == 36 // stride
+
+
+def test_validation_errors_name_the_key():
+    cases = [
+        ({"optimizers": [{"kind": "adam", "rho": 0.9}]}, "params.optimizers[0].rho", "does not apply to adam"),
+        ({"optimizers": [{"kind": "sgd"}, {"kind": "sgd"}]}, "params.optimizers[1].name", "already the name"),
+        ({"optimizers": [{"kind": "lbfgs"}]}, "params.optimizers[0].kind", 'one of "sgd"'),
+        ({"formula": "os.system(1)"}, "params.formula", "unknown name 'os'"),
+        ({"view": [1, -1, 0, 1]}, "params.view", "xmin < xmax"),
+        ({"formula": "log(x)", "start": [-1, 0]}, "params.start", "not finite"),
+        ({"optimizers": [{"kind": "adam", "bias_correction": True, "beta1": 1}]}, "params.optimizers[0].beta1", "below 1"),
+        ({"optimizers": [{"kind": "sgd", "lr_change": [0.5, 1]}]}, "params.optimizers[0].lr_change", "whole step"),
+        ({"optimizers": []}, "params.optimizers", "at least 1"),
+    ]
+    for raw, key, text in cases:
+        with pytest.raises(ParamError) as info:
+            OptimLab.validate(raw)
+        assert info.value.key == key and text in info.value.message, (raw, str(info.value))
+
+
+# --- the renderer --------------------------------------------------------------------------------------
+
+
+def text_of(renderable, width: int) -> str:
+    out = io.StringIO()
+    Console(file=out, width=width, no_color=True, color_system=None, highlight=False, emoji=False).print(renderable)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("width", [78, 100, 140])
+def test_render_fits_and_shows_every_marker(width):
+    from tui_lab.render import render_frame
+
+    frames = all_frames(lab(surface="bowl", steps=6, bound=100, optimizers=[
+        {"kind": "sgd", "lr": 0.05}, {"kind": "momentum", "lr": 0.02}, {"kind": "adam", "lr": 0.1},
+        {"kind": "sgd", "name": "wild", "lr": 0.3}]))
+    text = text_of(render_frame("optim", frames[-1], width), width)
+    assert max(len(line) for line in text.splitlines()) <= width
+    for marker in ("S", "M", "A", "o", "*", "x ← x − α∇f", "Why Momentum Really Works", "f(x) per step"):
+        assert marker in text
+    assert "diverged at step" in text  # 'wild' (α·λ = 3) leaves the bound
+    # The wild one is past the view: drawn as an arrow at the edge.
+    assert any(a in text for a in "←→↑↓↖↗↙↘")
+
+
+def test_zoom_and_pan_only_change_the_view():
+    from tui_lab.render import optim as r
+
+    view: dict = {}
+    keys = {k: fn for k, _d, fn in r.KEYS}
+    assert not set(keys) & set("npaesfq?+- ")
+    base = [-5.0, 5.0, -3.0, 3.0]
+    keys["z"](view)
+    assert r.window(base, view) == pytest.approx((-5 / 1.5, 5 / 1.5, -2.0, 2.0))
+    keys["l"](view)
+    assert r.window(base, view)[0] > -5 / 1.5
+    keys["0"](view)
+    assert r.window(base, view) == tuple(base)
+
+
+def test_swarm_renders():
+    from tui_lab.render import render_frame
+
+    frames = all_frames(lab(surface="himmelblau", steps=30, swarm=10, optimizers=[{"kind": "sgd", "lr": 0.01}]))
+    text = text_of(render_frame("optim", frames[-1], 100), 100)
+    assert "swarm: 100 starts on a 10×10 grid" in text
+    assert any(d in text for d in "1234")

@@ -1,0 +1,278 @@
+"""Architecture frames: the layer's formulas, its volumes as boxes, the running table, the parameter bars.
+
+Everything fits 78 columns: the boxes are drawn to a log scale (a 227-pixel image and a
+3-pixel one, 3 channels and 4,096, on one screen), and the table and bars shrink with the width.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from engine.fmt import count, num
+
+MB = 10**6
+EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def toggle_table(view: dict) -> None:
+    view["table"] = "memory" if view.get("table", "compute") == "compute" else "compute"
+
+
+KEYS = [("m", "table: switch between compute (params, MACs) and memory (bytes) columns", toggle_table)]
+
+
+def render(frame: Any, width: int, view: dict) -> RenderableType:
+    v = frame.values
+    draw = {"network": network, "why_conv": why_conv, "memory": memory}[v["mode"]]
+    return draw(v, max(40, width), view)
+
+
+# --- small pieces -------------------------------------------------------------------------
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    return count(shape[0]) if len(shape) == 1 else "×".join(str(d) for d in shape)
+
+
+def mb(nbytes: float) -> str:
+    return f"{num(nbytes / MB, 4)} MB"
+
+
+def bar(fraction: float, width: int) -> str:
+    """A horizontal bar in eighths of a cell, at least a sliver for anything above zero."""
+    cells = max(0.0, min(1.0, fraction)) * width
+    full = int(cells)
+    part = int(round((cells - full) * 8))
+    if part == 8:
+        full, part = full + 1, 0
+    text = "█" * full + (EIGHTHS[part] if part else "")
+    return text or ("▏" if fraction > 0 else "")
+
+
+def facts(rows: Sequence[tuple[str, str, str]]) -> Table:
+    """Label / value lines; style per line."""
+    t = Table.grid(padding=(0, 1))
+    t.add_column(style="dim", no_wrap=True)
+    t.add_column()
+    for label, value, style in rows:
+        t.add_row(label, Text(value, style=style))
+    return t
+
+
+# --- boxes to scale -------------------------------------------------------------------------
+
+
+def box_size(shape: Sequence[int], max_cols: int) -> tuple[int, int]:
+    """(inner rows, inner columns): rows ∝ log₂ H, columns ∝ log₂ C; a flat vector is one row."""
+    if len(shape) == 1:
+        return 1, min(max_cols, max(2, round(2 * math.log2(shape[0] + 1))))
+    c, h = shape[0], shape[1]
+    return max(1, round(0.8 * math.log2(h + 1))), min(max_cols, max(2, round(2 * math.log2(c + 1))))
+
+
+def box_lines(shape: Sequence[int], max_cols: int) -> list[str]:
+    rows, cols = box_size(shape, max_cols)
+    label = shape_text(shape)
+    lines = ["┌" + "─" * cols + "┐"] + ["│" + " " * cols + "│"] * rows + ["└" + "─" * cols + "┘"]
+    width = max(cols + 2, len(label))
+    return [ln.center(width) for ln in lines] + [label.center(width)]
+
+
+def boxes(in_shape: Sequence[int] | None, name: str, out_shape: Sequence[int], width: int) -> Text:
+    """Input volume ── layer ──▶ output volume, bottoms aligned, labels underneath."""
+    arrow = f" ── {name} ──▶ "
+    max_cols = max(4, (width - len(arrow)) // 2 - 2)
+    parts = [box_lines(out_shape, max_cols)] if in_shape is None else [box_lines(in_shape, max_cols), box_lines(out_shape, max_cols)]
+    height = max(len(p) for p in parts)
+    parts = [[" " * len(p[0])] * (height - len(p)) + p for p in parts]
+    text = Text()
+    for r in range(height):
+        text.append(parts[0][r], style="dim" if len(parts) == 2 else "bold cyan")
+        if len(parts) == 2:
+            mid = r == height - 1 - (len(parts[1]) - 1) // 2 - 1
+            text.append(arrow if mid else " " * len(arrow), style="bold")
+            text.append(parts[1][r], style="bold cyan")
+        text.append("\n")
+    text.append("boxes to log scale: height ∝ log₂ H, width ∝ log₂ C", style="dim italic")
+    return text
+
+
+# --- network ----------------------------------------------------------------------------------
+
+
+def network(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
+    layer = v["layer"]
+    parts: list[RenderableType] = [layer_facts(v, layer)]
+    parts.append(boxes(layer["in_shape"], layer["name"], layer["out_shape"], width))
+    if v["layers"]:
+        parts.append(layer_table(v, view.get("table", "compute")))
+        parts.append(param_bars(v["layers"], v["totals"]["params"], width))
+    parts.append(memory_line(v))
+    return Group(*parts)
+
+
+def values_text(layer: Mapping[str, Any], v: Mapping[str, Any]) -> str:
+    shape = layer["out_shape"]
+    n = count(layer["activations"])
+    batch = f", batch {v['batch']}" if v["batch"] > 1 else ""
+    where = f"({mb(layer['activation_bytes'])} at {v['dtype']}{batch})"
+    return f"{n} values {where}" if len(shape) == 1 else f"{shape_text(shape)} = {n} values {where}"
+
+
+def layer_facts(v: Mapping[str, Any], layer: Mapping[str, Any]) -> Table:
+    if layer["kind"] == "input":
+        return facts([
+            ("input", values_text(layer, v), "bold"),
+            ("", layer["why"], "dim"),
+        ])
+    same = layer["kind"] in ("relu", "norm", "dropout")
+    size = f"unchanged: {shape_text(layer['out_shape'])}" if same else f"{layer['size_formula']}  → {shape_text(layer['out_shape'])}"
+    rows = [
+        ("output size", size, "bold"),
+        ("parameters", layer["params_formula"], "bold"),
+        ("", layer["why"], "dim"),
+        ("activations", values_text(layer, v), ""),
+        ("compute", f"{count(layer['macs'])} MACs, {count(layer['flops'])} FLOPs", ""),
+        ("", v["convention"], "dim"),
+    ]
+    if layer["warning"]:
+        rows.append(("⚠", layer["warning"], "bold yellow"))
+    ref = layer["torch"]
+    ok = ref["matches"]
+    rows.append(("torch", ("✓ matches torch: " if ok else "✗ differs from torch: ") +
+                 f"{ref['module']} → {shape_text(ref['out_shape'])}, {count(ref['params'])} parameters",
+                 "green" if ok else "bold red"))
+    if "total_params" in v:
+        ok = v["matches_torch"]
+        rows.append(("network", ("✓ matches torch: " if ok else "✗ differs from torch: ") +
+                     f"{count(v['total_params'])} parameters here, {count(v['torch_total_params'])} in the "
+                     "nn.Module (sum of p.numel() on the meta device)", "bold green" if ok else "bold red"))
+    return facts(rows)
+
+
+def out_text(row: Mapping[str, Any]) -> Text:
+    """The output shape, with ⚠ where the size formula was floored."""
+    text = Text(shape_text(row["out_shape"]))
+    return text.append(" ⚠", style="yellow") if row["floored"] else text
+
+
+def layer_table(v: Mapping[str, Any], which: str) -> Table:
+    rows, totals = v["layers"], v["totals"]
+    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False, show_footer=True, footer_style="bold")
+    t.add_column("layer", "total", no_wrap=True)
+    t.add_column("output", "", no_wrap=True)
+    if which == "memory":
+        k = v["totals"]["optimizer_bytes"] // max(1, v["totals"]["weight_bytes"])
+        t.add_column("weights", mb(totals["weight_bytes"]), justify="right")
+        t.add_column("activations", mb(totals["activation_bytes"]), justify="right")
+        t.add_column(f"grad+{v['optimizer']}", mb(totals["weight_bytes"] * (1 + k)), justify="right")
+        for r in rows:
+            t.add_row(r["name"], out_text(r), mb(r["weight_bytes"]), mb(r["activation_bytes"]),
+                      mb(r["weight_bytes"] * (1 + k)))
+    else:
+        t.add_column("params", count(totals["params"]), justify="right")
+        t.add_column("activations", count(totals["activations"]), justify="right")
+        t.add_column("MACs", count(totals["macs"]), justify="right")
+        for r in rows:
+            t.add_row(r["name"], out_text(r), count(r["params"]), count(r["activations"]), count(r["macs"]))
+    t.rows[-1].style = "bold reverse"
+    t.caption = f"press m for {'compute' if which == 'memory' else 'memory'} columns"
+    t.caption_style = "dim"
+    return t
+
+
+def param_bars(rows: Sequence[Mapping[str, Any]], total: int, width: int) -> Text:
+    """Where the parameters are: one bar per layer that has any, as a share of the total so far."""
+    named = [r for r in rows if r["params"]]
+    text = Text("where the parameters are (share of the total so far)\n", style="bold")
+    if not named or not total:
+        return text.append("no parameters yet", style="dim")
+    name_w = max(len(r["name"]) for r in named)
+    bar_w = max(8, width - name_w - 22)
+    for i, r in enumerate(named):
+        share = r["params"] / total
+        last = r is rows[-1]
+        text.append(f"{r['name']:<{name_w}} ", style="bold" if last else "")
+        text.append(f"{bar(share, bar_w):<{bar_w}}", style="magenta")
+        text.append(f" {count(r['params']):>11} {100 * share:5.1f}%" + ("\n" if i < len(named) - 1 else ""))
+    return text
+
+
+def memory_line(v: Mapping[str, Any]) -> Text:
+    t = v["totals"]
+    text = Text(f"memory at {v['dtype']} ({v['bytes_per_value']} bytes a value), batch {v['batch']}: ", style="bold")
+    text.append(f"weights {mb(t['weight_bytes'])} + input {mb(t['input_bytes'])} + activations "
+                f"{mb(t['activation_bytes'])} = {mb(t['forward_bytes'])} forward; training keeps the activations "
+                f"and adds gradients {mb(t['gradient_bytes'])} + {v['optimizer']} state {mb(t['optimizer_bytes'])} "
+                f"= {mb(t['training_bytes'])}")
+    return text
+
+
+# --- why convolution ---------------------------------------------------------------------
+
+
+def why_conv(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
+    n, k = v["image"], v["filter"]
+    parts: list[RenderableType] = [facts([
+        ("image", f"{n}×{n} = {count(n * n)} pixels", "bold"),
+        ("hidden units", f"{count(v['hidden'])}" + (f" ({v['maps']} feature maps)" if v["maps"] > 1 else ""), "bold"),
+        ("", v["note"], "dim"),
+    ])]
+    variants = v["variants"]
+    if variants:
+        top = max(math.log10(x["params"]) for x in variants if x["params"] > 0)
+        bar_w = max(8, width - 44)
+        t = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False)
+        t.add_column("connection", no_wrap=True)
+        t.add_column("parameters", justify="right", no_wrap=True)
+        t.add_column("log₁₀ scale", no_wrap=True)
+        for i, x in enumerate(variants):
+            frac = math.log10(x["params"]) / top if x["params"] > 1 and top > 0 else 0.0
+            style = "bold reverse" if i == len(variants) - 1 else ""
+            t.add_row(Text(x["name"].lower(), style=style), count(x["params"]), Text(bar(frac, bar_w), style="magenta"))
+        parts.append(t)
+        for x in variants:
+            ok = x["torch"]["matches"]
+            parts.append(Text(f"{x['name'].lower()}: {x['formula']} ({x['why']})\n", style="bold" if x is variants[-1] else "")
+                         .append(("  ✓ matches torch: " if ok else "  ✗ differs from torch: ") +
+                                 f"{x['torch']['module']}, {count(x['torch']['params'])} weights",
+                                 style="green" if ok else "bold red"))
+    return Group(*parts)
+
+
+# --- memory calculator ---------------------------------------------------------------------
+
+
+def memory(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
+    rows: list[tuple[str, str, str]] = [
+        ("# weights", count(v["weights"]), "bold"),
+        ("# activations", count(v["activations"]) + (f" per image · batch {v['batch']}" if v["batch"] > 1 else ""), "bold"),
+        ("bytes", f"{v['bytes_per_value']} a value ({v['dtype']}); MB = 10^6 bytes, as the slide counts", ""),
+    ]
+    parts_ = v["parts"]
+    for x in parts_:
+        rows.append((x["name"].lower(), x["formula"], "bold" if x is parts_[-1] else ""))
+    if len(parts_) >= 2:
+        rows.append(("inference", f"weights + activations = {mb(v['inference_bytes'])}", "bold green"))
+    if len(parts_) == 4:
+        rows.append(("training", f"weights + activations + gradients + {v['optimizer']} state = {mb(v['total_bytes'])}",
+                     "bold green"))
+    out: list[RenderableType] = [facts(rows)]
+    total = sum(x["bytes"] for x in parts_)
+    if total:
+        bar_w = max(20, width - 4)
+        colours = ("cyan", "magenta", "yellow", "green")
+        line = Text()
+        legend = Text()
+        for x, c in zip(parts_, colours):
+            cells = round(bar_w * x["bytes"] / total)
+            line.append("█" * cells, style=c)
+            legend.append(f"■ {x['name'].lower()} {mb(x['bytes'])}  ", style=c)
+        out += [Text(f"memory so far: {mb(total)}", style="bold"), line, legend]
+    return Group(*out)

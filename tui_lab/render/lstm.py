@@ -1,0 +1,207 @@
+"""LSTM / RNN frames: the gate vectors with their values, the cell-state belt, the gradient-flow plot."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from engine.fmt import factor, num
+from engine.frame import Frame
+
+from .common import grid, labelled, plot
+
+CELL = 8  # columns one number takes in a grid, with its padding
+ROWS = {  # current-step vectors, in the lecture's order: (key in `current`, label)
+    "lstm": (("f", "f_t forget"), ("i", "i_t input"), ("g", "C̃_t cand."), ("c", "C_t cell"), ("o", "o_t output"), ("h", "h_t")),
+    "rnn": (("a", "a_t"), ("h", "h_t")),
+}
+SERIES = (("rnn_explode", "RNN σ>1"), ("rnn_vanish", "RNN σ<1"), ("lstm", "LSTM"))
+
+
+def next_unit(view: dict[str, Any]) -> None:
+    view["unit_shift"] = view.get("unit_shift", 0) + 1
+
+
+KEYS = [("u", "show the next hidden unit (the formula line and the window of units)", next_unit)]
+
+
+def render(frame: Frame, width: int, view: dict) -> RenderableType:
+    if frame.values["mode"] == "gradient":
+        return _gradient(frame, width)
+    return _step(frame, width, view)
+
+
+def _plain(labels: list[str]) -> list[Text]:
+    """Labels as Text, so brackets such as [0] or [h, x] are never read as Rich markup."""
+    return [Text(label) for label in labels]
+
+
+# --- step mode ------------------------------------------------------------------------
+def _window(n: int, centre: int, fits: int) -> range:
+    """Which of `n` entries to draw when only `fits` fit, keeping `centre` in view."""
+    if n <= fits:
+        return range(n)
+    start = max(0, min(centre - fits // 2, n - fits))
+    return range(start, start + fits)
+
+
+def _row(values: Any, shown: range) -> list[float]:
+    if values is None or len(values) == 0:
+        return [math.nan] * len(shown)
+    return [float(values[j]) for j in shown]
+
+
+def _step(frame: Frame, width: int, view: dict) -> RenderableType:
+    v = frame.values
+    H, t, cell, stage = v["hidden_size"], v["t"], v["cell"], v["stage"]
+    u = (v["unit"] + view.get("unit_shift", 0)) % H
+    fits = max(3, (width - 14) // CELL)
+    units = _window(H, u, fits)
+    cur = v["current"]
+    parts: list[RenderableType] = []
+    if stage != "start" and u != v["unit"]:  # the caption already spells out the scenario's own unit
+        parts.append(Text(_formula(v, u), style="bold cyan"))
+    # The current step's vectors, one row each; '·' where not computed yet.
+    labels = [f"h_{t - 1}" if t else "h_0"] + (["C_" + str(max(t - 1, 0))] if cell == "lstm" else [])
+    rows = [_row(v["h_prev"], units)] + ([_row(v["c_prev"], units)] if cell == "lstm" else [])
+    for key, label in ROWS[cell]:
+        labels.append(label)
+        rows.append(_row(cur.get(key), units))
+    if cell == "lstm" and "c" in cur:
+        f, i, g = (np.asarray(cur[k]) for k in ("f", "i", "g"))
+        cp = np.asarray(v["c_prev"])
+        labels += ["f·C_{t−1} kept", "i·C̃ written"]
+        rows += [_row(f * cp, units), _row(i * g, units)]
+    col = [f"[{j}]" + ("◀" if j == u else "") for j in units]
+    more = f" (units {units.start}–{units.stop - 1} of {H}; u shows the next)" if len(units) < H else ""
+    now = [n for n, (key, _) in enumerate(ROWS[cell]) if key == stage]
+    marks = [(len(rows) - len(ROWS[cell]) - (2 if "c" in cur and cell == "lstm" else 0) + now[0], units.index(u))] if now else []
+    parts.append(labelled(f"t = {t}, unit by unit{more}",
+                          grid(np.array(rows), row_labels=_plain(labels), col_labels=_plain(col), marked=marks)))
+    if stage in ("concat", "f", "i", "g", "o", "a") and t:
+        x = np.asarray(v["x"])
+        shown = _window(len(x), int(np.argmax(np.abs(x))) if len(x) else 0, fits)
+        token = f"  ({v['tokens'][t - 1]!r})" if v["tokens"] else ""
+        extra = f", entries {shown.start}–{shown.stop - 1} of {len(x)}" if len(shown) < len(x) else ""
+        parts.append(labelled(f"x_{t}{token}{extra}", grid(np.array([_row(x, shown)]), row_labels=_plain(["x_t"]),
+                                                            col_labels=[str(j) for j in shown])))
+    if cell == "rnn" and "y" in cur:
+        y = np.asarray(cur["y"])
+        shown = _window(len(y), int(np.argmax(y)), fits)
+        parts.append(labelled(f"y_{t} = W_hy·h_{t} + b_y", grid(np.array([_row(y, shown)]), row_labels=_plain(["y_t"]),
+                                                                 col_labels=[str(j) for j in shown])))
+    parts.append(_belt(v, units, u, fits))
+    if "weights" in v and stage in ("f", "i", "g", "o"):
+        name = {"f": "W_f", "i": "W_i", "g": "W_C", "o": "W_o"}[stage]
+        W = np.asarray(v["weights"][name])
+        if W.shape[1] * CELL + 10 <= width:
+            marks = [(u, j) for j in range(W.shape[1])]
+            parts.append(labelled(f"{name} over [h_{t - 1}, x_{t}] (row {u} gives unit {u})", grid(W, marked=marks)))
+    if "torch_max_diff" in v:
+        ok = v["torch_max_diff"] <= 1e-6
+        ref = "nn.LSTMCell" if cell == "lstm" else "nn.RNNCell"
+        parts.append(Text(("✓ matches" if ok else "✗ differs from") + f" torch {ref} (largest difference {num(v['torch_max_diff'])})",
+                          style="green" if ok else "red"))
+    return Group(*parts)
+
+
+def _formula(v: Any, u: int) -> str:
+    """The current stage for the unit on view, with its numbers (the caption follows `unit`)."""
+    cur, t, stage = v["current"], v["t"], v["stage"]
+    if stage == "concat":
+        return f"unit {u}: reads [h_{t - 1}, x_{t}], {len(cur['concat'])} numbers"
+    if stage in ("f", "i", "o"):
+        return f"unit {u}: {stage}_{t} = σ({num(cur['pre'][stage][u])}) = {num(cur[stage][u])}"
+    if stage == "g":
+        return f"unit {u}: C̃_{t} = tanh({num(cur['pre']['g'][u])}) = {num(cur['g'][u])}"
+    if stage == "c":
+        f, i, g, cp = cur["f"][u], cur["i"][u], cur["g"][u], v["c_prev"][u]
+        return (f"unit {u}: C_{t} = f·C_{t - 1} + i·C̃ = {factor(f)}·{factor(cp)} + {factor(i)}·{factor(g)} = {num(cur['c'][u])}"
+                f"   forgot {num(cp - f * cp)}, wrote {num(i * g)}")
+    if stage == "h" and v["cell"] == "lstm":
+        return f"unit {u}: h_{t} = o·tanh(C_{t}) = {factor(cur['o'][u])}·tanh({num(cur['c'][u])}) = {num(cur['h'][u])}"
+    if stage == "a":
+        return f"unit {u}: a_{t} = W_hh·h_{t - 1} + W_xh·x_{t} + b_h = {num(cur['a'][u])}"
+    if stage == "h":
+        return f"unit {u}: h_{t} = tanh({num(cur['a'][u])}) = {num(cur['h'][u])}"
+    return f"unit {u}: h_{t} = {num(cur['h'][u])}; y_{t} has {len(cur['y'])} outputs"
+
+
+def _belt(v: Any, units: range, u: int, fits: int) -> RenderableType:
+    """The cell state (LSTM) or hidden state (RNN) across the time steps so far, units down, time across."""
+    lstm = v["cell"] == "lstm"
+    key = "c" if lstm else "h"
+    start = v["c0"] if lstm else v["h0"]
+    cols = [list(start)] + [step[key] for step in v["history"]]
+    names = ["0"] + [str(n + 1) for n in range(len(v["history"]))]
+    if key in v["current"] and len(v["history"]) < v["t"]:
+        cols.append(list(v["current"][key]))  # this step's value before the step completes
+        names.append(str(v["t"]))
+    keep = max(2, fits)
+    cols, names = cols[-keep:], names[-keep:]
+    if v["tokens"]:
+        names = [n if n == "0" else f"{n} {v['tokens'][int(n) - 1]!r}"[:CELL - 1] for n in names]
+    arr = np.array([[c[j] for c in cols] for j in units])
+    title = "cell state C_t, the belt across time" if lstm else "hidden state h_t across time"
+    return labelled(title, grid(arr, row_labels=_plain([f"[{j}]" for j in units]), col_labels=_plain(names)))
+
+
+# --- gradient mode ----------------------------------------------------------------------
+def _gradient(frame: Frame, width: int) -> RenderableType:
+    v = frame.values
+    stage = v["stage"]
+    parts: list[RenderableType] = []
+    sv = v["sv"]
+    labels = {"rnn_explode": f"RNN σ={num(sv['rnn_explode'])}", "rnn_vanish": f"RNN σ={num(sv['rnn_vanish'])}", "lstm": "LSTM"}
+    series = [(labels[k], list(v["T"]), list(v["norms"][k])) for k, _ in SERIES]
+    if v["T"]:
+        parts.append(plot(series, width - 2, 16, title="‖∂h_T/∂h_0‖ against T (log scale)", xlabel="T", ylog=True))
+    else:
+        # common.plot draws a dummy point at y = 0 when it has none, which a log scale cannot take.
+        parts.append(Text(f"‖∂h_T/∂h_0‖ against T, T = 1 … {v['horizon']}: step to draw it", style="italic"))
+    if v["T"]:
+        T = v["T"][-1]
+        parts.append(Text("   ".join(f"{labels[k]}: {num(v['norms'][k][-1])}" for k, _ in SERIES) + f"   at T = {T}", style="bold"))
+    # Clipping and the chunks go first: the plot above them no longer changes.
+    if stage in ("clip", "clip_slide"):
+        parts.insert(0, _clipping(v, width))
+    if stage == "tbptt":
+        parts.insert(0, _chunks(v, width))
+    return Group(*parts)
+
+
+def _clipping(v: Any, width: int) -> RenderableType:
+    fits = max(3, (width - 16) // CELL)
+    g = np.asarray(v["grad"])
+    shown = range(min(len(g), fits))
+    rows = [_row(g, shown), _row(v["clipped"], shown), _row(v["clipped_slide"], shown)]
+    labels = [f"g ‖{num(v['grad_norm'], 3)}‖", f"clipped ‖{num(v['clipped_norm'], 3)}‖", f"slide ‖{num(v['clipped_slide_norm'], 3)}‖"]
+    note = Text(
+        "The slide's code: grad_norm = np.sum(grad * grad) is the squared norm, so it clips when ‖g‖² > threshold "
+        f"and scales to ‖g‖ = threshold/‖g‖. Correct: ‖g‖ = √Σg², scale by threshold/‖g‖ (torch's clip_grad_norm_).",
+        style="italic")
+    more = f" (first {len(shown)} of {len(g)})" if len(shown) < len(g) else ""
+    return Group(labelled(f"gradient clipping, threshold {num(v['clip'])}{more}",
+                          grid(np.array(rows), row_labels=_plain(labels), col_labels=[str(j) for j in shown])), note)
+
+
+def _chunks(v: Any, width: int) -> RenderableType:
+    """The sequence cut into chunks; the current one is where the gradient flows now."""
+    line = Text("h_0 ")
+    for n, (a, e) in enumerate(v["chunks"]):
+        seg = f"│ {a + 1}…{e} "
+        line.append(seg, style="bold reverse" if n == v["chunk"] else "dim")
+    line.append("│")
+    a, e = v["chunks"][v["chunk"]]
+    arrow = Text(f"gradient flows from h_{e} back to h_{a} only; the hidden state itself is carried forward", style="italic")
+    n = len(v["chunk_norms"]["rnn_explode"])
+    rows = [list(v["chunk_norms"][k]) + [math.nan] * (len(v["chunks"]) - n) for k, _ in SERIES]
+    names = [f"{a + 1}–{e}" for a, e in v["chunks"]]
+    fits = max(2, (width - 14) // CELL)
+    table = labelled("‖∂h_end/∂h_start‖ within each chunk",
+                     grid(np.array(rows)[:, :fits], row_labels=_plain([s[1] for s in SERIES]), col_labels=_plain(names[:fits])))
+    return Group(line, arrow, table)
