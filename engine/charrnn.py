@@ -54,7 +54,7 @@ PARAMS = (
           choices=("norm", "value")),
     Param("iterations", "int", 500, "training iterations before sampling", min=0, max=10_000_000),
     Param("per_step", "int", 1, "training iterations per step", min=1, max=100000),
-    Param("text", "str", "", "a UTF-8 text file to learn; empty = the lecture's two sonnets"),
+    Param("text", "path", "", "a UTF-8 text file to learn; empty = the lecture's two sonnets"),
     Param("sample_every", "int", 50, "take a sample every this many iterations; 0 = never", min=0, max=10_000_000),
     Param("sample_len", "int", 160, "characters in each training-time sample", min=1, max=10000),
     Param("temperature", "float", 1.0, "divides the logits before the softmax: < 1 sharper, > 1 flatter",
@@ -63,19 +63,15 @@ PARAMS = (
     Param("greedy", "bool", False, "always take the most likely character instead of drawing"),
     Param("prime", "str", "", "text fed in before sampling; empty = the text's first character"),
     Param("generate", "int", 60, "characters sampled one per step after training", min=0, max=100000),
-    Param("checkpoint", "str", "", "a checkpoint to start from (its model, vocabulary and optimizer)"),
+    Param("checkpoint", "path", "", "a checkpoint to start from (its model, vocabulary and optimizer)"),
     Param("save", "str", "charrnn.pt", "where the w key writes a checkpoint"),
 )
 
 
 # --- text and paths ------------------------------------------------------------
 def resolve_path(name: str) -> Path:
-    """A path as given (absolute or from the working folder), else beside the bundled scenarios."""
-    p = Path(name).expanduser()
-    if p.is_absolute() or p.exists():
-        return p
-    bundled = BUNDLED_TEXT.parent.parent / p
-    return bundled if bundled.exists() else p
+    """A path as the loader left it (it already reads relative names from the scenario's folder)."""
+    return Path(name).expanduser()
 
 
 def read_text(name: str, key: str = "params.text") -> str:

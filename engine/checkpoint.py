@@ -81,10 +81,14 @@ def read(path: str | os.PathLike, device: str = "cpu") -> dict[str, Any]:
     try:
         raw = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # corrupt, truncated, not torch at all, or unsafe pickles
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path}: not a readable checkpoint (corrupt or not a torch file: {first[:120]})") from None
+        if "Weights only load failed" in str(exc):
+            why = "it holds Python objects, which are not loaded for safety; or it is not a torch file"
+        else:
+            why = "corrupt, truncated, or not a torch file"
+        raise CheckpointError(f"{path}: not a readable torch checkpoint ({why})") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a {FORMAT} checkpoint")
+        got = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
+        raise CheckpointError(f'{path}: not a char-RNN checkpoint: expected format "{FORMAT}", got {got!r}')
     version = raw.get("version")
     if version != VERSION:
         raise CheckpointError(f"{path}: checkpoint version {version!r}; this lab reads version {VERSION}")

@@ -47,7 +47,7 @@ PARAMS = (
     Param("pool", "choice", "none", "pooling instead of a kernel: max or average over each window",
           choices=("none", "max", "avg")),
     Param("size", "int", 2, "pooling window size", min=1, max=64),
-    Param("image", "str", "", "an image as the input: " + ", ".join(conv_image.BUILTIN) + ", or a PNG/JPEG path"),
+    Param("image", "path", "", "an image as the input: " + ", ".join(conv_image.BUILTIN) + ", or a PNG/JPEG path"),
     Param("image_width", "int", 32, "pixels across the image (resized to fit)", min=4, max=160),
     Param("filter", "choice", "none", "a named kernel from the lecture, used instead of `kernel`",
           choices=("none",) + tuple(conv_image.filters())),

@@ -56,7 +56,7 @@ PARAMS = (
     Param("h0", "floats", [], "initial hidden state h_0; empty = zeros"),
     Param("c0", "floats", [], "initial cell state C_0; empty = zeros"),
     Param("unit", "int", 0, "which hidden unit the captions spell out", min=0),
-    Param("checkpoint", "str", "", "a char-RNN checkpoint (.pt) whose layer 0 runs on `text`"),
+    Param("checkpoint", "path", "", "a char-RNN checkpoint (.pt) whose layer 0 runs on `text`"),
     Param("horizon", "int", 30, "gradient mode: the largest T", min=1, max=200),
     Param("sv_explode", "float", 1.25, "gradient mode: singular value of W_hh above 1", min=1, max=4),
     Param("sv_vanish", "float", 0.8, "gradient mode: singular value of W_hh below 1", min=0.01, max=1),

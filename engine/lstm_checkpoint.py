@@ -17,8 +17,6 @@ import numpy as np
 from .lstm_math import TORCH_ORDER
 from .params import ParamError
 
-FORMAT = "tui-lab/charrnn"
-VERSION = 1
 KEY = "params.checkpoint"
 
 
@@ -61,30 +59,15 @@ def load(path: str) -> Checkpoint:
 
 
 def _read(full: str, path: str) -> Checkpoint:
-    import torch
+    """The char-RNN lab's reader checks the file; this turns its layer 0 into per-gate matrices."""
+    from . import checkpoint
 
     try:
-        raw = torch.load(full, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds for a corrupt file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ParamError(KEY, f"{path} is not a readable torch checkpoint ({first[:120]})") from None
-    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        got = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
-        raise ParamError(KEY, f'{path} is not a char-RNN checkpoint: expected format "{FORMAT}", got {got!r}')
-    if raw.get("version") != VERSION:
-        raise ParamError(KEY, f"{path} has version {raw.get('version')!r}; this lab reads version {VERSION}")
-    cell = raw.get("cell")
-    if cell not in ("lstm", "rnn"):
-        raise ParamError(KEY, f'{path} has cell {cell!r}; expected "lstm" or "rnn"')
-    vocab = raw.get("vocab")
-    settings = raw.get("settings")
-    state = raw.get("model")
-    if not (isinstance(vocab, list) and vocab and all(isinstance(c, str) and len(c) == 1 for c in vocab)):
-        raise ParamError(KEY, f"{path}: vocab must be a list of single characters")
-    if not isinstance(settings, dict) or not isinstance(state, dict):
-        raise ParamError(KEY, f"{path}: missing settings or model state_dict")
+        raw = checkpoint.read(full)
+    except checkpoint.CheckpointError as exc:
+        raise ParamError(KEY, str(exc).replace(full, path, 1)) from None
     try:
-        return _weights(cell, tuple(vocab), settings, state)
+        return _weights(raw["cell"], tuple(raw["vocab"]), raw["settings"], raw["model"])
     except (KeyError, ValueError, TypeError) as exc:
         raise ParamError(KEY, f"{path}: model state_dict does not match its settings ({exc})") from None
 

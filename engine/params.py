@@ -30,7 +30,8 @@ class Param:
     kind:
       int, float, bool   scalars (an int is accepted where a float is wanted)
       choice             a string from `choices`
-      str                any string (paths, text, formulas)
+      str                any string (text, formulas)
+      path               a file name; a relative one is read from the scenario file's folder
       tensor             nested lists of numbers, rectangular, with depth in `ndims`
       ints / floats      a flat list of numbers, length in `length` if given
       tables             a list of tables, each validated against `fields`
@@ -70,6 +71,8 @@ class Param:
             return "true or false"
         if self.kind == "str":
             return "a string"
+        if self.kind == "path":
+            return "a file path (relative to the scenario file)"
         if self.kind == "tensor":
             forms = [self.shapes.get(d, "nested list of depth %d" % d) for d in self.ndims]
             return "a rectangular list of numbers shaped " + " or ".join(forms)
@@ -156,7 +159,7 @@ def _check_one(p: Param, key: str, v: Any) -> Any:
         if v not in p.choices:
             raise ParamError(key, f"expected {p.allowed()}, got {_type_name(v)}")
         return v
-    if p.kind == "str":
+    if p.kind in ("str", "path"):
         if not isinstance(v, str):
             raise ParamError(key, f"expected a string, got {_type_name(v)}")
         return v

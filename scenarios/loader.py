@@ -97,7 +97,7 @@ def load_text(text: str, source: str, name: str = "", path: Path | None = None) 
         cls = lab_class(top["lab"])
         if not isinstance(top["params"], dict):
             raise ParamError("params", "expected a table ([params])")
-        params = cls.validate(top["params"])
+        params = cls.validate(resolve_paths(cls.PARAMS, top["params"], path))
         script = validate_script(top["script"], cls.PARAMS)
         _check_sets(cls, params, script)
     except ParamError as exc:
@@ -113,6 +113,22 @@ def load_text(text: str, source: str, name: str = "", path: Path | None = None) 
         script=tuple(script),
         path=path,
     )
+
+
+def resolve_paths(spec: Any, raw: dict[str, Any], scenario: Path | None) -> dict[str, Any]:
+    """Relative file params are read from the scenario file's folder when the file is there,
+    so a scenario and its data can move together; otherwise they stay as written
+    (relative to where tui-lab runs)."""
+    if scenario is None:
+        return raw
+    out = dict(raw)
+    for p in spec:
+        value = raw.get(p.name)
+        if p.kind == "path" and isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            beside = scenario.parent / value
+            if beside.exists():
+                out[p.name] = str(beside)
+    return out
 
 
 def _check_sets(cls: Any, params: dict[str, Any], script: list[dict[str, Any]]) -> None:

@@ -192,7 +192,7 @@ def test_load_key_keeps_the_model_on_a_bad_file(tiny, tmp_path):
     lab = make(small(tiny, iterations=1, checkpoint="", save=str(bad)))
     before = lab.model
     note = lab.adjust("load")
-    assert "not a readable checkpoint" in note and "current model is kept" in note and lab.model is before
+    assert "not a readable torch checkpoint" in note and "current model is kept" in note and lab.model is before
 
 
 def test_load_key_swaps_in_a_good_checkpoint(tiny, tmp_path):
@@ -205,7 +205,7 @@ def test_load_key_swaps_in_a_good_checkpoint(tiny, tmp_path):
 
 
 @pytest.mark.parametrize("mutate,message", [
-    (lambda raw: raw.update(format="other"), "not a tui-lab/charrnn checkpoint"),
+    (lambda raw: raw.update(format="other"), "not a char-RNN checkpoint: expected format \"tui-lab/charrnn\""),
     (lambda raw: raw.update(version=2), "checkpoint version 2; this lab reads version 1"),
     (lambda raw: raw["model"].pop("head.bias"), "its weights do not fit"),
     (lambda raw: raw["settings"].update(hidden_size=7), "its weights do not fit"),
@@ -229,7 +229,7 @@ def test_truncated_checkpoint_is_a_clear_error(tiny, tmp_path):
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(ParamError) as info:
         CharRNNLab.validate(small(tiny, checkpoint=str(path)))
-    assert info.value.key == "params.checkpoint" and "not a readable checkpoint" in info.value.message
+    assert info.value.key == "params.checkpoint" and "not a readable torch checkpoint" in info.value.message
 
 
 def test_checkpoint_from_another_vocabulary(tiny, tmp_path):
