@@ -63,9 +63,10 @@ def cells(values: Any, title: str, marked: Iterable[tuple[int, int]] = (), curre
     focus = list(marked) + ([current] if current else []) + ([winner] if winner else [])
     finite = arr[np.isfinite(arr)]
     scale = float(np.max(np.abs(finite))) if finite.size else 0.0
-    texts = [[num(v, 3) if math.isfinite(v) else ("·" if math.isnan(v) else num(v)) for v in row] for row in arr]
-    cell_w = max(len(t) for row in texts for t in row) + 3
     r0, r1 = span(arr.shape[0], [f[0] for f in focus], max_rows)
+    # Only the rows on show are written out (a large input would cost thousands of numbers).
+    texts = {i: [num(v, 3) if math.isfinite(v) else ("·" if math.isnan(v) else num(v)) for v in arr[i]] for i in range(r0, r1)}
+    cell_w = max(len(t) for row in texts.values() for t in row) + 3
     c0, c1 = span(arr.shape[1], [f[1] for f in focus], max(3, width // cell_w))
     cropped = (r0, r1, c0, c1) != (0, arr.shape[0], 0, arr.shape[1])
     if cropped:

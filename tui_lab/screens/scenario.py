@@ -7,6 +7,7 @@ Autoplay is a paused interval timer that only advances the index.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from textual import on, work
@@ -166,6 +167,9 @@ class ScenarioScreen(Screen):
             return
         self.query_one("#loading").display = False
         self.query_one("#frame").display = True
+        # torch brings ~1e6 long-lived objects; leaving them to the cyclic collector makes
+        # every full collection a ~100 ms pause in the middle of a step. Freeze them.
+        gc.freeze()
         status = self.query_one(StatusBar)
         status.device = self.session.device
         status.busy = ""

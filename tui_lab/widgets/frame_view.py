@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
+from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -9,6 +13,23 @@ from textual.widgets import Static
 from engine.frame import Frame
 
 from ..render import render_frame
+
+
+class PreRendered:
+    """Lines of segments already laid out for one width."""
+
+    def __init__(self, lines: list[list[Segment]]) -> None:
+        self.lines = lines
+        self.width = max((Segment.get_line_length(line) for line in lines), default=0)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(self.width, self.width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        new_line = Segment.line()
+        for line in self.lines:
+            yield from line
+            yield new_line
 
 
 class FrameView(VerticalScroll, can_focus=True):
@@ -41,6 +62,11 @@ class FrameView(VerticalScroll, can_focus=True):
     def watch_frame(self, frame: Frame | None) -> None:
         if frame is None:
             return
-        self.query_one("#caption", Static).update(frame.caption)
+        self.query_one("#caption", Static).update(Text(frame.caption))
         width = max(40, self.size.width - 2)
-        self.query_one("#body", Static).update(render_frame(self.lab, frame, width, self.view))
+        renderable = render_frame(self.lab, frame, width, self.view)
+        # Lay the frame out once here; Textual then measures and paints copies of the lines
+        # instead of re-rendering every table for the layout pass and again for the paint.
+        console = self.app.console
+        lines = console.render_lines(renderable, console.options.update(width=width, height=None), pad=False)
+        self.query_one("#body", Static).update(PreRendered(lines))
