@@ -151,16 +151,18 @@ def plot(
     if ylog:
         plt.yscale("log")
     any_points = False
+    x_lo, x_hi = math.inf, -math.inf
     for label, xs, ys in series:
         pts = [(float(x), float(y)) for x, y in zip(xs, ys) if math.isfinite(float(y)) and (not ylog or float(y) > 0)]
         if pts:
             any_points = True
+            x_lo, x_hi = min(x_lo, pts[0][0], *(p[0] for p in pts)), max(x_hi, *(p[0] for p in pts))
             plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label or None, marker="braille")
-    for y, label in hlines:
-        plt.hline(y)
-        if label:
-            plt.text(label, x=0, y=y)
-    if not any_points:
+    if any_points:
+        # Reference lines as flat series, so their labels sit in the legend, not on the data.
+        for y, label in hlines:
+            plt.plot([x_lo, x_hi], [y, y], label=label or None, marker="braille")
+    else:
         plt.plot([0], [1] if ylog else [0])  # an empty frame; log scales cannot take 0
     out = plt.build()
     plt.clf()
