@@ -55,6 +55,5 @@ def validate_script(raw: Any, lab_params: Sequence[Param], where: str = "script"
             clean = dict(rest)
         else:
             clean = validate(spec, rest, key)
-        clean["do"] = do
-        out.append(clean)
+        out.append({"do": do, **clean})
     return out

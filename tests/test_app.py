@@ -128,7 +128,7 @@ async def test_help_and_palette_commands():
         assert type(app.screen).__name__ == "HelpScreen"
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(screen)]
-        for want in ("Next", "Prev", "Play/pause", "Reset", "Edit", "Save", "Help", "Back"):
+        for want in ("Next", "Prev", "Play", "Faster", "Slower", "Finish", "Reset", "Edit", "Save", "Record", "Help", "Back"):
             assert want in titles
         assert any(t.startswith("Open: Sobel") for t in titles)
 
@@ -143,3 +143,62 @@ async def test_bad_scenario_in_app_is_a_notification(tmp_path):
         await pilot.pause()
         assert type(app.screen).__name__ == "HomeScreen"
         assert any("params.stride" in n.message for n in app._notifications)
+
+
+async def test_home_and_end_step_even_when_the_frame_scrolls():
+    app = LabApp(scenario="arch-lenet", device="cpu")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("n", "n", "n")
+        await pilot.press("home")
+        assert status(screen).startswith("step 0 / 12")
+        await pilot.press("end")
+        assert status(screen).startswith("step 3 / 12")
+
+
+async def test_search_after_coming_back_keeps_every_key():
+    app = LabApp(device="cpu")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"sq")  # q is a letter once something is typed
+        assert app.screen.query_one("#search").value == "sq"
+        await pilot.press("escape", *"lstm gates", "enter")
+        screen = await wait_ready(pilot, app)
+        assert screen.scenario.name == "lstm-gates"
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("escape", *"arch vgg", "backspace")
+        assert app.screen.query_one("#search").value == "arch vg"
+
+
+async def test_edit_takes_a_bare_word_for_a_choice():
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_ready(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#param-mode").value = "cross-correlation"
+        await pilot.press("ctrl+s")
+        screen = await wait_ready(pilot, app)
+        assert screen.scenario.params["mode"] == "cross-correlation"
+
+
+async def test_save_asks_before_overwriting(tmp_path):
+    target = tmp_path / "mine.toml"
+    target.write_text("keep me")
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_ready(pilot, app)
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one("#save-path").value = str(target)
+        app.screen.query_one("#save-title").value = "My Sobel"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "exists: press Save again" in str(app.screen.query_one("#save-error").render())
+        assert target.read_text() == "keep me"
+        await pilot.press("enter")
+        await pilot.pause()
+    from scenarios import load
+
+    assert load(str(target)).title == "My Sobel"

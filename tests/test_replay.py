@@ -50,3 +50,15 @@ def test_out_file(tmp_path):
     out = run_cli("replay", "conv-sobel", "--out", str(target), "--device", "cpu")
     assert out.returncode == 0 and out.stdout == ""
     assert "y[2,2]" in target.read_text(encoding="utf-8")
+
+
+def test_piping_into_head_is_quiet():
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-m", "tui_lab", "replay", "arch-vgg19", "--device", "cpu"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    p.stdout.read(200)
+    p.stdout.close()
+    assert p.wait(timeout=120) == 0
+    assert p.stderr.read() == b""

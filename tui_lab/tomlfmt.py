@@ -9,8 +9,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
 from engine.session import Scenario
 
 
@@ -37,15 +35,39 @@ def parse_literal(text: str) -> Any:
         raise ValueError(f"not a TOML value ({str(exc).split(' (at')[0]})") from None
 
 
+def _assign(key: str, value: Any) -> str:
+    """`key = value`; a matrix gets one row per line so a saved file stays readable."""
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (list, tuple)) for v in value):
+        rows = "".join(f"    {literal(v)},\n" for v in value)
+        return f"{key} = [\n{rows}]"
+    return f"{key} = {literal(value)}"
+
+
+def _is_tables(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
 def scenario_document(scenario: Scenario, script: list[dict[str, Any]] | None = None) -> str:
-    doc: dict[str, Any] = {"title": scenario.title, "lab": scenario.lab, "seed": scenario.seed}
+    """The scenario as a TOML file a person can read and edit, in the order of DESIGN.md."""
+    out = [_assign("title", scenario.title), _assign("lab", scenario.lab), _assign("seed", scenario.seed)]
     if scenario.description:
-        doc["description"] = scenario.description
-    doc["params"] = scenario.params
-    steps = list(scenario.script) if script is None else script
-    if steps:
-        doc["script"] = steps
-    return tomli_w.dumps(doc)
+        out.append(_assign("description", scenario.description))
+    from engine.registry import lab_class
+
+    # An empty default means "not given" (no bias, no view window, no file): leave it out
+    # rather than write it as if it were a value. Everything else is written, explicitly.
+    defaults = {p.name: p.default for p in lab_class(scenario.lab).PARAMS}
+    params = {k: v for k, v in scenario.params.items()
+              if v is not None and not (v == defaults.get(k) and v in ([], "", (), {}))}
+    plain = {k: v for k, v in params.items() if not _is_tables(v)}
+    out += ["", "[params]"] + [_assign(k, v) for k, v in plain.items()]
+    for key, value in params.items():
+        if _is_tables(value):
+            for table in value:
+                out += ["", f"[[params.{key}]]"] + [_assign(k, v) for k, v in table.items() if v is not None]
+    for action in list(scenario.script) if script is None else script:
+        out += ["", "[[script]]"] + [_assign(k, v) for k, v in action.items()]
+    return "\n".join(out) + "\n"
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import sys
 
 from rich.console import Console
 from rich.rule import Rule
@@ -20,8 +22,16 @@ def counter(shown: Shown) -> str:
     return f"step {shown.frame.index} / {total}"
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # `replay … | head` closes the pipe early; that is the reader's choice, not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise BrokenPipeError
+
+
 def console(out, colour: bool, width: int = WIDTH, record: bool = False) -> Console:
-    return Console(file=out, width=width, force_terminal=colour, color_system="truecolor" if colour else None,
+    return _Console(file=out, width=width, force_terminal=colour, color_system="truecolor" if colour else None,
                    no_color=not colour, highlight=False, emoji=False, legacy_windows=False, soft_wrap=False,
                    record=record, force_jupyter=False, force_interactive=False, _environ={})
 

@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from rich.text import Text
+from textual.widgets import Button, Input, Static
 
 from engine.params import ParamError
 from engine.registry import lab_class
@@ -42,7 +43,9 @@ class EditScreen(ModalScreen[dict[str, Any] | None]):
                 for p in self.spec:
                     value = self.scenario.params.get(p.name)
                     text = literal(value)
-                    yield Label(f"{p.name}  [dim]{p.doc}; {p.allowed()}[/]", markup=True)
+                    # Text, not markup: docs hold shapes such as [C][H][W].
+                    label = Text.assemble((p.name, "bold"), "  ", (f"{p.doc}; {p.allowed()}", "dim"))
+                    yield Static(label, classes="field-label")
                     if len(text) > MAX_LITERAL:
                         self.fixed[p.name] = value
                         yield Static(f"  (too large to edit here: {len(text):,} characters; edit the scenario file)", classes="dim")
@@ -62,8 +65,12 @@ class EditScreen(ModalScreen[dict[str, Any] | None]):
             try:
                 raw[p.name] = parse_literal(box.value)
             except ValueError as exc:
+                if p.kind in ("str", "choice", "path"):
+                    raw[p.name] = box.value.strip()  # a bare word is meant as the string
+                    continue
                 box.focus()
-                raise ParamError(f"params.{p.name}", str(exc)) from None
+                hint = '; text needs "quotes", lists [brackets]' if p.kind not in ("int", "float", "bool") else ""
+                raise ParamError(f"params.{p.name}", f"{exc}{hint}") from None
         return lab_class(self.scenario.lab).validate(raw)
 
     @on(Button.Pressed, "#apply")

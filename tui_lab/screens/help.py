@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.keys import format_key
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
@@ -46,7 +47,7 @@ class HelpScreen(ModalScreen[None]):
             extra = [(k, d) for k, d, _ in view_keys(self.lab)] + [(k, d) for k, _n, d in lab_class(self.lab).KEYS]
             if extra:
                 text += "\n## Keys of this lab\n\n| Key | What it does |\n|:--|:--|\n"
-                text += "".join(f"| {k} | {d} |\n" for k, d in extra)
+                text += "".join(f"| `{format_key(k)}` | {d} |\n" for k, d in extra)
         with VerticalScroll(id="help-dialog"):
             yield Markdown(text + "\n## Keys\n" + KEYS)
 

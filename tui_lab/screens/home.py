@@ -90,13 +90,26 @@ class HomeScreen(Screen):
             self.app.open_scenario(event.option.id)
 
     def on_key(self, event) -> None:
-        # Typing a letter anywhere on the list starts a search, as in most pickers.
+        """Typing on the list types into the search box, as in most pickers.
+
+        The text is inserted here rather than left to the box, since focus moves only after
+        this key: keys typed quickly would otherwise land on the list. `q` quits while the
+        search box is empty, and is a letter once something has been typed.
+        """
         search = self.query_one("#search", Input)
-        if event.character and event.character.isalnum() and not search.has_focus and event.key not in ("q",):
-            search.focus()
-            search.value += event.character
-            search.cursor_position = len(search.value)
-            event.stop()
+        if search.has_focus:
+            return
+        char = event.character
+        if event.key == "backspace" and search.value:
+            search.value = search.value[:-1]
+        elif char and char.isprintable() and event.key not in ("enter", "tab") and (char not in "q?/" or search.value):
+            search.value += char
+        else:
+            return
+        search.cursor_position = len(search.value)
+        search.focus()
+        event.stop()
+        event.prevent_default()
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()

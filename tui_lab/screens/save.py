@@ -28,15 +28,28 @@ class SaveScreen(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="save-dialog"):
             yield Static(self.heading, classes="dialog-title")
+            yield Static("File", classes="field-label")
             yield Input(f"{self.scenario.name}-mine.toml", id="save-path")
+            yield Static("Title (shown in lists and the header)", classes="field-label")
+            yield Input(self.scenario.title, id="save-title")
             yield Static("", id="save-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
 
+    # The path the person was warned about; saving it again overwrites.
+    confirmed: Path | None = None
+
+    @on(Input.Changed, "#save-path")
+    def _path_changed(self) -> None:
+        self.confirmed = None
+        self.query_one("#save-error", Static).update("")
+
     @on(Button.Pressed, "#save")
     @on(Input.Submitted)
     def save(self) -> None:
+        from dataclasses import replace
+
         raw = self.query_one("#save-path", Input).value.strip()
         if not raw:
             self.query_one("#save-error", Static).update("[b red]Type a file name.[/]")
@@ -44,8 +57,13 @@ class SaveScreen(ModalScreen[Path | None]):
         path = Path(raw).expanduser()
         if path.suffix != ".toml":
             path = path.with_suffix(".toml")
+        if path.exists() and self.confirmed != path:
+            self.confirmed = path
+            self.query_one("#save-error", Static).update(f"[b yellow]{path} exists: press Save again to overwrite it.[/]")
+            return
+        title = self.query_one("#save-title", Input).value.strip() or self.scenario.title
         try:
-            write_atomic(path, scenario_document(self.scenario, self.script))
+            write_atomic(path, scenario_document(replace(self.scenario, title=title), self.script))
         except OSError as exc:
             self.query_one("#save-error", Static).update(f"[b red]Cannot write {path}: {exc.strerror}[/]")
             return

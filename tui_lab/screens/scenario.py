@@ -23,6 +23,7 @@ from engine.session import Scenario, Session
 from ..messages import FramesReady, LabFailed, SessionReady
 from ..widgets import FrameView, StatusBar
 
+SPEED = Binding.Group("Speed", compact=True)
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 
 
@@ -46,18 +47,20 @@ class ScenarioScreen(Screen):
     """
 
     BINDINGS = [
-        Binding("right,n,space", "next", "Next", id="next"),
-        Binding("left,p", "prev", "Prev", id="prev"),
-        Binding("home", "first", "First", show=False, id="first"),
-        Binding("end", "last", "Last", show=False, id="last"),
-        Binding("a,enter", "play", "Play/pause", id="play"),
-        Binding("plus,equals_sign", "faster", "Faster", show=False, id="faster"),
-        Binding("minus", "slower", "Slower", show=False, id="slower"),
-        Binding("f", "finish", "Finish", show=False, id="finish"),
+        # Priority: the frame view scrolls with the same keys when it is taller than the
+        # window; stepping must win, and the view still scrolls with ↑ ↓ pgup pgdn.
+        Binding("right,n,space", "next", "Next", id="next", priority=True),
+        Binding("left,p", "prev", "Prev", id="prev", priority=True),
+        Binding("home", "first", "First", show=False, id="first", priority=True),
+        Binding("end", "last", "Last", show=False, id="last", priority=True),
+        Binding("a,enter", "play", "Play", id="play"),
+        Binding("plus,equals_sign", "faster", "Faster", id="faster", key_display="+", group=SPEED),
+        Binding("minus", "slower", "Slower", id="slower", key_display="−", group=SPEED),
+        Binding("f", "finish", "Finish", id="finish"),
         Binding("r", "reset", "Reset", id="reset"),
         Binding("e", "edit", "Edit", id="edit"),
         Binding("s", "save", "Save", id="save"),
-        Binding("ctrl+r", "record", "Record", id="record"),
+        Binding("ctrl+r", "record", "Record", show=False, id="record"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q,escape", "back", "Back", id="back"),
     ]
@@ -92,7 +95,8 @@ class ScenarioScreen(Screen):
         yield FrameView(self.scenario.lab, id="frame")
         yield Static("", id="note")
         yield StatusBar(id="status")
-        yield Footer()
+        # The palette key is in the help; at 80 columns its place is better spent on q Back.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.title = self.scenario.title
@@ -245,6 +249,7 @@ class ScenarioScreen(Screen):
         status = self.query_one(StatusBar)
         if self.session is None:
             return
+        status.live = self.session.lab.live
         total = self.session.total
         status.step = self.index
         status.total = None if total is None else total - 1
@@ -304,6 +309,9 @@ class ScenarioScreen(Screen):
             self.playing = False
 
     def action_next(self) -> None:
+        if self.session is not None and self.session.at_end and not self.playing:
+            self.notify("That was the last step: ← goes back, home to the start, r resets.", timeout=3)
+            return
         self._go(self.index + 1)
 
     def action_prev(self) -> None:
@@ -329,17 +337,25 @@ class ScenarioScreen(Screen):
     def action_play(self) -> None:
         if self.session is None:
             return
-        if not self.playing and self.session.at_end and not self.session.lab.live:
+        if not self.playing and self.session.at_end:
+            if self.session.lab.live:
+                self.notify("This run is finished: r starts it again, ← steps back through it.", timeout=4)
+                return
             self.index = 0  # play again from the start
         self.playing = not self.playing
 
-    def action_faster(self) -> None:
+    def _set_speed(self, step: int) -> None:
+        if self.session is not None and self.session.lab.live:
+            self.notify("A live lab runs as fast as it can while playing; n steps one frame at a time.", timeout=4)
+            return
         i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 2
-        self.speed = SPEEDS[min(i + 1, len(SPEEDS) - 1)]
+        self.speed = SPEEDS[max(0, min(i + step, len(SPEEDS) - 1))]
+
+    def action_faster(self) -> None:
+        self._set_speed(+1)
 
     def action_slower(self) -> None:
-        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 2
-        self.speed = SPEEDS[max(i - 1, 0)]
+        self._set_speed(-1)
 
     def _rebuild(self, scenario: Scenario) -> None:
         self.playing = False

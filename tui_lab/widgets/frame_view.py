@@ -55,6 +55,9 @@ class FrameView(VerticalScroll, can_focus=True):
     def on_resize(self) -> None:
         self.redraw()
 
+    def on_show(self) -> None:
+        self.redraw()
+
     def compose(self):
         yield Static("", id="caption")
         yield Static("", id="body")
@@ -63,7 +66,9 @@ class FrameView(VerticalScroll, can_focus=True):
         if frame is None:
             return
         self.query_one("#caption", Static).update(Text(frame.caption))
-        width = max(40, self.size.width - 2)
+        # Hidden while the lab opens, the view has no size yet: use the screen's.
+        own = self.size.width or self.app.size.width
+        width = max(40, own - 2 - (1 if self.show_vertical_scrollbar else 0))
         renderable = render_frame(self.lab, frame, width, self.view)
         # Lay the frame out once here; Textual then measures and paints copies of the lines
         # instead of re-rendering every table for the layout pass and again for the paint.

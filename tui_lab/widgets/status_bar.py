@@ -24,13 +24,18 @@ class StatusBar(Static):
     busy: reactive[str] = reactive("")
     """What the background worker is doing, if anything."""
     recording: reactive[bool] = reactive(False)
+    live: reactive[bool] = reactive(False)
+    """A live lab runs as fast as it can; there is no speed to show."""
 
     def render(self) -> str:
         total = "?" if self.total is None else str(self.total)
         parts = [f"step {self.step} / {total}"]
         if self.total is None and self.computed > self.step:
             parts.append(f"{self.computed} computed")
-        parts.append(f"▶ playing {self.speed:g}/s" if self.playing else "‖ paused")
+        if self.playing:
+            parts.append("▶ running" if self.live else f"▶ playing {self.speed:g}/s")
+        else:
+            parts.append("‖ paused")
         if self.device:
             parts.append(self.device)
         if self.busy:
