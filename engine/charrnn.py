@@ -135,24 +135,19 @@ class CharRNNLab(Lab):
         "(cheap, but it bends the direction). The caption says when it triggers.\n\n"
         "**Sampling.** Every `sample_every` iterations a sample is written, so stepping back through the "
         "steps shows the progression from noise to words. After training, each step draws one character "
-        "from p = softmax(logits / T), only among the top-k when k > 0, and feeds it back.\n\n"
-        "| Key | What it does |\n|:--|:--|\n"
-        "| a | train / pause (in a background worker) |\n"
-        "| [ / ] | temperature down / up (for the samples still to come) |\n"
-        "| k | top-k: cycle 0 (all), 1, 2, 3, 5, 10, 20 |\n"
-        "| g | greedy / sampled |\n"
-        "| w | save a checkpoint to `save` |\n"
-        "| l | load the checkpoint at `checkpoint` (or `save`) into the running lab |\n"
-        "| t | show / hide characters per second (measured live, never replayed) |\n"
+        "from p = softmax(logits / T), only among the top-k when k > 0, and feeds it back. The temperature, "
+        "top-k and greedy keys change the samples still to be drawn; frames already made never change. "
+        "`a` trains in a background worker; the characters per second are measured live, never replayed.\n"
     )
     PARAMS = PARAMS
     KEYS = (
-        ("left_square_bracket", "colder", "temperature down"),
-        ("right_square_bracket", "warmer", "temperature up"),
-        ("k", "top_k", "cycle top-k"),
-        ("g", "greedy", "greedy / sampled"),
-        ("w", "save", "save a checkpoint"),
-        ("l", "load", "load a checkpoint"),
+        ("left_square_bracket", "colder", "temperature down (for the samples still to be drawn)"),
+        ("right_square_bracket", "warmer", "temperature up (for the samples still to be drawn)"),
+        ("k", "top_k", "top-k: cycle 0 (all characters), " + ", ".join(map(str, TOP_K_STEPS[1:]))),
+        ("g", "greedy", "greedy (always the most likely character) / sampled"),
+        ("w", "save", "save a checkpoint (to the path in the save parameter, default charrnn.pt)"),
+        ("l", "load", "load a checkpoint into the running lab (from the checkpoint parameter's path, "
+                      "else the save parameter's)"),
     )
 
     @classmethod
@@ -228,6 +223,8 @@ class CharRNNLab(Lab):
         self.rng = np.random.default_rng(seed)
         self.losses: list[float] = []
         self.samples: list[list[Any]] = []  # [iteration, loss, text]
+        # How far the frames made so far (not necessarily shown) have got: training over, characters drawn after it.
+        self.trained, self.drawn = False, 0
         # The model is used by the generator (worker thread) and by the save/load keys (UI thread).
         self.lock = threading.Lock()
         LIVE["chars_per_s"] = None
@@ -365,6 +362,7 @@ class CharRNNLab(Lab):
                 self.samples.append([self.iteration, loss0, values["sample"]])
                 values["timeline"] = self.samples[-TIMELINE:]
         start = f" from {p['checkpoint']} (iteration {self.start_iteration})" if p["checkpoint"] else ", untrained"
+        self.trained = p["iterations"] == 0
         yield Frame(0, f"{self.describe()}, {count(n_params)} parameters{start}; {V} characters in "
                        f"{self.source}: loss {num(loss0)} nats/char (uniform guessing: ln {V} = {num(ln_v)})", values)
 
@@ -397,6 +395,7 @@ class CharRNNLab(Lab):
                     values["sample"] = self.sample(p["sample_len"])
                     self.samples.append([self.iteration, loss, values["sample"]])
                 values["timeline"] = self.samples[-TIMELINE:]
+            self.trained = done >= p["iterations"]
             yield Frame(index, self.train_caption(values, k), values)
 
         yield from self.sampling_frames(index, base)
@@ -440,6 +439,7 @@ class CharRNNLab(Lab):
                       "char": char, "prob": float(probs[i]), "top": top, "temperature": self.temperature,
                       "top_k": self.top_k, "greedy": self.greedy, "prime": prime, "context": written}
             written += char
+            self.drawn = position + 1
             yield Frame(index, self.sample_caption(values), values)
 
     def sample_caption(self, v: dict[str, Any]) -> str:
@@ -458,20 +458,30 @@ class CharRNNLab(Lab):
                 self.temperature = max([s for s in steps if s < t - 1e-9], default=steps[0])
             else:
                 self.temperature = min([s for s in steps if s > t + 1e-9], default=steps[-1])
-            return f"temperature {num(self.temperature)} for the samples still to come"
+            return f"temperature {num(self.temperature)}" + self._for_samples("temperature")
         if name == "top_k":
             choices = [k for k in TOP_K_STEPS if k <= len(self.vocab)]
             later = [k for k in choices if k > self.top_k]
             self.top_k = later[0] if later else 0
-            return f"top-k {self.top_k or 'off (all characters)'} for the samples still to come"
+            return f"top-k {self.top_k or 'off (all characters)'}" + self._for_samples("top_k")
         if name == "greedy":
             self.greedy = not self.greedy
-            return "greedy: always the most likely character" if self.greedy else "sampled: drawn from the distribution"
+            return (("greedy: always the most likely character" if self.greedy else "sampled: drawn from the distribution")
+                    + self._for_samples("greedy", left_note=""))
         if name == "save":
             return self.save_checkpoint(resolve_path(self.params["save"]))
         if name == "load":
             return self.load_checkpoint(resolve_path(self.params["checkpoint"] or self.params["save"]))
         raise KeyError(name)
+
+    def _for_samples(self, key: str, left_note: str = " for the samples still to come") -> str:
+        """What a sampling key changes: the samples still to be drawn, or nothing once all are drawn."""
+        n, every = self.params["generate"], self.params["sample_every"]
+        if (not self.trained and every) or self.drawn < n:
+            return left_note
+        # Reset (r) starts again from the scenario's own value, so only editing the key keeps it.
+        drawn = f"all {n} characters are drawn" if n else "generate = 0" + ("" if every else " and sample_every = 0")
+        return f" (no samples left to draw: {drawn}; e sets {key} and starts again)"
 
     def save_checkpoint(self, path: Path) -> str:
         from .checkpoint import CheckpointError, save
@@ -481,7 +491,7 @@ class CharRNNLab(Lab):
                 save(path, cell=self.cell, vocab=self.vocab, settings=self.settings(), model=self.model, optimizer=self.optimizer)
             except CheckpointError as exc:
                 return str(exc)
-        return f"saved iteration {self.iteration} to {path}"
+        return f"saved iteration {self.iteration} to {path.resolve()}"
 
     def load_checkpoint(self, path: Path) -> str:
         """Swap in a checkpoint's model and optimizer; on any problem keep the current ones."""
@@ -500,7 +510,7 @@ class CharRNNLab(Lab):
             if ck.optimizer is not None and self._optimizer_matches(ck.optimizer):
                 self.optimizer.load_state_dict(ck.optimizer)
             self.state = None
-        return f"loaded {path}: {self.describe()}, trained {ck.settings.get('iteration', '?')} iterations"
+        return f"loaded {path.resolve()}: {self.describe()}, trained {ck.settings.get('iteration', '?')} iterations"
 
 
 def check_vocab(vocab: list[str], text: str, name: str) -> list[str]:

@@ -55,6 +55,7 @@ PARAMS = (
           min=1, max=1024),
     Param("random_kernel", "ints", [], "shape of a seeded random kernel of −1, 0, 1, [F, C, kh, kw] (1-D: [F, C, k])",
           min=1, max=256),
+    Param("note", "str", "", "a sentence added to frame 0's caption (e.g. why a scenario shows only some filters)"),
 )
 
 # Frames carry the whole input/kernel only while they stay small; beyond that a frame
@@ -543,7 +544,9 @@ view between pictures and numbers.
             parts.append("kernel flipped (true convolution; F.conv2d does not flip, so the flip makes them agree)")
         else:
             parts.append("kernel used as is (cross-correlation, what F.conv2d computes)")
-        return "; ".join(parts)
+        text = "; ".join(parts)
+        note = self.params.get("note", "").strip()
+        return f"{text}. {note}" if note else text
 
     def cell_caption(self, cell: list[int], window: np.ndarray, terms: np.ndarray, total: float, f: int) -> str:
         name = "y[" + ",".join(map(str, cell if self.F > 1 else cell[1:])) + "]"

@@ -481,8 +481,10 @@ class LSTMLab(Lab):
             caption = (f"Truncated BPTT, chunk {n + 1} of {len(bounds)}: steps {a + 1}–{e}, backward to h_{a} only: "
                        f"‖∂h_{e}/∂h_{a}‖ = {num(chunk_norms['rnn_explode'][-1])} (σ = {num(sv['rnn_explode'])}), "
                        f"where the whole sequence gives ‖∂h_{e}/∂h_0‖ = {num(norms['rnn_explode'][e - 1])}")
-            yield Frame(T_max + 3 + n, caption, {**done, "stage": "tbptt", "chunks": bounds, "chunk": n, "chunk_norms": chunk_norms},
-                        {"chunk": n})
+            # `chunk` stays the chunk length (as in every frame); `chunk_index` is which chunk this is.
+            yield Frame(T_max + 3 + n, caption, {**done, "stage": "tbptt", "chunks": bounds, "chunk_index": n,
+                                                 "chunk_norms": chunk_norms},
+                        {"chunk_index": n})
 
 
 def _partial(s: dict[str, Any], stage: str) -> dict[str, Any]:

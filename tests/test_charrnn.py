@@ -166,7 +166,8 @@ def test_checkpoint_save_and_reload_gives_the_same_distribution(tiny, tmp_path):
     path = tmp_path / "m.pt"
     lab = make(small(tiny, iterations=10, save=str(path)))
     list(lab.frames())
-    assert "saved iteration 10" in lab.adjust("save")
+    note = lab.adjust("save")
+    assert "saved iteration 10" in note and note.endswith(str(path.resolve()))
     raw = torch.load(path, weights_only=True)
     assert raw["format"] == "tui-lab/charrnn" and raw["version"] == 1 and raw["cell"] == "lstm"
     assert raw["vocab"] == lab.vocab and raw["settings"]["hidden_size"] == 32 and raw["settings"]["embedding"] == 8
@@ -329,3 +330,22 @@ def test_loading_mid_sampling_rereads_the_context(tiny, tmp_path):
     with torch.no_grad():
         want = torch.softmax(big.model(ids)[0][0, -1].double(), 0).max().item()
     assert f.values["top"][0][1] == pytest.approx(want, abs=1e-6)
+
+
+def test_sampling_keys_say_when_no_samples_are_left(tiny):
+    lab = make(small(tiny, iterations=2, sample_every=0, generate=2))
+    gen = lab.frames()
+    next(gen)
+    assert lab.adjust("warmer").endswith("for the samples still to come")
+    rest = list(gen)
+    assert [f.values["phase"] for f in rest][-2:] == ["sample", "sample"]
+    for key in ("colder", "warmer", "top_k", "greedy"):
+        note = lab.adjust(key)
+        assert "still to come" not in note and "no samples left to draw: all 2 characters are drawn" in note
+
+
+def test_help_has_no_keys_table_of_its_own():
+    # The help screen appends the keys from KEYS; the prose must not repeat them as a table.
+    assert "| Key |" not in CharRNNLab.help and "|:--" not in CharRNNLab.help
+    descriptions = dict((name, d) for _k, name, d in CharRNNLab.KEYS)
+    assert "charrnn.pt" in descriptions["save"] and "checkpoint" in descriptions["load"]

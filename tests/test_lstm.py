@@ -206,6 +206,9 @@ def test_gradient_frames_keep_the_contract():
         data = f.to_json()["values"]
         assert "t" in data and isinstance(data["history"], list)
     assert [f.values["stage"] for f in frames] == ["start"] + ["flow"] * 4 + ["clip", "clip_slide", "tbptt", "tbptt"]
+    # `chunk` is the chunk length in every frame; the chunk a tbptt frame shows is `chunk_index`.
+    assert {f.values["chunk"] for f in frames} == {3}
+    assert [f.values.get("chunk_index") for f in frames] == [None] * 7 + [0, 1]
 
 
 @pytest.mark.parametrize("raw,key,text", [

@@ -54,21 +54,40 @@ def span(n: int, focus: Iterable[int], keep: int) -> tuple[int, int]:
     return a, min(n, a + max(keep, hi - lo))
 
 
+def _text(v: float) -> str:
+    return num(v, 3) if math.isfinite(v) else ("·" if math.isnan(v) else num(v))
+
+
+def cell_width(arr: np.ndarray, r0: int, r1: int) -> int:
+    """Columns one cell takes (number, marks, gap) over rows r0..r1 of a 2-D array."""
+    return max((len(_text(v)) for row in arr[r0:r1] for v in row), default=1) + 3
+
+
 def cells(values: Any, title: str, marked: Iterable[tuple[int, int]] = (), current: tuple[int, int] | None = None,
           winner: tuple[int, int] | None = None, origin: tuple[int, int] = (0, 0), width: int = 78,
-          max_rows: int = 12) -> CellGrid:
-    """A 2-D array as numbers with marks that survive without colour; cropped to fit `width`."""
+          max_rows: int = 12, crop: tuple[int, int, int, int] | None = None, pad: int = 0) -> CellGrid:
+    """A 2-D array as numbers with marks that survive without colour; cropped to fit `width`.
+
+    `crop` (rows r0..r1, cols c0..c1) imposes the crop instead, for grids that must show
+    the same cells side by side (each number right-justified to `pad` characters); the
+    caller then says the range once, not in the title.
+    """
     arr = np.atleast_2d(np.asarray(values, dtype=float))
     marked = set(marked)
     focus = list(marked) + ([current] if current else []) + ([winner] if winner else [])
     finite = arr[np.isfinite(arr)]
     scale = float(np.max(np.abs(finite))) if finite.size else 0.0
-    r0, r1 = span(arr.shape[0], [f[0] for f in focus], max_rows)
-    # Only the rows on show are written out (a large input would cost thousands of numbers).
-    texts = {i: [num(v, 3) if math.isfinite(v) else ("·" if math.isnan(v) else num(v)) for v in arr[i]] for i in range(r0, r1)}
-    cell_w = max(len(t) for row in texts.values() for t in row) + 3
-    c0, c1 = span(arr.shape[1], [f[1] for f in focus], max(3, width // cell_w))
-    cropped = (r0, r1, c0, c1) != (0, arr.shape[0], 0, arr.shape[1])
+    if crop is not None:
+        # Every number padded to the widest of all the grids, so they come out the same size.
+        r0, r1, c0, c1 = crop
+        texts = {i: [_text(v) for v in arr[i]] for i in range(r0, r1)}
+    else:
+        r0, r1 = span(arr.shape[0], [f[0] for f in focus], max_rows)
+        # Only the rows on show are written out (a large input would cost thousands of numbers).
+        texts = {i: [_text(v) for v in arr[i]] for i in range(r0, r1)}
+        cell_w = max(len(t) for row in texts.values() for t in row) + 3
+        c0, c1 = span(arr.shape[1], [f[1] for f in focus], max(3, width // cell_w))
+    cropped = crop is None and (r0, r1, c0, c1) != (0, arr.shape[0], 0, arr.shape[1])
     if cropped:
         title += (f"  rows {origin[0] + r0}–{origin[0] + r1 - 1}, cols {origin[1] + c0}–{origin[1] + c1 - 1}"
                   if arr.shape[0] > 1 else f"  {origin[1] + c0}–{origin[1] + c1 - 1}")
@@ -81,7 +100,7 @@ def cells(values: Any, title: str, marked: Iterable[tuple[int, int]] = (), curre
             style = diverging(v, scale) if math.isfinite(v) else Style(dim=True)
             if at in marked or at == current or at == winner:
                 style += Style(bold=True, underline=True)
-            row.append((f"{left}{texts[i][j]}{right}", style))
+            row.append((f"{left}{texts[i][j]}{right}".rjust(pad + 2), style))
         rows.append(row)
     # The title is its own line, so a long title never squeezes the numbers.
     title_text = title if len(title) <= width else title[: max(1, width - 1)] + "…"
@@ -211,6 +230,7 @@ def _window(frame: Frame, width: int, view: dict) -> RenderableType:
     shown = [f] if pool else _channels(C, view, len(cols) or np.asarray(kernel).shape[-1])
     if pool:
         kname = "window values"
+    ftag = f" f{f}" if out.shape[0] > 1 and not pool else ""  # the filter, named as its output grid is
     for ch in shown:
         tag = f" ch {ch}" if C > 1 else ""
         marked = _pairs(rows, cols, origin)
@@ -223,18 +243,41 @@ def _window(frame: Frame, width: int, view: dict) -> RenderableType:
                 items.append(cells(flat.reshape(len(rows), len(cols)), kname + tag,
                                    winner=tuple(map(int, win)) if win is not None else None))
             else:
-                items.append(cells(np.asarray(kernel)[ch], kname + tag + (f" (filter {f})" if out.shape[0] > 1 else "")))
-                items.append(cells(prods[ch], "products" + tag))
+                items.append(cells(np.asarray(kernel)[ch], kname + ftag + tag))
+                items.append(cells(prods[ch], "products" + ftag + tag))
         elif kernel is not None:
-            items.append(cells(np.asarray(kernel)[ch], kname + tag))
+            items.append(cells(np.asarray(kernel)[ch], kname + ftag + tag))
         body.append(Columns(items, padding=(0, 3)))
     if not pool and len(shown) < C:
         body.append(Text(f"(channel {shown[0]} of {C} shown; press c for the next)", style="dim"))
-    filters = range(out.shape[0]) if out.shape[0] <= 4 else [f]
-    body.append(Columns([cells(out[fi], "output" + (f" f{fi}" if out.shape[0] > 1 else "") + (" (channel)" if pool and out.shape[0] > 1 else ""),
-                         current=(cell[1], cell[2]) if cell is not None and fi == f else None,
-                         width=width // min(len(filters), 4)) for fi in filters], padding=(0, 3)))
+    body.extend(_outputs(out, f, (cell[1], cell[2]) if cell is not None else None, pool, width))
     return Group(*body)
+
+
+def _outputs(out: np.ndarray, f: int, current: tuple[int, int] | None, pool: bool, width: int) -> list[RenderableType]:
+    """The output grid of each filter (up to 4; else the current one), all cropped alike."""
+    filters = list(range(out.shape[0])) if out.shape[0] <= 4 else [f]
+    name = "output" + (" (channel)" if pool and out.shape[0] > 1 else "")
+    if len(filters) == 1:
+        title = name + (f" f{f}" if out.shape[0] > 1 else "")
+        return [Columns([cells(out[f], title, current=current, width=width)], padding=(0, 3))]
+    H, W = out.shape[1:]
+    r0, r1 = span(H, [current[0]] if current else [], 12)
+    cell_w = max(cell_width(out[fi], r0, r1) for fi in filters)
+    gap = 3
+    # As many grids to a row as leave each at least 3 columns (4, else 2, else 1).
+    for per_row in (min(len(filters), 4), 2, 1):
+        keep = (width - gap * (per_row - 1)) // per_row // cell_w
+        if keep >= 3 or per_row == 1:
+            break
+    c0, c1 = span(W, [current[1]] if current else [], max(3, keep))
+    parts: list[RenderableType] = []
+    if (r0, r1, c0, c1) != (0, H, 0, W):
+        parts.append(Text(f"{name}: rows {r0}–{r1 - 1}, cols {c0}–{c1 - 1} of {H}×{W} shown", style="bold"))
+    grids = [cells(out[fi], f"f{fi}" if parts else f"{name} f{fi}", current=current if fi == f else None,
+                   crop=(r0, r1, c0, c1), pad=cell_w - 3) for fi in filters]
+    parts.append(Columns(grids, padding=(0, gap)))
+    return parts
 
 
 def _scatter(frame: Frame, width: int, view: dict) -> RenderableType:

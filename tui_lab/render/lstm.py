@@ -194,9 +194,9 @@ def _chunks(v: Any, width: int) -> RenderableType:
     line = Text("h_0 ")
     for n, (a, e) in enumerate(v["chunks"]):
         seg = f"│ {a + 1}…{e} "
-        line.append(seg, style="bold reverse" if n == v["chunk"] else "dim")
+        line.append(seg, style="bold reverse" if n == v["chunk_index"] else "dim")
     line.append("│")
-    a, e = v["chunks"][v["chunk"]]
+    a, e = v["chunks"][v["chunk_index"]]
     arrow = Text(f"gradient flows from h_{e} back to h_{a} only; the hidden state itself is carried forward", style="italic")
     n = len(v["chunk_norms"]["rnn_explode"])
     rows = [list(v["chunk_norms"][k]) + [math.nan] * (len(v["chunks"]) - n) for k, _ in SERIES]

@@ -240,9 +240,14 @@ def state_panel(v: Any) -> Group:
         st = v["state"][o["name"]]
         colour = COLOURS[i % len(COLOURS)]
         head = Text(f"{o['letter']} {o['name']}", Style(color=colour, bold=True))
-        head.append(f"  {o['rule']}", "dim")
+        lines = list(st["rule"])
+        if lines == [o["rule"]]:
+            # no step taken yet (or frozen): the bare rule, once, on the heading line
+            head.append(f"  {o['rule']}", "dim")
+            lines = []
         parts.append(head)
-        for line in st["rule"]:
+        # after a step the lines are the rule itself with this step's numbers: not repeated above
+        for line in lines:
             parts.append(Text("  " + line))
         if st["diverged_at"] is not None:
             parts.append(Text(f"  ✗ diverged at step {st['diverged_at']}: frozen", Style(color="red", bold=True)))
