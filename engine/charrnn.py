@@ -395,6 +395,13 @@ class CharRNNLab(Lab):
                     values["sample"] = self.sample(p["sample_len"])
                     self.samples.append([self.iteration, loss, values["sample"]])
                 values["timeline"] = self.samples[-TIMELINE:]
+            if not (math.isfinite(loss) and math.isfinite(norm)):
+                # Past here the weights are NaN/inf: every later step and sample would be noise.
+                values["diverged"] = True
+                yield Frame(index, f"diverged at iteration {self.iteration}: the loss is {num(loss)} and ‖g‖ = "
+                                   f"{num(norm)}; training stops here. Lower lr (now {num(p['lr'])}) or clip the "
+                                   "gradient (clip > 0), then r or e to start again.", values)
+                return
             self.trained = done >= p["iterations"]
             yield Frame(index, self.train_caption(values, k), values)
 

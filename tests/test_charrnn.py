@@ -349,3 +349,33 @@ def test_help_has_no_keys_table_of_its_own():
     assert "| Key |" not in CharRNNLab.help and "|:--" not in CharRNNLab.help
     descriptions = dict((name, d) for _k, name, d in CharRNNLab.KEYS)
     assert "charrnn.pt" in descriptions["save"] and "checkpoint" in descriptions["load"]
+
+
+def test_a_diverging_run_stops_with_one_clear_frame():
+    """When the loss turns non-finite (weights blown up), the run says so once and stops."""
+    import torch
+
+    from engine.registry import lab_class
+    from engine.session import Scenario, Session
+
+    params = lab_class("charrnn").validate({"iterations": 20, "hidden_size": 16, "sample_every": 0})
+    session = Session(Scenario("div", "div", "charrnn", params), device="cpu")
+    lab = session.lab
+    real = lab.train_one
+    calls = []
+
+    def blow_up_at_third():
+        row = real()
+        calls.append(1)
+        if len(calls) >= 3:
+            row = row.clone()
+            row[:2] = float("nan")  # loss and ‖g‖; the clamped count stays a count
+        return row
+
+    lab.train_one = blow_up_at_third
+    session.finish()
+    frames = session.stepper.frames
+    assert len(frames) == 4  # set-up, two good iterations, the diverged one; no sampling after it
+    assert frames[-1].values["diverged"] is True
+    assert frames[-1].caption.startswith("diverged at iteration 3: the loss is NaN")
+    assert "Lower lr" in frames[-1].caption
