@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -45,14 +46,17 @@ class HomeScreen(Screen):
         options = self.query_one(OptionList)
         options.clear_options()
         lab = None
+        batch: list[Option] = []
         for s in self.scenarios:
             hay = f"{s.name} {s.lab} {s.title} {s.description} {LAB_TITLES.get(s.lab, '')}".lower()
             if not all(w in hay for w in words):
                 continue
             if s.lab != lab:
                 lab = s.lab
-                options.add_option(Option(f"[b]{LAB_TITLES.get(lab, lab)}[/b]", disabled=True))
-            options.add_option(Option(f"  {s.title}  [dim]{s.name}[/]", id=s.name))
+                batch.append(Option(Text(LAB_TITLES.get(lab, lab), style="bold"), disabled=True))
+            # Text, not markup: titles may hold brackets, and parsing markup costs start-up time.
+            batch.append(Option(Text.assemble("  ", s.title, "  ", (s.name, "dim")), id=s.name))
+        options.add_options(batch)
         if options.option_count == 0:
             options.add_option(Option("no scenario matches; escape clears the filter", disabled=True))
         else:

@@ -114,9 +114,11 @@ class ScenarioScreen(Screen):
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
     def open_session(self, scenario: Scenario) -> None:
         generation = self.generation
+        # No half-closed session is left in reach of the keys while the new one opens.
+        old, self.session = self.session, None
+        if old is not None:
+            old.close()
         try:
-            if self.session is not None:
-                self.session.close()
             self.session = Session(scenario, device=self.device_name, seed=self.seed)
         except Exception as exc:  # a message for the person, never a traceback
             self.post_message(LabFailed(generation, _describe(exc)))
