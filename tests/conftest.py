@@ -19,3 +19,15 @@ def run_cli(*args: str, **kw):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def draw(lab: str, frame, width: int = 78, view=None) -> str:
+    """A frame as plain text, drawn by the lab's renderer as replay draws it."""
+    import io
+
+    from tui_lab.export.text import console
+    from tui_lab.render import render_frame
+
+    buf = io.StringIO()
+    console(buf, colour=False, width=width).print(render_frame(lab, frame, width, view or {}))
+    return buf.getvalue()

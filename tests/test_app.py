@@ -1,8 +1,6 @@
 """The app as a person uses it, driven by the Pilot."""
 
-import asyncio
 
-import pytest
 
 from tui_lab.app import LabApp
 from tui_lab.screens.scenario import ScenarioScreen

@@ -1,23 +1,20 @@
 """The architecture renderer at 78 columns, and the lab in the app as a person uses it."""
 
-import io
 
 import pytest
-from rich.console import Console
+
+import conftest
 
 from engine.session import Session
 from scenarios import load
 from scenarios.loader import bundled_paths
-from tui_lab.render import render_frame, view_keys
+from tui_lab.render import view_keys
 
 ARCH = [p.stem for p in bundled_paths() if p.stem.startswith("arch-")]
 
 
 def draw(frame, width=78, view=None) -> str:
-    out = io.StringIO()
-    Console(file=out, width=width, no_color=True, force_terminal=False, emoji=False).print(
-        render_frame("arch", frame, width, view or {}))
-    return out.getvalue()
+    return conftest.draw("arch", frame, width, view)
 
 
 @pytest.mark.parametrize("name", ARCH)

@@ -353,7 +353,6 @@ def test_help_has_no_keys_table_of_its_own():
 
 def test_a_diverging_run_stops_with_one_clear_frame():
     """When the loss turns non-finite (weights blown up), the run says so once and stops."""
-    import torch
 
     from engine.registry import lab_class
     from engine.session import Scenario, Session

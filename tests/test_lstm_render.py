@@ -1,23 +1,21 @@
 """The LSTM lab on screen: every bundled scenario draws at 78 and 100 columns; the app steps it."""
 
-import io
 
 import pytest
+
+import conftest
 from rich.cells import cell_len
-from rich.console import Console
 
 from engine.session import Session
 from scenarios import load
 from scenarios.loader import bundled_paths
-from tui_lab.render import render_frame, view_keys
+from tui_lab.render import view_keys
 
 NAMES = [p.stem for p in bundled_paths() if p.stem.startswith("lstm-")]
 
 
-def draw(frame, width, view=None):
-    buf = io.StringIO()
-    Console(file=buf, width=width, no_color=True, color_system=None).print(render_frame("lstm", frame, width, view or {}))
-    return buf.getvalue()
+def draw(frame, width=78, view=None) -> str:
+    return conftest.draw("lstm", frame, width, view)
 
 
 @pytest.mark.parametrize("name", NAMES)

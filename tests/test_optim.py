@@ -300,7 +300,7 @@ def test_divergence_freezes_one_optimizer_and_the_others_go_on():
     # |1 − 0.25·10| = 1.5 per step in y: 2·1.5ᵏ passes 100 first at k = 10.
     assert k == 10 == math.ceil(math.log(50) / math.log(1.5))
     assert last["state"]["too fast"]["status"] == "diverged at step 10"
-    assert f"too fast diverged at step 10" in frames[-1].caption
+    assert "too fast diverged at step 10" in frames[-1].caption
     assert len(last["paths"]["too fast"]) == 11  # the start plus ten steps, the last one past the bound
     assert abs(last["paths"]["too fast"][-1][1]) > 100
     assert last["state"]["sgd"]["diverged_at"] is None and len(last["paths"]["sgd"]) == 31

@@ -1,7 +1,6 @@
 """Replay is deterministic and matches the golden files (rewrite them with UPDATE_GOLDEN=1)."""
 
 import json
-import os
 
 import pytest
 

@@ -218,7 +218,7 @@ def memory_line(v: Mapping[str, Any]) -> Text:
 
 
 def why_conv(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
-    n, k = v["image"], v["filter"]
+    n = v["image"]
     parts: list[RenderableType] = [facts([
         ("image", f"{n}×{n} = {count(n * n)} pixels", "bold"),
         ("hidden units", f"{count(v['hidden'])}" + (f" ({v['maps']} feature maps)" if v["maps"] > 1 else ""), "bold"),

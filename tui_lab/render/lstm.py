@@ -182,7 +182,7 @@ def _clipping(v: Any, width: int) -> RenderableType:
     labels = [f"g ‖{num(v['grad_norm'], 3)}‖", f"clipped ‖{num(v['clipped_norm'], 3)}‖", f"slide ‖{num(v['clipped_slide_norm'], 3)}‖"]
     note = Text(
         "The slide's code: grad_norm = np.sum(grad * grad) is the squared norm, so it clips when ‖g‖² > threshold "
-        f"and scales to ‖g‖ = threshold/‖g‖. Correct: ‖g‖ = √Σg², scale by threshold/‖g‖ (torch's clip_grad_norm_).",
+        "and scales to ‖g‖ = threshold/‖g‖. Correct: ‖g‖ = √Σg², scale by threshold/‖g‖ (torch's clip_grad_norm_).",
         style="italic")
     more = f" (first {len(shown)} of {len(g)})" if len(shown) < len(g) else ""
     return Group(labelled(f"gradient clipping, threshold {num(v['clip'])}{more}",
