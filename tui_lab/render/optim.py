@@ -8,6 +8,7 @@ optimizer is outside the view. Contour bands are equal-area bands of f over the 
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -128,9 +129,10 @@ def _edge(x: float, y: float, win, cols: int, rows: int) -> tuple[int, int, str]
     return ry, cx, ARROWS.get((dx, dy), "?")
 
 
-def surface_map(v: Any, cols: int, rows: int, view: dict) -> Text:
-    win = window(list(v["view"]), view)
-    Z = surfaces.grid(v["surface"]["formula"], win, cols, rows)
+@functools.lru_cache(maxsize=16)
+def _contours(formula: str, win: tuple[float, float, float, float], cols: int, rows: int) -> tuple[tuple, tuple]:
+    """The surface as contour bands with level lines: the same for every step of a run, so drawn once."""
+    Z = surfaces.grid(formula, win, cols, rows)
     B = bands(Z)
     chars = [[" "] * cols for _ in range(rows)]
     styles: list[list[Style]] = [[Style(bgcolor=BAND_COLOURS[b] if b >= 0 else "black") for b in row] for row in B]
@@ -142,6 +144,14 @@ def surface_map(v: Any, cols: int, rows: int, view: dict) -> Text:
             if edge:
                 chars[r][c] = "·"
                 styles[r][c] += Style(color="#8a8a8a")
+    return tuple(map(tuple, chars)), tuple(map(tuple, styles))
+
+
+def surface_map(v: Any, cols: int, rows: int, view: dict) -> Text:
+    win = window(list(v["view"]), view)
+    base_chars, base_styles = _contours(v["surface"]["formula"], tuple(win), cols, rows)
+    chars = [list(row) for row in base_chars]
+    styles = [list(row) for row in base_styles]
     if "swarm" in v:
         _draw_swarm(v, view, win, chars, styles, cols, rows)
     for _label, px, py in v["points"]:
