@@ -112,7 +112,10 @@ def _check_number(p: Param, key: str, v: Any) -> int | float:
     if p.kind == "float" and not (ok_int or isinstance(v, float)):
         raise ParamError(key, f"expected {p.allowed()}, got {_type_name(v)}")
     if p.kind == "float":
-        v = float(v)
+        try:
+            v = float(v)
+        except OverflowError:  # TOML integers are unbounded
+            raise ParamError(key, f"expected {p.allowed()}, got an integer of {len(str(v))} digits") from None
         if not math.isfinite(v):
             raise ParamError(key, f"expected a finite number, got {v}")
     if (p.min is not None and v < p.min) or (p.max is not None and v > p.max):
@@ -137,8 +140,13 @@ def tensor_shape(key: str, v: Any, ndims: Sequence[int], shapes: Mapping[int, st
             return (len(x),) + first
         if isinstance(x, bool) or not isinstance(x, (int, float)):
             raise ParamError(key, f"{path or 'value'} is {_type_name(x)}, expected a number")
-        if not math.isfinite(x):
-            raise ParamError(key, f"{path} is {x}, expected a finite number")
+        try:
+            finite = math.isfinite(x)
+        except OverflowError:
+            finite = False
+        if not finite:
+            shown = x if isinstance(x, float) else f"an integer of {len(str(abs(x)))} digits"
+            raise ParamError(key, f"{path} is {shown}, expected a finite number")
         return ()
 
     shape = walk(v, "")

@@ -6,9 +6,13 @@ with the same machinery as lab params.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Sequence
 
 from .params import Param, ParamError, validate
+
+# A snapshot's file name stem: no folders, so a scenario cannot write outside the output folder.
+SNAPSHOT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 ACTIONS: dict[str, tuple[Param, ...]] = {
     "step": (Param("times", "int", 1, "how many steps forward", min=1),),
@@ -38,7 +42,7 @@ def validate_script(raw: Any, lab_params: Sequence[Param], where: str = "script"
         do = action.get("do")
         if do is None:
             raise ParamError(f"{key}.do", "missing; expected one of " + ", ".join(ACTIONS))
-        if do not in ACTIONS:
+        if not isinstance(do, str) or do not in ACTIONS:
             raise ParamError(f"{key}.do", f"unknown action {do!r}; expected one of " + ", ".join(ACTIONS))
         spec = ACTIONS[do]
         rest = {k: v for k, v in action.items() if k != "do"}
@@ -55,5 +59,8 @@ def validate_script(raw: Any, lab_params: Sequence[Param], where: str = "script"
             clean = dict(rest)
         else:
             clean = validate(spec, rest, key)
+        if do == "snapshot" and clean["name"] and not SNAPSHOT_NAME.fullmatch(clean["name"]):
+            raise ParamError(f"{key}.name", f"{clean['name']!r} is not a plain file name; use letters, digits, '.', '_' "
+                             "and '-' (the SVG is written beside the output)")
         out.append({"do": do, **clean})
     return out

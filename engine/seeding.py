@@ -6,6 +6,10 @@ import random
 
 import numpy as np
 
+# Labs derive further seeds from this one (seed·1009 + i for each optimizer's noise), and
+# torch takes 64-bit seeds: 32 bits leave room for that arithmetic.
+SEED_MAX = 2**32 - 1
+
 
 def seed_all(seed: int, torch_too: bool = True) -> np.random.Generator:
     """Seed every generator a lab may touch; return a numpy Generator for the lab's own draws."""

@@ -128,6 +128,8 @@ class Session:
         yield self.shown()
         actions = list(self.scenario.script if script is None else script)
         if not actions:
+            if max_steps == 0:
+                return  # frame 0 alone
             actions = [{"do": "play", "steps": max_steps or 0}]
         for action in actions:
             do = action["do"]

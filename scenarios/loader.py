@@ -14,6 +14,7 @@ from typing import Any
 from engine.params import Param, ParamError, validate
 from engine.registry import LABS, lab_class
 from engine.script import validate_script
+from engine.seeding import SEED_MAX
 from engine.session import Scenario
 
 from .catalog import HERE, bundled_paths
@@ -22,7 +23,7 @@ from .catalog import HERE, bundled_paths
 TOP = (
     Param("title", "str", doc="shown in the list and the header"),
     Param("lab", "choice", choices=tuple(LABS), doc="which lab runs it"),
-    Param("seed", "int", 0, "seed for python, numpy and torch", min=0, max=2**63 - 1),
+    Param("seed", "int", 0, "seed for python, numpy and torch", min=0, max=SEED_MAX),
     Param("description", "str", "", "a sentence for the home screen"),
     Param("params", "any", {}, "the lab's parameters"),
     Param("script", "any", [], "actions for replay and play"),
@@ -99,6 +100,9 @@ def load_text(text: str, source: str, name: str = "", path: Path | None = None) 
             raise ParamError("params", "expected a table ([params])")
         params = cls.validate(resolve_paths(cls.PARAMS, top["params"], path))
         script = validate_script(top["script"], cls.PARAMS)
+        for action in script:
+            if action["do"] == "set":  # a file named by `set` is read from the scenario's folder too
+                action["value"] = resolve_paths(cls.PARAMS, {action["key"]: action["value"]}, path)[action["key"]]
         _check_sets(cls, params, script)
     except ParamError as exc:
         key = exc.key.lstrip(".")
@@ -161,8 +165,16 @@ def resolve(name_or_path: str) -> Path:
     raise ScenarioError(name_or_path, f"no bundled scenario or file by that name{hint}")
 
 
+# A scenario is a small text file; a 227×227×3 input written out is about 1 MB.
+MAX_BYTES = 20_000_000
+
+
 def load(name_or_path: str) -> Scenario:
     path = resolve(name_or_path)
+    if not path.is_file():
+        raise ScenarioError(str(path), "not a regular file (a device, pipe or socket?); expected a .toml scenario file")
+    if path.stat().st_size > MAX_BYTES:
+        raise ScenarioError(str(path), f"is {path.stat().st_size:,} bytes; a scenario file may be at most {MAX_BYTES:,}")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -159,3 +159,18 @@ async def test_recording_in_the_app_replays_the_same_walk(tmp_path):
     rows = [json.loads(x) for x in out.stdout.splitlines()]
     assert [r["step"] for r in rows] == [0, 1, 2, 3, 4, 3]
     assert rows[-1]["caption"] == shown_caption
+
+
+def test_set_reads_a_file_beside_the_scenario(tmp_path):
+    """`set text = "b.txt"` finds b.txt beside the scenario, as `text = ...` in [params] does."""
+    (tmp_path / "a.txt").write_text("abcabcabcabc " * 40, encoding="utf-8")
+    (tmp_path / "b.txt").write_text("xyzxyzxyz " * 40, encoding="utf-8")
+    path = tmp_path / "walk.toml"
+    path.write_text('title = "t"\nlab = "charrnn"\n[params]\ntext = "a.txt"\niterations = 2\nhidden_size = 8\nbatch = 2\n'
+                    'seq_len = 8\nsample_every = 0\n[[script]]\ndo = "set"\nkey = "text"\nvalue = "b.txt"\n', encoding="utf-8")
+    from scenarios import load
+
+    walk = load(str(path))
+    assert walk.script[0]["value"] == str(tmp_path / "b.txt")
+    out = run_cli("replay", str(path), "--format", "json", "--device", "cpu", cwd="/")
+    assert out.returncode == 0, out.stderr

@@ -61,3 +61,27 @@ def test_piping_into_head_is_quiet():
     p.stdout.close()
     assert p.wait(timeout=120) == 0
     assert p.stderr.read() == b""
+
+
+def test_steps_zero_is_frame_zero_alone():
+    assert [json.loads(x)["step"] for x in _replay_steps("conv-sobel", 0)] == [0]
+
+
+def test_seed_out_of_range_and_missing_out_folder_are_one_line(tmp_path):
+    out = run_cli("replay", "conv-sobel", "--seed", str(10**23))
+    assert out.returncode == 2 and out.stderr.strip() == "tui-lab: --seed must be from 0 to 4294967295, got " + str(10**23)
+    out = run_cli("replay", "conv-sobel", "--out", str(tmp_path / "nope" / "x.json"))
+    assert out.returncode == 2 and out.stderr.strip() == f"tui-lab: {tmp_path / 'nope'}: no such folder"
+
+
+def test_out_file_gets_ordinary_permissions(tmp_path):
+    import stat
+
+    target = tmp_path / "r.json"
+    assert run_cli("replay", "conv-sobel", "--format", "json", "--out", str(target), "--device", "cpu").returncode == 0
+    assert stat.S_IMODE(target.stat().st_mode) & 0o044  # readable by others, as a plain open() makes it
+
+
+def test_check_refuses_a_device_file():
+    out = run_cli("check", "/dev/zero")
+    assert out.returncode == 2 and "not a regular file" in out.stderr

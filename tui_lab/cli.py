@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_seed(seed: int | None) -> None:
+    from engine.seeding import SEED_MAX
+
+    if seed is not None and not 0 <= seed <= SEED_MAX:
+        raise CliError(f"--seed must be from 0 to {SEED_MAX}, got {seed}")
+
+
 def cmd_list() -> int:
     from scenarios import bundled
 
@@ -75,8 +82,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     if args.steps is not None and args.steps < 0:
         raise CliError("--steps must be 0 or more")
-    if args.seed is not None and args.seed < 0:
-        raise CliError("--seed must be 0 or more")
+    _check_seed(args.seed)
     if not 0 < args.interval <= 600:
         raise CliError("--interval must be more than 0 and at most 600 seconds")
     scenario = load(args.scenario)
@@ -107,8 +113,7 @@ def cmd_app(args: argparse.Namespace, scenario: str | None) -> int:
         from scenarios import load
 
         load(scenario)  # fail before the screen opens, with the one-line message
-    if args.seed is not None and args.seed < 0:
-        raise CliError("--seed must be 0 or more")
+    _check_seed(args.seed)
     LabApp(scenario=scenario, device=args.device, seed=args.seed).run()
     return 0
 
