@@ -183,3 +183,15 @@ def load(name_or_path: str) -> Scenario:
         raise ScenarioError(str(path), f"cannot read: {exc.strerror}") from None
     source = path.name if path.parent == HERE else str(path)
     return load_text(text, source, name=path.stem, path=path)
+
+
+def located(scenario: Scenario, exc: ParamError) -> ScenarioError:
+    """A ParamError raised while a lab runs (not at load), placed in its file like a load error."""
+    if scenario.path is None:
+        return ScenarioError(scenario.name, exc.message, key=exc.key)
+    try:
+        text = scenario.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    source = scenario.path.name if scenario.path.parent == HERE else str(scenario.path)
+    return ScenarioError(source, exc.message, key=exc.key, line=find_line(text, exc.key))

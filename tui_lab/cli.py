@@ -76,9 +76,8 @@ def cmd_check(files: Sequence[str]) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from engine.params import ParamError
     from scenarios import load
-
-    from .replay import replay
 
     if args.steps is not None and args.steps < 0:
         raise CliError("--steps must be 0 or more")
@@ -86,6 +85,17 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not 0 < args.interval <= 600:
         raise CliError("--interval must be more than 0 and at most 600 seconds")
     scenario = load(args.scenario)
+    try:
+        return _replay(args, scenario)
+    except ParamError as exc:
+        from scenarios.loader import located
+
+        raise located(scenario, exc) from None
+
+
+def _replay(args: argparse.Namespace, scenario) -> int:
+    from .replay import replay
+
     out_path = Path(args.out) if args.out else None
     if args.format == "svg":
         if out_path is not None and out_path.exists() and not out_path.is_dir():
