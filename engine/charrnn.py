@@ -74,6 +74,10 @@ def resolve_path(name: str) -> Path:
     return Path(name).expanduser()
 
 
+# A text is read whole and encoded once per run: 10 MB keeps an iteration quick.
+MAX_TEXT_BYTES = 10_000_000
+
+
 def read_text(name: str, key: str = "params.text") -> str:
     """The training text, or ParamError if it is missing, binary or too short."""
     path = resolve_path(name) if name else BUNDLED_TEXT
@@ -83,9 +87,19 @@ def read_text(name: str, key: str = "params.text") -> str:
     if path.is_dir():
         raise ParamError(key, f"{shown} is a folder, expected a UTF-8 text file")
     try:
-        data = path.read_bytes()
+        if not path.is_file():  # a device (/dev/zero), a pipe or a socket: no end, or no size
+            raise ParamError(key, f"{shown} is not a regular file, expected a UTF-8 text file")
+        size = path.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            raise ParamError(key, f"{shown} is {size / 1e6:.1f} MB; at most {MAX_TEXT_BYTES // 1_000_000} MB of text "
+                             "is read: use a shorter excerpt")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_TEXT_BYTES + 1)  # the file may grow between stat and read
+        if len(data) > MAX_TEXT_BYTES:
+            raise ParamError(key, f"{shown} is larger than {MAX_TEXT_BYTES // 1_000_000} MB; "
+                             "use a shorter excerpt")
     except OSError as exc:
-        raise ParamError(key, f"cannot read {shown}: {exc.strerror}") from None
+        raise ParamError(key, f"cannot read {shown}: {exc.strerror or exc}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -207,7 +221,12 @@ class CharRNNLab(Lab):
         self.index_of = {c: i for i, c in enumerate(self.vocab)}
         self.optimizer = self._make_optimizer()
         if self.optimizer_state is not None and self._optimizer_matches(self.optimizer_state):
-            self.optimizer.load_state_dict(self.optimizer_state)
+            from .checkpoint import CheckpointError, load_optimizer
+
+            try:
+                load_optimizer(self.optimizer, self.optimizer_state, p["checkpoint"])
+            except CheckpointError as exc:
+                raise ParamError("params.checkpoint", str(exc)) from None
 
         # Streams: (B, S) inputs and the characters that follow them, on the device once.
         ids = torch.tensor([self.index_of[c] for c in self.text], dtype=torch.long)
@@ -229,10 +248,10 @@ class CharRNNLab(Lab):
         self.lock = threading.Lock()
         LIVE["chars_per_s"] = None
 
-    def _make_optimizer(self):
+    def _make_optimizer(self, model: Any = None):
         import torch
 
-        p, params = self.params, self.model.parameters()
+        p, params = self.params, (model if model is not None else self.model).parameters()
         if p["optimizer"] == "sgd":
             return torch.optim.SGD(params, lr=p["lr"])
         if p["optimizer"] == "rmsprop":
@@ -241,11 +260,11 @@ class CharRNNLab(Lab):
             return torch.optim.Adagrad(params, lr=p["lr"])  # min-char-rnn's rule
         return torch.optim.Adam(params, lr=p["lr"])
 
-    def _optimizer_matches(self, state: Any) -> bool:
+    def _optimizer_matches(self, state: Any, optimizer: Any = None) -> bool:
         """A saved optimizer state is reused only if it is for the same rule (Adam moments are not RMSprop's)."""
         try:
             saved = state["param_groups"][0]
-            return set(saved) == set(self.optimizer.state_dict()["param_groups"][0])
+            return set(saved) == set((optimizer if optimizer is not None else self.optimizer).state_dict()["param_groups"][0])
         except (KeyError, IndexError, TypeError):
             return False
 
@@ -502,20 +521,20 @@ class CharRNNLab(Lab):
 
     def load_checkpoint(self, path: Path) -> str:
         """Swap in a checkpoint's model and optimizer; on any problem keep the current ones."""
-        from .checkpoint import CheckpointError, load
+        from .checkpoint import CheckpointError, load, load_optimizer
 
         try:
             ck = load(path, self.device)
             if ck.vocab != self.vocab:
                 raise CheckpointError(f"{path}: its vocabulary ({len(ck.vocab)} characters) is not this text's ({len(self.vocab)})")
+            optimizer = self._make_optimizer(ck.model)
+            if ck.optimizer is not None and self._optimizer_matches(ck.optimizer, optimizer):
+                load_optimizer(optimizer, ck.optimizer, path)
         except CheckpointError as exc:
             return f"{exc}; the current model is kept"
         with self.lock:
-            self.cell, self.model = ck.cell, ck.model
+            self.cell, self.model, self.optimizer = ck.cell, ck.model, optimizer
             self.hidden_size, self.layers, self.embedding = (ck.settings[k] for k in ("hidden_size", "layers", "embedding"))
-            self.optimizer = self._make_optimizer()
-            if ck.optimizer is not None and self._optimizer_matches(ck.optimizer):
-                self.optimizer.load_state_dict(ck.optimizer)
             self.state = None
         return f"loaded {path.resolve()}: {self.describe()}, trained {ck.settings.get('iteration', '?')} iterations"
 

@@ -101,13 +101,129 @@ def read(path: str | os.PathLike, device: str = "cpu") -> dict[str, Any]:
     settings = raw.get("settings")
     if not isinstance(settings, dict):
         raise CheckpointError(f"{path}: settings missing")
-    for key, least in (("hidden_size", 1), ("layers", 1), ("embedding", 0)):
+    for key, (least, most) in LIMITS.items():
         v = settings.get(key)
-        if not isinstance(v, int) or isinstance(v, bool) or v < least:
-            raise CheckpointError(f"{path}: settings.{key} is {v!r}; expected an integer ≥ {least}")
-    if not isinstance(raw.get("model"), dict):
+        if not _is_int(v) or not least <= v <= most:
+            raise CheckpointError(f"{path}: settings.{key} is {_short(v)}; expected an integer from {least} to {most}")
+    if "iteration" in settings and (not _is_int(settings["iteration"]) or settings["iteration"] < 0):
+        raise CheckpointError(f"{path}: settings.iteration is {_short(settings['iteration'])}; "
+                              "expected a whole number of iterations ≥ 0")
+    model = raw.get("model")
+    if not isinstance(model, dict):
         raise CheckpointError(f"{path}: the model's weights are missing")
+    want = expected_shapes(raw["cell"], len(vocab), settings["hidden_size"], settings["layers"], settings["embedding"])
+    for name, shape in want.items():
+        if name not in model:
+            raise CheckpointError(f"{path}: its weights do not fit a {describe(raw)} model: no {name}")
+        t = model[name]
+        if not isinstance(t, torch.Tensor) or not t.is_floating_point():
+            raise CheckpointError(f"{path}: weight {name} is {_short(t)}, not a tensor of floats")
+        if tuple(t.shape) != shape:
+            raise CheckpointError(f"{path}: its weights do not fit a {describe(raw)} model: {name} has shape "
+                                  f"{list(t.shape)}, expected {list(shape)}")
+    extra = sorted(str(k) for k in model if k not in want)
+    if extra:
+        raise CheckpointError(f"{path}: its weights do not fit a {describe(raw)} model: unexpected "
+                              f"{_short(', '.join(extra))}")
+    _check_optimizer(raw.get("optimizer"), len(want), path)
     return raw
+
+
+# Sane maxima: the lab's own limits on these settings.
+LIMITS = {"hidden_size": (1, 4096), "layers": (1, 8), "embedding": (0, 4096)}
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _short(v: Any, most: int = 40) -> str:
+    """A value for a message: repr, cut to `most` characters."""
+    text = repr(v)
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def clip(text: str, most: int = 160) -> str:
+    """One line of at most `most` characters, cut at a word boundary with an ellipsis."""
+    text = " ".join(str(text).split())
+    if len(text) <= most:
+        return text
+    cut = text[: most - 1]
+    space = cut.rfind(" ")
+    if space > most // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:(") + "…"
+
+
+def expected_shapes(cell: str, vocab: int, hidden: int, layers: int, embedding: int) -> dict[str, tuple[int, ...]]:
+    """The state_dict names and shapes of build_model(cell, vocab, hidden, layers, embedding)."""
+    gates = 4 if cell == "lstm" else 1
+    shapes: dict[str, tuple[int, ...]] = {}
+    if embedding:
+        shapes["embed.weight"] = (vocab, embedding)
+    for n in range(layers):
+        inp = (embedding or vocab) if n == 0 else hidden
+        shapes[f"rnn.weight_ih_l{n}"] = (gates * hidden, inp)
+        shapes[f"rnn.weight_hh_l{n}"] = (gates * hidden, hidden)
+        shapes[f"rnn.bias_ih_l{n}"] = (gates * hidden,)
+        shapes[f"rnn.bias_hh_l{n}"] = (gates * hidden,)
+    shapes["head.weight"] = (vocab, hidden)
+    shapes["head.bias"] = (vocab,)
+    return shapes
+
+
+def _check_optimizer(opt: Any, n_params: int, path: Path) -> None:
+    """An optimizer state_dict whose groups hold numbers and cover the model's parameters once each."""
+    import torch
+
+    if opt is None:
+        return
+    bad = f"{path}: the optimizer state is damaged"
+    if not isinstance(opt, dict) or not isinstance(opt.get("param_groups"), list) or not isinstance(opt.get("state"), dict):
+        raise CheckpointError(f"{bad}: expected a dict with param_groups and state")
+    ids: list[Any] = []
+    for group in opt["param_groups"]:
+        if not isinstance(group, dict) or not isinstance(group.get("params"), list):
+            raise CheckpointError(f"{bad}: a parameter group has no list of params")
+        ids += group["params"]
+        for key, v in group.items():
+            if key in ("lr", "eps", "weight_decay", "momentum", "dampening", "alpha", "lr_decay",
+                       "initial_accumulator_value"):
+                if not _is_number(v) or v != v or v < 0:
+                    raise CheckpointError(f"{bad}: {key} is {_short(v)}; expected a number ≥ 0")
+            elif key == "betas":
+                if (not isinstance(v, (tuple, list)) or len(v) != 2
+                        or not all(_is_number(b) and 0 <= b < 1 for b in v)):
+                    raise CheckpointError(f"{bad}: betas is {_short(v)}; expected two numbers in [0, 1)")
+    if sorted(ids, key=repr) != list(range(n_params)) or not all(_is_int(i) for i in ids):
+        raise CheckpointError(f"{bad}: its parameter groups cover {len(ids)} parameter(s); the model has {n_params}")
+    for k, st in opt["state"].items():
+        if k not in range(n_params) or not isinstance(st, dict):
+            raise CheckpointError(f"{bad}: state for an unknown parameter {_short(k)}")
+        for name, v in st.items():
+            if not isinstance(v, torch.Tensor) and not _is_number(v):
+                raise CheckpointError(f"{bad}: state {name} of parameter {k} is {_short(v)}, not a tensor or number")
+
+
+def load_optimizer(optimizer: Any, state: dict[str, Any], path: str | os.PathLike) -> None:
+    """optimizer.load_state_dict(state), or CheckpointError (the optimizer is then unchanged)."""
+    import copy
+
+    before = copy.deepcopy(optimizer.state_dict())
+    try:
+        optimizer.load_state_dict(state)
+        for group in optimizer.param_groups:  # moments must have their parameter's shape
+            for p in group["params"]:
+                for name, v in optimizer.state.get(p, {}).items():
+                    if hasattr(v, "shape") and v.dim() > 0 and tuple(v.shape) != tuple(p.shape):
+                        raise ValueError(f"state {name} has shape {list(v.shape)}, its parameter {list(p.shape)}")
+    except (ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
+        optimizer.load_state_dict(before)
+        raise CheckpointError(clip(f"{path}: its optimizer state does not fit this model ({exc})")) from None
 
 
 def load(path: str | os.PathLike, device: str = "cpu") -> Checkpoint:
@@ -131,4 +247,4 @@ def load_weights(model: Any, raw: dict[str, Any], path: Path) -> None:
         model.load_state_dict(raw["model"], strict=True)
     except (RuntimeError, KeyError, TypeError) as exc:
         detail = " ".join(str(exc).split())
-        raise CheckpointError(f"{path}: its weights do not fit a {describe(raw)} model ({detail[:160]})") from None
+        raise CheckpointError(f"{path}: its weights do not fit a {describe(raw)} model ({clip(detail)})") from None

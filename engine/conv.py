@@ -214,10 +214,23 @@ def setup(p: dict[str, Any], seed: int = 0) -> Setup:
             what = "pooling window" if pooling else "kernel"
             raise ParamError(key, f"{what} {label} {ax.span} (dilated) is larger than the padded input {label} "
                              f"{ax.n} + 2·{ax.p} = {ax.n + 2 * ax.p}")
-    cells = (x.size if kind == "transposed" else
-             (x.shape[0] if pooling else k.shape[0]) * rows.out(kind == "transposed") * cols.out(kind == "transposed"))
-    if cells > MAX_CELLS:
-        raise ParamError("params.input", f"{cells:,} steps is too many for one lab; at most {MAX_CELLS:,}")
+    if kind == "transposed":
+        # Each step scatters one input cell, but every frame holds the whole output: bound both,
+        # and the uncropped scatter buffer (the output plus the padding cropped off each side).
+        F = k.shape[0]
+        h_out, w_out = rows.out(True), cols.out(True)
+        full = F * (h_out + 2 * rows.p) * (w_out + 2 * cols.p)
+        if x.size > MAX_CELLS:
+            raise ParamError("params.input", f"{x.size:,} steps is too many for one lab; at most {MAX_CELLS:,}")
+        if F * h_out * w_out > MAX_CELLS or full > MAX_CELLS:
+            shape = f"{w_out}" if dims == 1 else f"{h_out}×{w_out}"
+            raise ParamError("params.stride" if max(rows.s, cols.s) > 1 else "params.input",
+                             f"the transposed output {F}×{shape} (before cropping the padding: {full:,} cells) is "
+                             f"too large for one lab; at most {MAX_CELLS:,} cells: use a smaller stride, kernel or input")
+    else:
+        cells = (x.shape[0] if pooling else k.shape[0]) * rows.out() * cols.out()
+        if cells > MAX_CELLS:
+            raise ParamError("params.input", f"{cells:,} steps is too many for one lab; at most {MAX_CELLS:,}")
     display = conv_image.DISPLAY.get(p["filter"], "clip" if k is None or abs(k.sum() - 1) < 1e-9 else "abs")
     return Setup(x, k, rows, cols, kind, display)
 
@@ -329,11 +342,15 @@ view between pictures and numbers.
         n = int(np.prod(self.window_shape()))
         chunk = max(1, (1 << 21) // n)
         flat = self.buffer.reshape(-1)
+        with np.errstate(all="ignore"):  # overflow to ±∞ is shown as ∞, as torch computes it
+            self._fill_chunks(flat, start, stop, chunk)
+        with self._lock:
+            self.count = max(self.count, stop)
+
+    def _fill_chunks(self, flat: np.ndarray, start: int, stop: int, chunk: int) -> None:
         for a in range(start, stop, chunk):
             idx = np.arange(a, min(stop, a + chunk))
             flat[idx] = self.cell_values(idx)
-        with self._lock:
-            self.count = max(self.count, stop)
 
     def window_shape(self) -> tuple[int, ...]:
         """(C, kh, kw) for a convolution, (1, size, size) for pooling (one channel at a time)."""
@@ -398,7 +415,7 @@ view between pictures and numbers.
 
     # --- frames on demand -------------------------------------------------------
     def materialize(self, index: int) -> Frame:
-        with self._lock:
+        with self._lock, np.errstate(all="ignore"):  # 1e308 + 1e308 is ∞, as torch says too
             frame = self._cache.get(index)
             if frame is None:
                 frame = self._build(index)
@@ -568,7 +585,7 @@ view between pictures and numbers.
         with self._lock:
             if self._torch_diff is None:
                 final = self.scatter_upto(self.steps)[0] if self.kind == "transposed" else self.buffer
-                self._torch_diff = float(np.max(np.abs(final - self.reference())))
+                self._torch_diff = max_diff(final, self.reference())
             return self._torch_diff
 
     def reference(self) -> np.ndarray:
@@ -594,6 +611,16 @@ view between pictures and numbers.
         else:
             out = F.conv2d(x, k, b, stride=stride, padding=padding, dilation=dilation)
         return out[0].numpy()
+
+
+def max_diff(ours: np.ndarray, ref: np.ndarray) -> float:
+    """The largest |ours − ref|, where equal values (the same infinity, or NaN on both sides) differ by 0
+    and a cell finite on one side only (or NaN on one side) differs by ∞; no numpy warnings."""
+    with np.errstate(all="ignore"):
+        same = (ours == ref) | (np.isnan(ours) & np.isnan(ref))
+        diff = np.where(same, 0.0, np.abs(ours - ref))
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        return float(diff.max()) if diff.size else 0.0
 
 
 def _span(xs: list[int]) -> str:

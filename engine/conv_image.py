@@ -13,6 +13,10 @@ import numpy as np
 from .params import ParamError
 
 BUILTIN = ("shapes", "checker", "gradient", "stripes")
+# A named image is decoded whole before it is resized: cap its pixels (Pillow's own
+# decompression-bomb limit is 179 million) and the height it takes once resized.
+MAX_SOURCE_PIXELS = 50_000_000
+MAX_HEIGHT = 1024
 
 
 def builtin(name: str, width: int) -> np.ndarray:
@@ -40,16 +44,31 @@ def load(path: str, width: int, key: str = "params.image") -> np.ndarray:
     if not p.is_file():
         raise ParamError(key, f'no such image file "{path}"; name a PNG or JPEG, or one of '
                          + ", ".join(f'"{b}"' for b in BUILTIN))
-    try:
-        from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
+    try:
         with Image.open(p) as im:
+            # Check the size before decoding any pixel: the header alone gives it.
+            w, h0 = im.size
+            if w < 1 or h0 < 1 or w * h0 > MAX_SOURCE_PIXELS:
+                raise ParamError(key, f'"{path}" is {w}×{h0} pixels; at most {MAX_SOURCE_PIXELS:,} pixels '
+                                 "are read: use a smaller image")
+            h = max(2, round(h0 * width / w))
+            if h > MAX_HEIGHT:
+                raise ParamError(key, f'"{path}" is {w}×{h0} pixels: {width} pixels wide it would be {h:,} tall; '
+                                 f"at most {MAX_HEIGHT} rows: use an image closer to square")
             im = im.convert("L")
-            h = max(2, round(im.height * width / im.width))
             im = im.resize((width, h), Image.Resampling.LANCZOS)
             return np.asarray(im, dtype=float)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except ParamError:
+        raise
+    except Image.DecompressionBombError:
+        raise ParamError(key, f'"{path}" is too large an image (Pillow refuses it as a decompression bomb); '
+                         "use a smaller image") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ParamError(key, f'cannot read "{path}" as an image ({type(exc).__name__}); expected a PNG or JPEG file') from None
+    except MemoryError:
+        raise ParamError(key, f'"{path}" is too large an image to decode; use a smaller image') from None
 
 
 def picture(name: str, width: int) -> np.ndarray:

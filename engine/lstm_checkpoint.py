@@ -68,14 +68,17 @@ def _read(full: str, path: str) -> Checkpoint:
         raise ParamError(KEY, str(exc).replace(full, path, 1)) from None
     try:
         return _weights(raw["cell"], tuple(raw["vocab"]), raw["settings"], raw["model"])
-    except (KeyError, ValueError, TypeError) as exc:
-        raise ParamError(KEY, f"{path}: model state_dict does not match its settings ({exc})") from None
+    except (KeyError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
+        raise ParamError(KEY, checkpoint.clip(f"{path}: model state_dict does not match its settings ({exc})")) from None
 
 
 def _array(state: dict[str, Any], name: str, shape: tuple[int, ...]) -> np.ndarray:
     if name not in state:
         raise KeyError(f"no {name}")
-    a = state[name].detach().cpu().double().numpy()
+    t = state[name]
+    if not hasattr(t, "detach") or not hasattr(t, "is_floating_point") or not t.is_floating_point():
+        raise TypeError(f"{name} is {type(t).__name__}, not a tensor of floats")
+    a = t.detach().cpu().double().numpy()
     if a.shape != shape:
         raise ValueError(f"{name} has shape {list(a.shape)}, expected {list(shape)}")
     return a

@@ -378,3 +378,67 @@ def test_a_diverging_run_stops_with_one_clear_frame():
     assert frames[-1].values["diverged"] is True
     assert frames[-1].caption.startswith("diverged at iteration 3: the loss is NaN")
     assert "Lower lr" in frames[-1].caption
+
+
+@pytest.mark.parametrize("mutate,message", [
+    (lambda raw: raw["settings"].update(iteration="abc"), "settings.iteration is 'abc'"),
+    (lambda raw: raw["settings"].update(hidden_size=2 ** 40), "settings.hidden_size is 1099511627776; expected an integer from 1 to 4096"),
+    (lambda raw: raw["settings"].update(layers=10 ** 6), "settings.layers is 1000000"),
+    (lambda raw: raw["model"].update({"head.bias": 5}), "head.bias is 5, not a tensor of floats"),
+    (lambda raw: raw["optimizer"]["param_groups"][0].update(lr="fast"), "lr is 'fast'"),
+    (lambda raw: raw["optimizer"]["param_groups"][0].update(params=[0]), "cover 1 parameter"),
+])
+def test_crafted_checkpoints_are_one_clear_line(tiny, tmp_path, mutate, message):
+    path = tmp_path / "m.pt"
+    lab = make(small(tiny, iterations=1, save=str(path)))
+    list(lab.frames())
+    lab.adjust("save")
+    raw = torch.load(path, weights_only=True)
+    mutate(raw)
+    bad = tmp_path / "bad.pt"
+    torch.save(raw, bad)
+    with pytest.raises(ParamError) as info:
+        CharRNNLab.validate(small(tiny, checkpoint=str(bad)))
+    assert info.value.key == "params.checkpoint" and message in info.value.message, info.value.message
+    # The load key keeps the current model and says so in one line.
+    lab.params = {**lab.params, "save": str(bad)}
+    before = lab.model
+    note = lab.adjust("load")
+    assert message in note and "current model is kept" in note and lab.model is before and "\n" not in note
+
+
+def test_optimizer_moments_of_the_wrong_shape_are_refused(tiny, tmp_path):
+    from engine import checkpoint
+
+    path = tmp_path / "m.pt"
+    lab = make(small(tiny, iterations=1, save=str(path)))
+    list(lab.frames())
+    lab.adjust("save")
+    raw = torch.load(path, weights_only=True)
+    raw["optimizer"]["state"][0]["exp_avg"] = torch.zeros(3)
+    torch.save(raw, path)
+    opt = lab._make_optimizer()
+    with pytest.raises(checkpoint.CheckpointError, match="optimizer state does not fit"):
+        checkpoint.load_optimizer(opt, checkpoint.read(path)["optimizer"], path)
+    assert not opt.state  # unchanged
+
+
+def test_messages_are_cut_at_a_word():
+    from engine.checkpoint import clip
+
+    text = "word " * 60
+    out = clip(text)
+    assert len(out) <= 160 and out.endswith("…") and out[:-1].split()[-1] == "word"
+
+
+def test_text_must_be_a_regular_file_of_at_most_10_mb(tmp_path):
+    from engine import charrnn
+
+    with pytest.raises(ParamError) as info:
+        charrnn.read_text("/dev/zero")
+    assert info.value.key == "params.text" and "not a regular file" in info.value.message
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"ab" * (charrnn.MAX_TEXT_BYTES // 2 + 1))
+    with pytest.raises(ParamError) as info:
+        charrnn.read_text(str(big))
+    assert "at most 10 MB" in info.value.message

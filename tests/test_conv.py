@@ -255,3 +255,59 @@ def test_sharpen_is_two_identity_minus_box():
 
     k = filters()
     _close(k["sharpen"], 2 * k["identity"] - np.ones((3, 3)) / 9)
+
+
+# --- robustness -------------------------------------------------------------------------
+
+def test_transposed_output_size_is_bounded_in_check():
+    with pytest.raises(ParamError) as info:
+        ConvLab.check(ConvLab.validate({"random_input": [1, 50, 50], "kernel": [[1]], "transposed": True, "stride": 64}))
+    assert info.value.key == "params.stride" and "transposed output 1×3137×3137" in info.value.message
+    with pytest.raises(ParamError) as info:
+        ConvLab.check(ConvLab.validate({"random_input": [1, 300, 300], "random_kernel": [64, 1, 3, 3],
+                                        "transposed": True, "stride": 64}))
+    assert "too large for one lab" in info.value.message
+
+
+def test_tall_or_huge_images_are_refused_before_decoding(tmp_path):
+    from PIL import Image
+
+    tall = tmp_path / "tall.png"
+    Image.new("L", (1, 60000)).save(tall)
+    with pytest.raises(ParamError) as info:
+        lab(image=str(tall), image_width=160, filter="box")
+    assert info.value.key == "params.image" and "at most 1024 rows" in info.value.message
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (20000, 20000)).save(bomb)
+    with pytest.raises(ParamError) as info:
+        lab(image=str(bomb), filter="box")
+    assert info.value.key == "params.image" and "too large" in info.value.message
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n" + b"x" * 100)
+    with pytest.raises(ParamError) as info:
+        lab(image=str(junk), filter="box")
+    assert info.value.key == "params.image" and "cannot read" in info.value.message
+
+
+@pytest.mark.parametrize("params", [
+    {"input": [[1, 2, 3]] * 5, "pool": "max", "size": 2, "padding": 1, "dilation": 4},
+    {"input": [[1e308, 1e308], [1e308, 1e308]], "kernel": [[1, 1], [1, 1]], "mode": "cross-correlation"},
+])
+def test_equal_infinities_match_torch_without_warnings(params):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frames = lab(**params).finish()
+        out = np.asarray(frames[-1].values["output"], dtype=float)
+        assert np.isinf(out).any()
+        assert frames[-1].values["torch_max_diff"] == 0
+
+
+def test_max_diff_semantics():
+    from engine.conv import max_diff
+
+    inf, nan = np.inf, np.nan
+    assert max_diff(np.array([inf, -inf, nan, 1.0]), np.array([inf, -inf, nan, 1.5])) == 0.5
+    assert max_diff(np.array([inf]), np.array([-inf])) == inf
+    assert max_diff(np.array([nan]), np.array([1.0])) == inf

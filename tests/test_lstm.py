@@ -280,7 +280,13 @@ def test_checkpoint_gates_on_text_match_the_model(tmp_path, cell, E):
     ({}, {"text": "abz"}, "params.text", "'z' (position 2) is not in the checkpoint's vocabulary"),
     ({}, {"text": ""}, "params.text", "required with a checkpoint"),
     ({}, {"W_f": [[1.0]]}, "params.W_f", "not allowed with a checkpoint"),
-    ({"settings": {"hidden_size": 5, "layers": 1, "embedding": 0}}, {}, "params.checkpoint", "does not match its settings"),
+    ({"settings": {"hidden_size": 5, "layers": 1, "embedding": 0}}, {}, "params.checkpoint", "its weights do not fit"),
+    ({"settings": {"hidden_size": 2**40, "layers": 1, "embedding": 0}}, {}, "params.checkpoint",
+     "settings.hidden_size is 1099511627776; expected an integer from 1 to 4096"),
+    ({"settings": {"hidden_size": 4, "layers": 1, "embedding": 0, "iteration": "abc"}}, {}, "params.checkpoint",
+     "settings.iteration is 'abc'"),
+    ("notensor", {}, "params.checkpoint", "rnn.weight_ih_l0 is 5, not a tensor of floats"),
+    ("badopt", {}, "params.checkpoint", "lr is 'fast'"),
 ])
 def test_bad_checkpoints(tmp_path, make, raw, key, text):
     path = tmp_path / "bad.pt"
@@ -288,6 +294,14 @@ def test_bad_checkpoints(tmp_path, make, raw, key, text):
         path.write_bytes(b"not a zip file at all")
     elif make == "rnn":
         save_checkpoint(path, cell="rnn")
+    elif make in ("notensor", "badopt"):
+        save_checkpoint(path)
+        ck = torch.load(path, weights_only=True)
+        if make == "notensor":
+            ck["model"]["rnn.weight_ih_l0"] = 5
+        else:
+            ck["optimizer"]["param_groups"][0]["lr"] = "fast"
+        torch.save(ck, path)
     elif make is not None:
         save_checkpoint(path, **make)
     with pytest.raises(ParamError) as info:

@@ -58,9 +58,21 @@ def _text(v: float) -> str:
     return num(v, 3) if math.isfinite(v) else ("·" if math.isnan(v) else num(v))
 
 
+def _widest(arr: np.ndarray) -> int:
+    """The longest _text over the values of `arr` (1 when empty), each distinct value written once."""
+    if arr.size == 0:
+        return 1
+    return max(len(_text(v)) for v in np.unique(arr))
+
+
+def _texts(arr: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> dict[int, dict[int, str]]:
+    """The written numbers of rows r0..r1, columns c0..c1 (only those shown)."""
+    return {i: {j: _text(arr[i, j]) for j in range(c0, c1)} for i in range(r0, r1)}
+
+
 def cell_width(arr: np.ndarray, r0: int, r1: int) -> int:
     """Columns one cell takes (number, marks, gap) over rows r0..r1 of a 2-D array."""
-    return max((len(_text(v)) for row in arr[r0:r1] for v in row), default=1) + 3
+    return _widest(np.asarray(arr)[r0:r1]) + 3
 
 
 def cells(values: Any, title: str, marked: Iterable[tuple[int, int]] = (), current: tuple[int, int] | None = None,
@@ -80,13 +92,14 @@ def cells(values: Any, title: str, marked: Iterable[tuple[int, int]] = (), curre
     if crop is not None:
         # Every number padded to the widest of all the grids, so they come out the same size.
         r0, r1, c0, c1 = crop
-        texts = {i: [_text(v) for v in arr[i]] for i in range(r0, r1)}
+        texts = _texts(arr, r0, r1, c0, c1)
     else:
         r0, r1 = span(arr.shape[0], [f[0] for f in focus], max_rows)
-        # Only the rows on show are written out (a large input would cost thousands of numbers).
-        texts = {i: [_text(v) for v in arr[i]] for i in range(r0, r1)}
-        cell_w = max(len(t) for row in texts.values() for t in row) + 3
+        # Only the rows on show are measured, and each distinct value is written once (a wide
+        # output row would cost thousands of numbers per frame).
+        cell_w = _widest(arr[r0:r1]) + 3
         c0, c1 = span(arr.shape[1], [f[1] for f in focus], max(3, width // cell_w))
+        texts = _texts(arr, r0, r1, c0, c1)
     cropped = crop is None and (r0, r1, c0, c1) != (0, arr.shape[0], 0, arr.shape[1])
     if cropped:
         title += (f"  rows {origin[0] + r0}–{origin[0] + r1 - 1}, cols {origin[1] + c0}–{origin[1] + c1 - 1}"
