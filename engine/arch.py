@@ -31,6 +31,9 @@ OPT_STATE = {"sgd": 0, "momentum": 1, "adam": 2}
 OPT_WORDS = {"sgd": "plain SGD keeps no state", "momentum": "momentum keeps 1 velocity per weight",
              "adam": "Adam keeps 2 moments per weight"}
 MB = 10**6  # the slide's 168MB is decimal: 42 M values · 4 bytes
+# The most values one torch tensor can hold: its size in bytes must fit an int64, at up to 8 bytes a value
+# (float64). A weight matrix or an activation volume above this cannot be built, even on the meta device.
+MAX_TENSOR = (2**63 - 1) // 8
 
 LAYER_FIELDS = (
     Param("kind", "choice", doc="what the layer does", choices=KINDS),
@@ -298,11 +301,40 @@ def plan_layer(i: int, layer: dict[str, Any], shape: tuple[int, ...]) -> LayerPl
     return plan(i, layer, tuple(shape))
 
 
-def plan_network(input_shape: list[int], layers: list[dict[str, Any]]) -> list[LayerPlan]:
+def too_big(what: str, n: int, formula: str = "") -> str:
+    """The message for a tensor torch cannot hold."""
+    shown = f"{formula} = {power(n)}" if formula else power(n)
+    return (f"{what} {shown} values in one tensor; torch holds at most {count(MAX_TENSOR)} "
+            "(2^63 bytes at 8 bytes a value)")
+
+
+def check_sizes(plan: LayerPlan, layer: dict[str, Any], batch: int) -> None:
+    """ParamError where this layer's weights or its batch of outputs are more values than one torch tensor holds."""
+    key = f"params.layers[{plan.index}]"
+    grows = {"conv": "filters", "fc": "units"}.get(plan.kind)
+    if plan.weights > MAX_TENSOR:
+        raise ParamError(f"{key}.{grows}", too_big(f"{plan.name}: the weights would be", plan.weights,
+                                                  plan.params_formula.rsplit(" = ", 1)[0].split(" + ")[0]))
+    if plan.activations > MAX_TENSOR:
+        raise ParamError(f"{key}.{grows or 'kind'}",
+                         too_big(f"{plan.name}: the output {shape_text(plan.out_shape)} would be", plan.activations))
+    if plan.activations * batch > MAX_TENSOR:
+        raise ParamError("params.batch", too_big(f"{plan.name}: a batch of {count(batch)} outputs would be",
+                                                 plan.activations * batch,
+                                                 f"{count(batch)} · {count(plan.activations)}"))
+
+
+def plan_network(input_shape: list[int], layers: list[dict[str, Any]], batch: int = 1) -> list[LayerPlan]:
     shape: tuple[int, ...] = tuple(input_shape)
+    values = numel(shape)
+    if values * batch > MAX_TENSOR:
+        key = "params.input" if values > MAX_TENSOR else "params.batch"
+        raise ParamError(key, too_big("the input batch would be", values * batch,
+                                      f"{count(batch)} · {shape_text(shape)}"))
     plans = []
     for i, layer in enumerate(layers):
         plans.append(plan_layer(i, layer, shape))
+        check_sizes(plans[-1], layer, batch)
         shape = plans[-1].out_shape
     return plans
 
@@ -399,10 +431,18 @@ class ArchLab(Lab):
         if p["mode"] == "network":
             if not p["layers"]:
                 raise ParamError("params.layers", "missing; network mode needs at least one [[params.layers]] table")
-            plan_network(p["input"], p["layers"])
-        elif p["mode"] == "why_conv" and p["filter"] > p["image"]:
-            raise ParamError("params.filter", f"a {p['filter']}×{p['filter']} filter does not fit a "
-                             f"{p['image']}×{p['image']} image; expected at most {p['image']}")
+            plan_network(p["input"], p["layers"], p["batch"])
+        elif p["mode"] == "why_conv":
+            n, maps = p["image"], p["maps"]
+            if p["filter"] > n:
+                raise ParamError("params.filter", f"a {p['filter']}×{p['filter']} filter does not fit a "
+                                 f"{n}×{n} image; expected at most {n}")
+            pixels = n * n
+            # The fully connected variant is built as nn.Linear(pixels, maps · pixels) on the meta device.
+            if pixels * maps * pixels > MAX_TENSOR:
+                key = "params.image" if pixels * pixels > MAX_TENSOR else "params.maps"
+                formula = f"{count(pixels)} · {count(maps * pixels)}"
+                raise ParamError(key, too_big("the fully connected weights would be", pixels * maps * pixels, formula))
 
     def __init__(self, params: dict[str, Any], *, seed: int = 0, device: str = "cpu") -> None:
         super().__init__(params, seed=seed, device=device)

@@ -16,6 +16,10 @@ Gradients come from torch autograd on the surface formula (engine.surfaces).
 
 A start that turns NaN/inf or leaves the divergence bound is frozen where it was and
 marked "diverged at step k"; the others go on.
+
+With ε = 0 (allowed), a zero gradient over a zero denominator (AdaGrad or RMSProp at a
+minimum, Adam before its first nonzero gradient) is a step of 0, not 0/0 = NaN: no gradient,
+no move. A nonzero gradient over a zero denominator is still inf, and diverges.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ APPLIES = {
     "eps": ("adagrad", "rmsprop", "adam"),
 }
 MAX_SWARM_SIDE = 200
+MAX_POINTS = 64  # basin points: labels 1..64 on the map, far from the diverged label
+DIVERGED = 255  # the basin label of a diverged swarm start
 SWARM_SAMPLE = 144  # current positions of this many swarm starts go into each frame
 
 OPT_FIELDS = (
@@ -59,7 +65,8 @@ OPT_FIELDS = (
     Param("decay", "float", None, "RMSProp decay rate δ (default 0.99)", min=0, max=1),
     Param("beta1", "float", None, "Adam β1 (default 0.9)", min=0, max=1),
     Param("beta2", "float", None, "Adam β2 (default 0.999)", min=0, max=1),
-    Param("eps", "float", None, "ε in the denominator (default 1e-7; Adam 1e-8)", min=0, max=1),
+    Param("eps", "float", None, "ε in the denominator (default 1e-7; Adam 1e-8; with 0, a zero gradient "
+          "steps 0)", min=0, max=1),
     Param("bias_correction", "bool", None, "Adam: divide m, v by 1 − βᵗ (default false, as on the slide)"),
     Param("convention", "choice", None, "momentum form: lecture (momentum: pytorch; nesterov: sutskever), pytorch or sutskever",
           choices=("lecture", "pytorch", "sutskever")),
@@ -81,8 +88,8 @@ PARAMS = (
     Param("bound", "float", 1000.0, "a start whose |x| or |y| passes this has diverged", min=0.001, max=1e12),
     Param("swarm", "int", 0, "swarm mode: a side × side grid of starts over the view (0 = off)", min=0,
           max=MAX_SWARM_SIDE),
-    Param("points", "tensor", [], "[[x, y], ...] points that colour swarm basins (default: the surface's minima)",
-          ndims=(2,), shapes={2: "[[x, y], ...]"}),
+    Param("points", "tensor", [], f"[[x, y], ...] points that colour swarm basins, at most {MAX_POINTS} "
+          "(default: the surface's minima)", ndims=(2,), shapes={2: "[[x, y], ...]"}),
     Param("optimizers", "tables", DEFAULT_OPTIMIZERS, "the racers, one [[params.optimizers]] table each", min=1,
           fields=OPT_FIELDS),
 )
@@ -181,14 +188,21 @@ def update(h: Hyper, x: Any, g: Any, s: dict[str, Any], t: int, lr: float) -> tu
         return x - lr * (g + h.rho * v), {"v": v}
     if h.kind == "adagrad":
         cache = s["cache"] + g * g
-        return x - lr * g / (cache.sqrt() + h.eps), {"cache": cache}
+        return x - _ratio(lr * g, cache.sqrt() + h.eps), {"cache": cache}
     if h.kind == "rmsprop":
         cache = h.decay * s["cache"] + (1 - h.decay) * g * g
-        return x - lr * g / (cache.sqrt() + h.eps), {"cache": cache}
+        return x - _ratio(lr * g, cache.sqrt() + h.eps), {"cache": cache}
     m = h.beta1 * s["m"] + (1 - h.beta1) * g
     v = h.beta2 * s["v"] + (1 - h.beta2) * g * g
     m_hat, v_hat = (m / (1 - h.beta1 ** t), v / (1 - h.beta2 ** t)) if h.bias_correction else (m, v)
-    return x - lr * m_hat / (v_hat.sqrt() + h.eps), {"m": m, "v": v}
+    return x - _ratio(lr * m_hat, v_hat.sqrt() + h.eps), {"m": m, "v": v}
+
+
+def _ratio(top: Any, bottom: Any) -> Any:
+    """top / bottom (top = α·gradient), with 0/0 = 0 (only possible with ε = 0): no gradient is no step, not NaN."""
+    import torch
+
+    return torch.where((top == 0) & (bottom == 0), torch.zeros_like(top), top / bottom)
 
 
 def loss_and_grad(surface: surfaces.Surface, x: Any) -> tuple[Any, Any]:
@@ -462,8 +476,16 @@ class OptimLab(Lab):
         view = p["view"] or surf.view
         if p["view"] and not (view[0] < view[1] and view[2] < view[3]):
             raise ParamError("params.view", f"expected [xmin, xmax, ymin, ymax] with xmin < xmax and ymin < ymax, got {p['view']}")
+        if p["view"]:
+            for axis, lo, hi in (("x", view[0], view[1]), ("y", view[2], view[3])):
+                if hi - lo < 1e-6 * max(1.0, abs(lo), abs(hi)):
+                    raise ParamError("params.view", f"the {axis} range [{num(lo)}, {num(hi)}] is too narrow to draw; "
+                                     "make it at least a millionth of its largest value (and at least 1e−6)")
         start = p["start"] or surf.start
         f0 = float(surf.numpy(np.array(start[0]), np.array(start[1])))
+        if not math.isfinite(f0) and p["formula"] and not np.isfinite(surfaces.grid(p["formula"], tuple(view), 16, 16)).any():
+            raise ParamError("params.formula", "f is not a finite number anywhere in the view (NaN or inf); note that a "
+                             "negative number to a fractional power, such as (-8)**(1/3), is NaN, as in numpy")
         if not math.isfinite(f0):
             raise ParamError("params.start" if p["start"] else "params.formula",
                              f"f is not finite at the start ({num(start[0])}, {num(start[1])}); choose another start")
@@ -473,6 +495,8 @@ class OptimLab(Lab):
             shape = tensor_shape("params.points", p["points"], (2,))
             if shape[1] != 2:
                 raise ParamError("params.points", f"expected [[x, y], ...] pairs, got rows of {shape[1]}")
+            if shape[0] > MAX_POINTS:
+                raise ParamError("params.points", f"at most {MAX_POINTS} points colour the basins, got {shape[0]}")
         if p["swarm"] * p["swarm"] * p["steps"] * len(p["optimizers"]) > 10_000 * 6 * 1000:
             raise ParamError("params.swarm", "swarm² × steps × optimizers is above 60 million point-updates; "
                              "use fewer starts or steps")
@@ -577,8 +601,9 @@ class OptimLab(Lab):
     def swarm(self, race: Race) -> dict[str, Any]:
         """Where each grid start is now, as a basin label per start; plus a few current positions.
 
-        Labels (uint8, shape (side, side), row 0 at the top): i + 1 = within reach of points[i]
-        (the nearest, within 2% of the view's diagonal), 0 = elsewhere, 255 = diverged.
+        Labels (int16, shape (side, side), row 0 at the top): i + 1 = within reach of points[i]
+        (the nearest, within 2% of the view's diagonal), 0 = elsewhere, DIVERGED (255) = diverged;
+        there are at most MAX_POINTS (64) points, so a point's label is never 255.
         """
         import torch
 
@@ -594,10 +619,10 @@ class OptimLab(Lab):
             d = torch.cdist(x, pts)  # (side², P)
             near, which = d.min(1)
             label = torch.where(near <= reach, which + 1, torch.zeros_like(which))
-            label = torch.where(r.alive[1:], label, torch.full_like(label, 255))
-            lab = label.to(torch.uint8).cpu().numpy().reshape(n, n)
+            label = torch.where(r.alive[1:], label, torch.full_like(label, DIVERGED))
+            lab = label.to(torch.int16).cpu().numpy().reshape(n, n)
             basin[h.name] = lab
-            counts[h.name] = [int((lab == i).sum()) for i in range(len(self.points) + 1)] + [int((lab == 255).sum())]
+            counts[h.name] = [int((lab == i).sum()) for i in range(len(self.points) + 1)] + [int((lab == DIVERGED).sum())]
             sample[h.name] = x[::stride].cpu().numpy()
             diverged[h.name] = int((~r.alive[1:]).sum())
         return {"side": n, "starts": n * n, "reach": reach, "basin": basin, "counts": counts,

@@ -203,9 +203,12 @@ def _eval(node: Node, x: Any, y: Any, lib: Any) -> Any:
             return a * b
         if op == "/":
             return a / b
-        return a ** b
+        value = a ** b
     except (ZeroDivisionError, OverflowError, ValueError):  # only ever between two Python floats
         return math.nan
+    # Python gives a complex number for a negative float to a fractional power, e.g. (-8)**(1/3);
+    # numpy and torch give NaN for real inputs, and so does this evaluator.
+    return math.nan if isinstance(value, complex) else value
 
 
 def _scalar(fn: str, a: float) -> float:
@@ -213,7 +216,7 @@ def _scalar(fn: str, a: float) -> float:
         value = abs(a) if fn == "abs" else getattr(math, fn)(a)
     except (ValueError, OverflowError):
         return math.nan
-    return float(value.real) if isinstance(value, complex) else float(value)
+    return math.nan if isinstance(value, complex) else float(value)
 
 
 @dataclass(frozen=True)

@@ -350,3 +350,35 @@ def test_replay_json_contract_and_determinism():
     assert "total_params" not in records[-2]["values"]
     again = run_cli("replay", "arch-lenet", "--format", "json", "--device", "cpu")
     assert again.stdout == first.stdout
+
+
+@pytest.mark.parametrize("raw, key, number", [
+    ({"mode": "why_conv", "image": 60000}, "params.image", "12,960,000,000,000,000,000"),
+    ({"mode": "why_conv", "image": 30000, "maps": 10000}, "params.maps", "8,100,000,000,000,000,000,000"),
+    ({"input": [100000, 100000, 100000], "layers": [{"kind": "fc", "units": 100000000}]},
+     "params.layers[0].units", "10^23"),
+    ({"input": [100000, 100000, 100000], "batch": 100000, "layers": [{"kind": "relu"}]},
+     "params.batch", "10^20"),
+    ({"input": [10000, 100000, 100000], "batch": 20000, "layers": [{"kind": "relu"}]},
+     "params.batch", "20,000 · 10000×100000×100000"),
+    ({"input": [100000, 10, 10], "layers": [{"kind": "conv", "filters": 1000000, "size": 10000, "padding": 5000}]},
+     "params.layers[0].filters", "(10000·10000·100000)·1000000 = 10^19"),
+    ({"input": [1, 100000, 100000], "batch": 100,
+      "layers": [{"kind": "conv", "filters": 1000000, "size": 1, "padding": 100000}]},
+     "params.batch", "CONV1: a batch of 100 outputs would be 100 · 90,000,000,000,000,000"),
+])
+def test_tensors_torch_cannot_hold_are_rejected_at_check(raw, key, number):
+    with pytest.raises(ParamError) as info:
+        ArchLab.validate(raw)
+    assert info.value.key == key and number in info.value.message and "torch holds at most" in info.value.message
+
+
+def test_the_largest_why_conv_torch_can_hold_still_runs():
+    # 32000² pixels into 32000² hidden units: 32000^4 ≈ 1.05·10^18 weights, just under the limit
+    out = frames_of({"mode": "why_conv", "image": 32000})
+    assert out[1].values["variants"][0]["params"] == 32000**4 and out[1].values["variants"][0]["torch"]["matches"]
+
+
+def frames_of(raw):
+    lab_ = ArchLab(ArchLab.validate(raw))
+    return list(lab_.frames())

@@ -90,3 +90,17 @@ async def test_app_steps_through_alexnet():
         await pilot.press("end", "f")
         await pilot.pause(0.5)
         assert status(screen).startswith("step 23 / 23") and "62,378,344" in caption(screen)
+
+
+def test_markup_in_layer_names_is_shown_as_written():
+    from engine.arch import ArchLab
+
+    names = ["[/]", "[red]x", "[bold]y[/bold", "[link=z]"]
+    layers = [{"kind": "conv", "name": names[0], "filters": 2, "size": 3}, {"kind": "relu", "name": names[1]},
+              {"kind": "pool", "name": names[2], "size": 2}, {"kind": "fc", "name": names[3], "units": 3}]
+    lab = ArchLab(ArchLab.validate({"input": [1, 8, 8], "layers": layers}))
+    last = list(lab.frames())[-1]
+    for view in ({}, {"table": "memory"}):
+        text = draw(last, 78, view)
+        for n in names:
+            assert n in text

@@ -415,3 +415,93 @@ def test_swarm_renders():
     text = text_of(render_frame("optim", frames[-1], 100), 100)
     assert "swarm: 100 starts on a 10×10 grid" in text
     assert any(d in text for d in "1234")
+
+
+# --- robustness: markup in names, complex constants, eps = 0, many points, huge values ----------------
+
+
+@pytest.mark.parametrize("text", ["(-8)**(1/3)", "x**2 + y**2 + (-8)**(1/3)", "sin((-8)**(1/3))", "exp((-1)**0.5)",
+                                  "(-2)**0.5*x", "sqrt((-8)**(1/3))"])
+def test_a_negative_base_to_a_fractional_power_is_nan_not_complex(text, recwarn):
+    # as numpy and torch do for real inputs: (-8.0)**(1/3) is NaN there, complex in Python
+    tree = surfaces.parse(text)
+    x, y = np.array([0.5, -1.0]), np.array([1.0, 2.0])
+    with np.errstate(all="ignore"):
+        ours = surfaces.evaluate(tree, x, y, np)
+    assert np.asarray(ours).dtype.kind == "f" and np.isnan(ours).all()
+    t = surfaces.evaluate(tree, torch.tensor(x), torch.tensor(y), torch)
+    assert t.dtype == torch.float64 and torch.isnan(t).all()
+    assert not [w for w in recwarn if issubclass(w.category, (np.ComplexWarning, RuntimeWarning))]
+
+
+def test_a_constant_nan_formula_is_one_clear_error_at_check():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning or RuntimeWarning on the way
+        with pytest.raises(ParamError) as info:
+            OptimLab.validate({"formula": "x**2 + y**2 + (-8)**(1/3)"})
+    assert info.value.key == "params.formula" and "(-8)**(1/3)" in info.value.message
+    # a positive base to a fractional power is still a number
+    assert surfaces.evaluate(surfaces.parse("8**(1/3)"), np.zeros(1), np.zeros(1), np)[0] == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("kind", ["adagrad", "rmsprop", "adam"])
+@pytest.mark.parametrize("start", [[0.0, 0.0], [0.0, 1.0]])
+def test_eps_zero_at_the_minimum_or_on_an_axis_does_not_diverge(kind, start):
+    frames = all_frames(lab(start=start, steps=5, optimizers=[{"kind": kind, "eps": 0}]))
+    st_ = frames[-1].values["state"][kind]
+    assert st_["diverged_at"] is None and all(math.isfinite(a) for a in st_["x"])
+    assert st_["x"][0] == 0.0  # no gradient along x: no step along x
+    if start == [0.0, 0.0]:
+        assert list(st_["x"]) == [0.0, 0.0]
+
+
+def test_swarm_points_are_capped_and_labels_do_not_wrap():
+    from engine.optim import DIVERGED, MAX_POINTS
+
+    with pytest.raises(ParamError) as info:
+        OptimLab.validate({"swarm": 4, "points": [[i, 0] for i in range(MAX_POINTS + 1)]})
+    assert info.value.key == "params.points" and f"at most {MAX_POINTS}" in info.value.message
+    pts = [[100 + i, 100] for i in range(MAX_POINTS - 1)] + [[0, 0]]
+    sw = all_frames(lab(surface="bowl", swarm=4, steps=300, points=pts,
+                        optimizers=[{"kind": "sgd"}]))[-1].values["swarm"]
+    basin = np.asarray(sw["basin"]["sgd"])
+    assert basin.dtype != np.uint8 and (basin == MAX_POINTS).all() and DIVERGED > MAX_POINTS
+    assert sw["counts"]["sgd"][MAX_POINTS] == 16 and sw["counts"]["sgd"][-1] == 0
+
+
+def test_markup_in_optimizer_names_is_shown_as_written():
+    from tui_lab.render import render_frame
+
+    names = ["[/]", "[red]x", "[bold]y[/bold", "[link=z]"]
+    kinds = ["sgd", "momentum", "adam", "rmsprop"]
+    frames = all_frames(lab(surface="bowl", steps=3, swarm=3,
+                            optimizers=[{"kind": k, "name": n} for k, n in zip(kinds, names)]))
+    for width in (78, 140):
+        text = text_of(render_frame("optim", frames[-1], width), width)
+        for n in names:
+            assert n in text
+
+
+@pytest.mark.parametrize("formula", ["x**2*1e308 + y", "x**2 - 1e308*y**2", "1e308*x"])
+def test_huge_values_draw_without_warnings(formula):
+    import warnings
+
+    from tui_lab.render import render_frame
+    from tui_lab.render.optim import bands
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frames = all_frames(lab(formula=formula, start=[1, 1], steps=3, swarm=3))
+        for f in frames:
+            text_of(render_frame("optim", f, 100), 100)
+        Z = np.array([[-1.7e308, 1.7e308, np.nan], [np.inf, 0.0, 1.0]])
+        B = bands(Z)
+    assert B.dtype.kind == "i" and B[0, 2] == -1 and B[1, 0] == -1 and B[0, 1] == 7 and B[0, 0] == 0
+
+
+def test_a_view_too_narrow_to_draw_is_an_error():
+    with pytest.raises(ParamError) as info:
+        OptimLab.validate({"view": [0, 5e-324, 0, 1]})
+    assert info.value.key == "params.view" and "too narrow" in info.value.message

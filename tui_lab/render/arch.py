@@ -173,14 +173,14 @@ def layer_table(v: Mapping[str, Any], which: str) -> Table:
         t.add_column("activations", mb(totals["activation_bytes"]), justify="right")
         t.add_column(f"grad+{v['optimizer']}", mb(totals["weight_bytes"] * (1 + k)), justify="right")
         for r in rows:
-            t.add_row(r["name"], out_text(r), mb(r["weight_bytes"]), mb(r["activation_bytes"]),
+            t.add_row(Text(r["name"]), out_text(r), mb(r["weight_bytes"]), mb(r["activation_bytes"]),
                       mb(r["weight_bytes"] * (1 + k)))
     else:
         t.add_column("params", count(totals["params"]), justify="right")
         t.add_column("activations", count(totals["activations"]), justify="right")
         t.add_column("MACs", count(totals["macs"]), justify="right")
         for r in rows:
-            t.add_row(r["name"], out_text(r), count(r["params"]), count(r["activations"]), count(r["macs"]))
+            t.add_row(Text(r["name"]), out_text(r), count(r["params"]), count(r["activations"]), count(r["macs"]))
     t.rows[-1].style = "bold reverse"
     t.caption = f"press m for {'compute' if which == 'memory' else 'memory'} columns"
     t.caption_style = "dim"

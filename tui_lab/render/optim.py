@@ -29,6 +29,7 @@ BASIN_COLOURS = ("#3b3b3b", "#2e86de", "#e67e22", "#27ae60", "#c0392b", "#8e44ad
 # Dark sequential bands (viridis anchors at half brightness), so the coloured letters stand out on them.
 _ANCHORS = np.array([(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)], float) * 0.5
 BANDS = 8
+PLOT_LIMIT = 1e300  # the loss plot leaves off values beyond ±this (plotext overflows near 1.8e308)
 ARROWS = {(-1, 0): "←", (1, 0): "→", (0, 1): "↑", (0, -1): "↓", (-1, 1): "↖", (1, 1): "↗", (-1, -1): "↙", (1, -1): "↘"}
 
 
@@ -104,18 +105,36 @@ def bands(Z: np.ndarray) -> np.ndarray:
     finite = np.isfinite(Z)
     if not finite.any():
         return np.full(Z.shape, -1)
-    s = np.sqrt(np.where(finite, Z, 0) - Z[finite].min())
-    top = float(np.quantile(s[finite], 0.98)) or 1.0
-    out = np.minimum(BANDS - 1, np.floor(s / top * (BANDS - 1))).astype(int)
-    return np.where(finite, out, -1)
+    low = Z[finite].min()
+    # Non-finite cells sit at the minimum here (they come out as −1 below), so sqrt sees no negative;
+    # a difference too large for a float (1e308 − (−1e308)) is inf and lands in the top band.
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = np.sqrt(np.where(finite, Z, low) - low)
+        top = float(np.quantile(s[finite], 0.98))
+    if not math.isfinite(top):  # over 2% of the values overflowed: scale by the largest finite one
+        big = s[finite & np.isfinite(s)]
+        top = float(big.max()) if big.size else 1.0
+    top = top or 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        level = np.floor(s / top * (BANDS - 1))
+    level = np.where(np.isnan(level), BANDS - 1, np.minimum(BANDS - 1, level))  # NaN only from inf/inf
+    return np.where(finite, level, -1).astype(int)
+
+
+def _index(at: float, lo: float, hi: float, n: int) -> int:
+    """floor((at − lo)/(hi − lo)·n), clamped to −1..n so far-off or overflowing points stay outside."""
+    f = (at - lo) / (hi - lo) * n
+    if math.isnan(f):
+        return -1
+    return int(math.floor(min(float(n), max(-1.0, f))))
 
 
 def _cell(x: float, y: float, win: tuple[float, float, float, float], cols: int, rows: int) -> tuple[int, int] | None:
     xmin, xmax, ymin, ymax = win
     if not (math.isfinite(x) and math.isfinite(y)):
         return None
-    c = math.floor((x - xmin) / (xmax - xmin) * cols)
-    r = math.floor((ymax - y) / (ymax - ymin) * rows)
+    c = _index(x, xmin, xmax, cols)
+    r = _index(-y, -ymax, -ymin, rows)
     return (r, c) if 0 <= r < rows and 0 <= c < cols else None
 
 
@@ -124,8 +143,8 @@ def _edge(x: float, y: float, win, cols: int, rows: int) -> tuple[int, int, str]
     xmin, xmax, ymin, ymax = win
     dx = -1 if x < xmin else 1 if x > xmax else 0
     dy = -1 if y < ymin else 1 if y > ymax else 0
-    cx = min(cols - 1, max(0, math.floor((x - xmin) / (xmax - xmin) * cols))) if math.isfinite(x) else (0 if dx < 0 else cols - 1)
-    ry = min(rows - 1, max(0, math.floor((ymax - y) / (ymax - ymin) * rows))) if math.isfinite(y) else (rows - 1 if dy < 0 else 0)
+    cx = min(cols - 1, max(0, _index(x, xmin, xmax, cols))) if math.isfinite(x) else (0 if dx < 0 else cols - 1)
+    ry = min(rows - 1, max(0, _index(-y, -ymax, -ymin, rows))) if math.isfinite(y) else (rows - 1 if dy < 0 else 0)
     return ry, cx, ARROWS.get((dx, dy), "?")
 
 
@@ -203,12 +222,12 @@ def _draw_swarm(v: Any, view: dict, win, chars, styles, cols: int, rows: int) ->
     wx0, wx1, wy0, wy1 = win
     for r in range(rows):
         y = wy1 - (r + 0.5) * (wy1 - wy0) / rows
-        gi = math.floor((ymax - y) / (ymax - ymin) * n)
+        gi = _index(-y, -ymax, -ymin, n)
         if not 0 <= gi < n:
             continue
         for c in range(cols):
             x = wx0 + (c + 0.5) * (wx1 - wx0) / cols
-            gj = math.floor((x - xmin) / (xmax - xmin) * n)
+            gj = _index(x, xmin, xmax, n)
             if not 0 <= gj < n:
                 continue
             label = int(basin[gi, gj])
@@ -279,7 +298,7 @@ def distill_panel(v: Any) -> Group:
     table.add_column("measured ‖xₖ‖/‖x₀‖ per step", justify="right")
     for o in v["optimizers"]:
         r = d["rates"][o["name"]]
-        table.add_row(o["name"], "—" if r["predicted"] is None else num(r["predicted"]),
+        table.add_row(Text(o["name"]), "—" if r["predicted"] is None else num(r["predicted"]),
                       "—" if r["measured"] is None else num(r["measured"]))
     return Group(*lines, table)
 
@@ -300,12 +319,17 @@ def swarm_panel(v: Any, view: dict) -> Text:
 def loss_plot(v: Any, width: int) -> Text:
     series = []
     allv = []
+    huge = False
     for o in v["optimizers"]:
         ys = [float(y) for y in v["loss"][o["name"]]]
-        series.append((o["letter"] + " " + o["name"], list(range(len(ys))), ys))
-        allv += [y for y in ys if math.isfinite(y)]
+        # plotext's scaling overflows near the float limit: values past ±PLOT_LIMIT are left off, and said so.
+        drawn = [y if abs(y) <= PLOT_LIMIT or not math.isfinite(y) else math.nan for y in ys]
+        huge = huge or any(math.isfinite(y) and abs(y) > PLOT_LIMIT for y in ys)
+        series.append((o["letter"] + " " + o["name"], list(range(len(ys))), drawn))
+        allv += [y for y in drawn if math.isfinite(y)]
     ylog = bool(allv) and min(allv) > 0 and max(allv) / min(allv) > 100
-    return plot(series, width, 12, title="f(x) per step" + (" (log scale)" if ylog else ""), xlabel="step", ylog=ylog)
+    title = "f(x) per step" + (" (log scale)" if ylog else "") + (f" (|f| > {num(PLOT_LIMIT)} not drawn)" if huge else "")
+    return plot(series, width, 12, title=title, xlabel="step", ylog=ylog)
 
 
 def render(frame: Frame, width: int, view: dict) -> RenderableType:
