@@ -29,7 +29,10 @@ def lstm_step(W: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray],
     W[k]: (H, H + In), b[k]: (H,), h, c: (H,), x: (In,).
     """
     hx = np.concatenate([h, x])  # (H + In,)
-    pre = {k: W[k] @ hx + b[k] for k in GATES}  # each (H,)
+    # Huge weights overflow to ±inf, which σ and tanh saturate as they should; the frame shows
+    # the inf, so numpy's warning on stderr would only repeat it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        pre = {k: W[k] @ hx + b[k] for k in GATES}  # each (H,)
     f, i, o = sigmoid(pre["f"]), sigmoid(pre["i"]), sigmoid(pre["o"])
     g = np.tanh(pre["g"])
     c_new = f * c + i * g
@@ -39,7 +42,8 @@ def lstm_step(W: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray],
 
 def rnn_step(W_hh: np.ndarray, W_xh: np.ndarray, b: np.ndarray, h: np.ndarray, x: np.ndarray) -> dict[str, np.ndarray]:
     """h_t = tanh(W_hh·h_{t−1} + W_xh·x_t + b); returns the pre-activation `a` and `h`."""
-    a = W_hh @ h + W_xh @ x + b  # (H,)
+    with np.errstate(over="ignore", invalid="ignore"):  # as in lstm_step: ±inf saturates tanh
+        a = W_hh @ h + W_xh @ x + b  # (H,)
     return {"a": a, "h": np.tanh(a)}
 
 
