@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -92,6 +93,7 @@ class ScenarioScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header(icon="≡")
         yield LoadingIndicator(id="loading")
+        yield Static("", id="caption")
         yield FrameView(self.scenario.lab, id="frame")
         yield Static("", id="note")
         yield StatusBar(id="status")
@@ -102,6 +104,7 @@ class ScenarioScreen(Screen):
         self.title = self.scenario.title
         self.sub_title = f"{self.scenario.lab} lab"
         self.query_one("#frame").display = False
+        self.query_one("#caption").display = False
         self.query_one("#note").display = False
         self._timer = self.set_interval(1 / self.speed, self._tick, pause=True)
         if self.given_session is not None:
@@ -173,6 +176,7 @@ class ScenarioScreen(Screen):
             return
         self.query_one("#loading").display = False
         self.query_one("#frame").display = True
+        self.query_one("#caption").display = True
         # torch brings ~1e6 long-lived objects; leaving them to the cyclic collector makes
         # every full collection a ~100 ms pause in the middle of a step. Freeze them.
         gc.freeze()
@@ -217,7 +221,7 @@ class ScenarioScreen(Screen):
             return
         index = min(index, len(self.session.stepper.frames) - 1)
         self.session.index = index
-        self.query_one(FrameView).frame = self.session.stepper.frames[index]
+        self._put(self.session.stepper.frames[index])
         self._sync_status()
 
     def watch_playing(self, playing: bool) -> None:
@@ -236,9 +240,14 @@ class ScenarioScreen(Screen):
             self._timer.stop()
             self._timer = self.set_interval(1 / speed, self._tick, pause=not self.playing)
 
+    def _put(self, frame) -> None:
+        """The caption stays above the frame, so scrolling a tall frame never hides it."""
+        self.query_one("#caption", Static).update(Text(frame.caption))
+        self.query_one(FrameView).frame = frame
+
     def show(self, frame, total: int | None, note: str = "") -> None:
         """Put a frame produced elsewhere on screen, with a teacher's note (headless export)."""
-        self.query_one(FrameView).frame = frame
+        self._put(frame)
         status = self.query_one(StatusBar)
         status.step = frame.index
         status.total = None if total is None else total - 1

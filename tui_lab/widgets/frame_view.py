@@ -1,43 +1,33 @@
-"""The current frame, drawn by the lab's renderer, scrollable when larger than the screen."""
+"""The current frame, drawn by the lab's renderer, scrollable when larger than the screen.
+
+A line-based scroll view: the frame is laid out once, into strips, when it arrives;
+Textual then only copies the visible lines. (A Static would measure and re-render the
+whole renderable on every layout pass, which costs tens of milliseconds on a big frame.)
+"""
 
 from __future__ import annotations
 
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.measure import Measurement
 from rich.segment import Segment
-from rich.text import Text
-from textual.containers import VerticalScroll
+from rich.style import Style
+from textual.geometry import Size
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from engine.frame import Frame
 
 from ..render import render_frame
 
-
-class PreRendered:
-    """Lines of segments already laid out for one width."""
-
-    def __init__(self, lines: list[list[Segment]]) -> None:
-        self.lines = lines
-        self.width = max((Segment.get_line_length(line) for line in lines), default=0)
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement(self.width, self.width)
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        new_line = Segment.line()
-        for line in self.lines:
-            yield from line
-            yield new_line
+# Columns left blank on each side of the frame.
+MARGIN = 1
+NO_STYLE = Style()
 
 
-class FrameView(VerticalScroll, can_focus=True):
-    """Holds one frame; set `frame` and it redraws."""
+class FrameView(ScrollView, can_focus=True):
+    """Holds one frame; set `frame` and it redraws. ↑ ↓ pgup pgdn scroll it."""
 
     DEFAULT_CSS = """
-    FrameView { height: 1fr; padding: 0 1; }
-    FrameView > #caption { text-style: bold; margin-bottom: 1; }
+    FrameView { height: 1fr; }
     """
 
     frame: reactive[Frame | None] = reactive(None, always_update=True)
@@ -48,6 +38,7 @@ class FrameView(VerticalScroll, can_focus=True):
         self.lab = lab
         # View-only state (zoom, pan, which unit is shown) that the lab's render KEYS change.
         self.view: dict = {}
+        self._strips: list[Strip] = []
 
     def redraw(self) -> None:
         self.frame = self.frame
@@ -58,20 +49,27 @@ class FrameView(VerticalScroll, can_focus=True):
     def on_show(self) -> None:
         self.redraw()
 
-    def compose(self):
-        yield Static("", id="caption")
-        yield Static("", id="body")
-
     def watch_frame(self, frame: Frame | None) -> None:
         if frame is None:
             return
-        self.query_one("#caption", Static).update(Text(frame.caption))
         # Hidden while the lab opens, the view has no size yet: use the screen's.
         own = self.size.width or self.app.size.width
-        width = max(40, own - 2 - (1 if self.show_vertical_scrollbar else 0))
-        renderable = render_frame(self.lab, frame, width, self.view)
-        # Lay the frame out once here; Textual then measures and paints copies of the lines
-        # instead of re-rendering every table for the layout pass and again for the paint.
+        width = max(40, own - 2 * MARGIN - 1)  # one column kept for the scrollbar
         console = self.app.console
-        lines = console.render_lines(renderable, console.options.update(width=width, height=None), pad=False)
-        self.query_one("#body", Static).update(PreRendered(lines))
+        options = console.options.update(width=width, height=None)
+        lines = console.render_lines(render_frame(self.lab, frame, width, self.view), options, pad=False)
+        pad = [Segment(" " * MARGIN, NO_STYLE)]
+        # Every segment gets a Style object (NO_COLOR's monochrome filter reads each one's colour).
+        self._strips = [Strip(pad + [seg if seg.style is not None else Segment(seg.text, NO_STYLE, seg.control)
+                                      for seg in line]) for line in lines]
+        self.virtual_size = Size(max((s.cell_length for s in self._strips), default=0), len(self._strips))
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style  # the widget's colours under the frame's own (as a Static would have)
+        if index >= len(self._strips):
+            return Strip.blank(width, base)
+        return self._strips[index].apply_style(base).crop_extend(scroll_x, scroll_x + width, base)
