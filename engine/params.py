@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 REQUIRED = object()
 
@@ -211,5 +211,3 @@ def validate(spec: Sequence[Param], raw: Mapping[str, Any], where: str = "params
             out[p.name] = p.default
     return out
 
-
-Check = Callable[[dict[str, Any]], None]

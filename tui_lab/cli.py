@@ -19,6 +19,8 @@ class CliError(Exception):
 def _parser() -> argparse.ArgumentParser:
     from engine.device import DEVICES
 
+    from .export import FORMATS
+
     p = argparse.ArgumentParser(prog="tui-lab", description="See how deep networks work, one operation at a time.")
     sub = p.add_subparsers(dest="command")
     sub.add_parser("list", help="bundled scenarios: name, lab, title")
@@ -31,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("files", nargs="+", metavar="FILE")
     r = sub.add_parser("replay", help="play a scenario headless")
     r.add_argument("scenario", help="bundled name or path to a .toml file")
-    r.add_argument("--format", choices=("text", "json", "svg", "cast", "html"), default="text")
+    r.add_argument("--format", choices=FORMATS, default="text")
     r.add_argument("--out", help="write here instead of standard output (svg: a folder)")
     r.add_argument("--interval", type=float, default=1.0, help="cast: seconds per frame (default 1)")
     r.add_argument("--steps", type=int, help="play N steps instead of the scenario's script")

@@ -19,7 +19,6 @@ from engine.session import Scenario, Session, Shown
 
 from .export.text import WIDTH, console, heading, print_shown
 
-FORMATS = ("text", "json", "svg", "cast", "html")
 
 
 def frame_json(scenario: Scenario, shown: Shown, device: str) -> str:
