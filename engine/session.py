@@ -47,6 +47,16 @@ class Shown:
     event: str = "frame"  # frame | snapshot | pause
     arg: Any = None
 
+    @property
+    def last(self) -> int | None:
+        """The last step's index ("step k / last"), when the number of frames is known."""
+        return last_step(self.total)
+
+
+def last_step(total: int | None) -> int | None:
+    """Frames are numbered from 0: n frames end at step n − 1."""
+    return None if total is None else total - 1
+
 
 class Session:
     def __init__(self, scenario: Scenario, device: str = "auto", seed: int | None = None) -> None:
@@ -75,6 +85,10 @@ class Session:
     @property
     def total(self) -> int | None:
         return self.stepper.total
+
+    @property
+    def last(self) -> int | None:
+        return last_step(self.total)
 
     @property
     def at_end(self) -> bool:

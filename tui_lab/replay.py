@@ -23,8 +23,8 @@ from .export.text import WIDTH, console, heading, print_shown
 
 def frame_json(scenario: Scenario, shown: Shown, device: str) -> str:
     record = {"scenario": scenario.name, "lab": scenario.lab, "device": device, **shown.frame.to_json()}
-    if shown.total is not None:
-        record["total"] = shown.total - 1
+    if shown.last is not None:
+        record["total"] = shown.last
     if shown.note:
         record["note"] = shown.note
     # Python's float repr round-trips, so float64 values keep full precision.

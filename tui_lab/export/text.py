@@ -18,7 +18,7 @@ WIDTH = 100
 
 
 def counter(shown: Shown) -> str:
-    total = "?" if shown.total is None else str(shown.total - 1)
+    total = "?" if shown.last is None else str(shown.last)
     return f"step {shown.frame.index} / {total}"
 
 

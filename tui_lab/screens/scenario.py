@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
-from engine.session import Scenario, Session
+from engine.session import Scenario, Session, last_step
 
 from ..messages import FramesReady, LabFailed, SessionReady
 from ..widgets import FrameView, StatusBar
@@ -250,7 +250,7 @@ class ScenarioScreen(Screen):
         self._put(frame)
         status = self.query_one(StatusBar)
         status.step = frame.index
-        status.total = None if total is None else total - 1
+        status.total = last_step(total)
         status.computed = frame.index
         box = self.query_one("#note", Static)
         box.update(f"✎ {note}" if note else "")
@@ -261,9 +261,8 @@ class ScenarioScreen(Screen):
         if self.session is None:
             return
         status.live = self.session.lab.live
-        total = self.session.total
         status.step = self.index
-        status.total = None if total is None else total - 1
+        status.total = self.session.last
         status.computed = len(self.session.stepper.frames) - 1
 
     def _tick(self) -> None:
@@ -352,6 +351,7 @@ class ScenarioScreen(Screen):
             if self.session.lab.live:
                 self.notify("This run is finished: r starts it again, ← steps back through it.", timeout=4)
                 return
+            self._record({"do": "first"})
             self.index = 0  # play again from the start
         self.playing = not self.playing
 
