@@ -28,7 +28,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-from engine.charrnn import BUNDLED_TEXT, SMALL_WORK, CharRNNLab  # noqa: E402
+from engine.charrnn.lab import BUNDLED_TEXT, SMALL_WORK, CharRNNLab  # noqa: E402
 
 
 def sync(device: str) -> None:

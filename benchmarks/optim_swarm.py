@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine import surfaces  # noqa: E402
-from engine.optim import KINDS, OPT_FIELDS, Race, hypers  # noqa: E402
-from engine.params import validate  # noqa: E402
+from engine.optim import surfaces  # noqa: E402
+from engine.optim.lab import KINDS, OPT_FIELDS, Race, hypers  # noqa: E402
+from engine.core.params import validate  # noqa: E402
 
 
 def run(surface, hs, starts, steps, device):

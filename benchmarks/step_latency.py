@@ -14,7 +14,7 @@ import asyncio
 import statistics
 import time
 
-from engine.session import Scenario
+from scenarios.scenario import Scenario
 from tui_lab.app import LabApp
 from tui_lab.screens.scenario import ScenarioScreen
 

@@ -6,15 +6,15 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the home screen lists labs without importing numpy or any lab
-    from .lab import Lab
+    from .core.lab import Lab
 
 # One module per lab; each defines `LAB`, its Lab subclass.
 LABS: dict[str, str] = {
-    "conv": "engine.conv",
-    "arch": "engine.arch",
-    "optim": "engine.optim",
-    "lstm": "engine.lstm",
-    "charrnn": "engine.charrnn",
+    "conv": "engine.conv.lab",
+    "arch": "engine.arch.lab",
+    "optim": "engine.optim.lab",
+    "lstm": "engine.lstm.lab",
+    "charrnn": "engine.charrnn.lab",
 }
 
 LAB_TITLES: dict[str, str] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
-from .params import Param, ParamError, validate
+from .core.params import Param, ParamError, validate
 
 # A snapshot's file name stem: no folders, so a scenario cannot write outside the output folder.
 SNAPSHOT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")

@@ -6,35 +6,18 @@ the scenario's script. Stepping is the same code either way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any, Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from . import device as devices
-from .frame import Frame
-from .lab import Lab, Stepper
-from .params import ParamError
+from .core import device as devices
+from .core.frame import Frame
+from .core.lab import Lab, Stepper
+from .core.params import ParamError
 from .registry import lab_class
-from .seeding import seed_all
+from .core.seeding import seed_all
 
-
-@dataclass(frozen=True)
-class Scenario:
-    """A validated scenario file (or one built in the app)."""
-
-    name: str
-    title: str
-    lab: str
-    params: dict[str, Any]
-    seed: int = 0
-    description: str = ""
-    script: tuple[dict[str, Any], ...] = ()
-    path: Path | None = None
-
-    def with_params(self, **changes: Any) -> "Scenario":
-        """A copy with some params changed and re-validated (ParamError if invalid)."""
-        raw = {**self.params, **changes}
-        return replace(self, params=lab_class(self.lab).validate(raw))
+if TYPE_CHECKING:  # the scenario format lives in scenarios/; the engine only reads its fields
+    from scenarios.scenario import Scenario
 
 
 @dataclass
@@ -176,4 +159,4 @@ class Session:
                 yield self.shown(event="pause", arg=action["seconds"])
 
 
-__all__ = ["Scenario", "Session", "Shown", "ParamError"]
+__all__ = ["Session", "Shown", "ParamError"]

@@ -11,11 +11,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from engine.params import Param, ParamError, validate
+from engine.core.params import Param, ParamError, validate
 from engine.registry import LABS, lab_class
 from engine.script import validate_script
-from engine.seeding import SEED_MAX
-from engine.session import Scenario
+from engine.core.seeding import SEED_MAX
+from scenarios.scenario import Scenario
 
 from .catalog import HERE, bundled_paths
 

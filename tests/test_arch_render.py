@@ -93,7 +93,7 @@ async def test_app_steps_through_alexnet():
 
 
 def test_markup_in_layer_names_is_shown_as_written():
-    from engine.arch import ArchLab
+    from engine.arch.lab import ArchLab
 
     names = ["[/]", "[red]x", "[bold]y[/bold", "[link=z]"]
     layers = [{"kind": "conv", "name": names[0], "filters": 2, "size": 3}, {"kind": "relu", "name": names[1]},

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from engine.charrnn import CharRNNLab, curve
-from engine.charrnn_model import build_model, next_distribution
-from engine.params import ParamError
+from engine.charrnn.lab import CharRNNLab, curve
+from engine.charrnn.model import build_model, next_distribution
+from engine.core.params import ParamError
 
 torch = pytest.importorskip("torch")
 
@@ -161,7 +161,7 @@ def next_top(lab) -> list:
 
 
 def test_checkpoint_save_and_reload_gives_the_same_distribution(tiny, tmp_path):
-    from engine import checkpoint
+    from engine.charrnn import checkpoint
 
     path = tmp_path / "m.pt"
     lab = make(small(tiny, iterations=10, save=str(path)))
@@ -212,7 +212,7 @@ def test_load_key_swaps_in_a_good_checkpoint(tiny, tmp_path):
     (lambda raw: raw["settings"].update(hidden_size=7), "its weights do not fit"),
 ])
 def test_mismatched_checkpoints_are_refused(tiny, tmp_path, mutate, message):
-    from engine import checkpoint
+    from engine.charrnn import checkpoint
 
     path = tmp_path / "m.pt"
     lab = make(small(tiny, iterations=0, save=str(path)))
@@ -271,7 +271,7 @@ def test_missing_text_and_bad_numbers(tiny):
 
 
 def test_bundled_sonnets_are_the_lectures():
-    from engine.charrnn import BUNDLED_TEXT
+    from engine.charrnn.lab import BUNDLED_TEXT
 
     text = BUNDLED_TEXT.read_text(encoding="utf-8")
     assert text.startswith("From fairest creatures we desire increase,\nThat thereby beauty's rose might never die,")
@@ -307,7 +307,7 @@ def test_renderer_fits_80_columns(tiny):
 
 
 def test_the_lstm_lab_reads_our_checkpoints(tiny, tmp_path):
-    reader = pytest.importorskip("engine.lstm_checkpoint")
+    reader = pytest.importorskip("engine.lstm.checkpoint")
     path = tmp_path / "m.pt"
     lab = make(small(tiny, iterations=2, save=str(path)))
     list(lab.frames())
@@ -355,7 +355,8 @@ def test_a_diverging_run_stops_with_one_clear_frame():
     """When the loss turns non-finite (weights blown up), the run says so once and stops."""
 
     from engine.registry import lab_class
-    from engine.session import Scenario, Session
+    from engine.session import Session
+    from scenarios.scenario import Scenario
 
     params = lab_class("charrnn").validate({"iterations": 20, "hidden_size": 16, "sample_every": 0})
     session = Session(Scenario("div", "div", "charrnn", params), device="cpu")
@@ -408,7 +409,7 @@ def test_crafted_checkpoints_are_one_clear_line(tiny, tmp_path, mutate, message)
 
 
 def test_optimizer_moments_of_the_wrong_shape_are_refused(tiny, tmp_path):
-    from engine import checkpoint
+    from engine.charrnn import checkpoint
 
     path = tmp_path / "m.pt"
     lab = make(small(tiny, iterations=1, save=str(path)))
@@ -424,7 +425,7 @@ def test_optimizer_moments_of_the_wrong_shape_are_refused(tiny, tmp_path):
 
 
 def test_messages_are_cut_at_a_word():
-    from engine.checkpoint import clip
+    from engine.charrnn.checkpoint import clip
 
     text = "word " * 60
     out = clip(text)
@@ -432,7 +433,7 @@ def test_messages_are_cut_at_a_word():
 
 
 def test_text_must_be_a_regular_file_of_at_most_10_mb(tmp_path):
-    from engine import charrnn
+    from engine.charrnn import lab as charrnn
 
     with pytest.raises(ParamError) as info:
         charrnn.read_text("/dev/zero")

@@ -12,9 +12,9 @@ import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.conv import ConvLab
-from engine.lab import Stepper
-from engine.params import ParamError
+from engine.conv.lab import ConvLab
+from engine.core.lab import Stepper
+from engine.core.params import ParamError
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -251,7 +251,7 @@ def test_images_builtin_and_user_files(tmp_path):
 
 
 def test_sharpen_is_two_identity_minus_box():
-    from engine.conv_image import filters
+    from engine.conv.image import filters
 
     k = filters()
     _close(k["sharpen"], 2 * k["identity"] - np.ones((3, 3)) / 9)
@@ -305,7 +305,7 @@ def test_equal_infinities_match_torch_without_warnings(params):
 
 
 def test_max_diff_semantics():
-    from engine.conv import max_diff
+    from engine.conv.lab import max_diff
 
     inf, nan = np.inf, np.nan
     assert max_diff(np.array([inf, -inf, nan, 1.0]), np.array([inf, -inf, nan, 1.5])) == 0.5

@@ -10,10 +10,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.lab import Stepper
-from engine.lstm import GATES, LSTMLab
-from engine.lstm_math import TORCH_ORDER
-from engine.params import ParamError
+from engine.core.lab import Stepper
+from engine.lstm.lab import GATES, LSTMLab
+from engine.lstm.math import TORCH_ORDER
+from engine.core.params import ParamError
 
 NAME = {"f": "f", "i": "i", "g": "C", "o": "o"}
 

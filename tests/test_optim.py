@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from engine import surfaces
-from engine.optim import OptimLab, Race, closed_forms, hypers, measured_rate, predicted_rate
-from engine.params import ParamError, validate
-from engine.optim import OPT_FIELDS
+from engine.optim import surfaces
+from engine.optim.lab import OptimLab, Race, closed_forms, hypers, measured_rate, predicted_rate
+from engine.core.params import ParamError, validate
+from engine.optim.lab import OPT_FIELDS
 
 STEPS = 200
 
@@ -239,7 +239,7 @@ def test_parser_rejects_everything_else(text, message):
 def test_gradient_of_a_formula_is_autograd_of_the_same_function():
     surf = surfaces.surface("himmelblau")
     xy = torch.tensor([[0.3, -1.2], [2.0, 2.5]], dtype=torch.float64)
-    from engine.optim import loss_and_grad
+    from engine.optim.lab import loss_and_grad
 
     f, g = loss_and_grad(surf, xy)
     x, y = xy[:, 0], xy[:, 1]
@@ -458,7 +458,7 @@ def test_eps_zero_at_the_minimum_or_on_an_axis_does_not_diverge(kind, start):
 
 
 def test_swarm_points_are_capped_and_labels_do_not_wrap():
-    from engine.optim import DIVERGED, MAX_POINTS
+    from engine.optim.lab import DIVERGED, MAX_POINTS
 
     with pytest.raises(ParamError) as info:
         OptimLab.validate({"swarm": 4, "points": [[i, 0] for i in range(MAX_POINTS + 1)]})

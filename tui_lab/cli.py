@@ -17,7 +17,7 @@ class CliError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from engine.device import DEVICES
+    from engine.core.device import DEVICES
 
     from .export import FORMATS
 
@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check_seed(seed: int | None) -> None:
-    from engine.seeding import SEED_MAX
+    from engine.core.seeding import SEED_MAX
 
     if seed is not None and not 0 <= seed <= SEED_MAX:
         raise CliError(f"--seed must be from 0 to {SEED_MAX}, got {seed}")
@@ -78,7 +78,7 @@ def cmd_check(files: Sequence[str]) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from engine.params import ParamError
+    from engine.core.params import ParamError
     from scenarios import load
 
     if args.steps is not None and args.steps < 0:
@@ -110,7 +110,7 @@ def _replay(args: argparse.Namespace, scenario) -> int:
         written = replay(scenario, args.format, out, out_path=out_path, device=args.device, seed=args.seed,
                          steps=args.steps, colour=colour, interval=args.interval)
         if out_path is not None:
-            from .tomlfmt import write_atomic
+            from engine.core.files import write_atomic
 
             write_atomic(out_path, out.getvalue())
     for path in written:
@@ -131,8 +131,8 @@ def cmd_app(args: argparse.Namespace, scenario: str | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from engine.device import DeviceError
-    from engine.params import ParamError
+    from engine.core.device import DeviceError
+    from engine.core.params import ParamError
     from scenarios import ScenarioError
 
     args = _parser().parse_args(argv)

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from engine.session import Scenario, Session, Shown
+from engine.session import Session, Shown
+from scenarios.scenario import Scenario
 
 from .export.text import WIDTH, console, heading, print_shown
 

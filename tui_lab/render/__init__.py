@@ -8,7 +8,7 @@ from typing import Any, Callable
 from rich.console import RenderableType
 from rich.text import Text
 
-from engine.frame import Frame
+from engine.core.frame import Frame
 
 
 def renderer(lab: str):

@@ -14,7 +14,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from engine.fmt import count, num
+from engine.core.fmt import count, num
 
 MB = 10**6
 EIGHTHS = " ▏▎▍▌▋▊▉█"

@@ -7,9 +7,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from engine.charrnn import LIVE, shown_char
-from engine.fmt import count, num
-from engine.frame import Frame
+from engine.charrnn.lab import LIVE, shown_char
+from engine.core.fmt import count, num
+from engine.core.frame import Frame
 
 from .common import plot
 

@@ -13,7 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from engine.fmt import num
+from engine.core.fmt import num
 
 # A diverging scale: negatives blue, positives red, zero neutral. Chosen to read on dark and light themes.
 NEG = (59, 130, 246)

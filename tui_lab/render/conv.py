@@ -19,8 +19,8 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from engine.fmt import num
-from engine.frame import Frame
+from engine.core.fmt import num
+from engine.core.frame import Frame
 
 from .common import CellGrid, diverging
 

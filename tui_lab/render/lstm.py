@@ -9,8 +9,8 @@ import numpy as np
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from engine.fmt import factor, num
-from engine.frame import Frame
+from engine.core.fmt import factor, num
+from engine.core.frame import Frame
 
 from .common import grid, labelled, plot
 

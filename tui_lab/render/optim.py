@@ -18,9 +18,9 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from engine import surfaces
-from engine.fmt import count, num
-from engine.frame import Frame
+from engine.optim import surfaces
+from engine.core.fmt import count, num
+from engine.core.frame import Frame
 
 from .common import plot
 

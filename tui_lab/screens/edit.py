@@ -12,11 +12,11 @@ from textual.screen import ModalScreen
 from rich.text import Text
 from textual.widgets import Button, Input, Static
 
-from engine.params import ParamError
+from engine.core.params import ParamError
 from engine.registry import lab_class
-from engine.session import Scenario
+from scenarios.scenario import Scenario
 
-from ..tomlfmt import literal, parse_literal
+from scenarios.writer import literal, parse_literal
 
 # Past this, an edit box would hold a wall of numbers: edit the file instead.
 MAX_LITERAL = 2000

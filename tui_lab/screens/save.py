@@ -11,9 +11,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from engine.session import Scenario
+from scenarios.scenario import Scenario
 
-from ..tomlfmt import scenario_document, write_atomic
+from engine.core.files import write_atomic
+from scenarios.writer import scenario_document
 
 
 class SaveScreen(ModalScreen[Path | None]):

@@ -19,7 +19,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
-from engine.session import Scenario, Session, last_step
+from engine.session import Session, last_step
+from scenarios.scenario import Scenario
 
 from ..messages import FramesReady, LabFailed, SessionReady
 from ..widgets import FrameView, StatusBar
@@ -480,8 +481,8 @@ class ScenarioScreen(Screen):
 
 
 def _describe(exc: Exception) -> str:
-    from engine.device import DeviceError
-    from engine.params import ParamError
+    from engine.core.device import DeviceError
+    from engine.core.params import ParamError
 
     if isinstance(exc, (ParamError, DeviceError)):
         return str(exc)

@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from engine.frame import Frame
+from engine.core.frame import Frame
 
 from ..render import render_frame
 

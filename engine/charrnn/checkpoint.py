@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .charrnn_model import CELLS, build_model
+from .model import CELLS, build_model
 
 FORMAT = "tui-lab/charrnn"
 VERSION = 1

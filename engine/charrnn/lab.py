@@ -26,13 +26,13 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .charrnn_model import CELLS, build_model, detach, draw, next_distribution
-from .fmt import count, num
-from .frame import Frame
-from .lab import Lab
-from .params import Param, ParamError
+from .model import CELLS, build_model, detach, draw, next_distribution
+from ..core.fmt import count, num
+from ..core.frame import Frame
+from ..core.lab import Lab
+from ..core.params import Param, ParamError
 
-BUNDLED_TEXT = Path(__file__).resolve().parent.parent / "scenarios" / "data" / "sonnets.txt"
+BUNDLED_TEXT = Path(__file__).resolve().parents[2] / "scenarios" / "data" / "sonnets.txt"
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad")
 TOP_SHOWN = 10  # sampling frames list at most this many [character, probability] pairs
 CURVE_POINTS = 60  # the loss curve a frame carries is averaged down to this many points

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .params import ParamError
+from ..core.params import ParamError
 
 FUNCTIONS = ("sin", "cos", "exp", "log", "sqrt", "tanh", "abs")
 CONSTANTS = {"pi": math.pi, "e": math.e}

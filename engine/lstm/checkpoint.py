@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .lstm_math import TORCH_ORDER
-from .params import ParamError
+from .math import TORCH_ORDER
+from ..core.params import ParamError
 
 KEY = "params.checkpoint"
 
@@ -60,7 +60,7 @@ def load(path: str) -> Checkpoint:
 
 def _read(full: str, path: str) -> Checkpoint:
     """The char-RNN lab's reader checks the file; this turns its layer 0 into per-gate matrices."""
-    from . import checkpoint
+    from ..charrnn import checkpoint
 
     try:
         raw = checkpoint.read(full)

@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .fmt import count, num
-from .frame import Frame
-from .lab import Lab
-from .params import REQUIRED, Param, ParamError, validate
+from ..core.fmt import count, num
+from ..core.frame import Frame
+from ..core.lab import Lab
+from ..core.params import REQUIRED, Param, ParamError, validate
 
 KINDS = ("conv", "pool", "relu", "norm", "dropout", "flatten", "fc")
 POOLS = ("max", "avg", "adaptive_avg")

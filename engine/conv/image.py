@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .params import ParamError
+from ..core.params import ParamError
 
 BUILTIN = ("shapes", "checker", "gradient", "stripes")
 # A named image is decoded whole before it is resized: cap its pixels (Pillow's own

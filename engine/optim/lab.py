@@ -31,10 +31,10 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import surfaces
-from .fmt import count, factor, num
-from .frame import Frame
-from .lab import Lab
-from .params import Param, ParamError, validate, tensor_shape
+from ..core.fmt import count, factor, num
+from ..core.frame import Frame
+from ..core.lab import Lab
+from ..core.params import Param, ParamError, validate, tensor_shape
 
 KINDS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 LETTERS = {"sgd": "S", "momentum": "M", "nesterov": "N", "adagrad": "G", "rmsprop": "R", "adam": "A"}

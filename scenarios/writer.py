@@ -1,15 +1,15 @@
-"""TOML for the edit form (one-line literals) and for saved scenario files."""
+"""Write the scenario format: one-line TOML literals (the edit form) and whole scenario files.
+
+`loader.py` reads what this writes; a round-trip test holds the two together.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import tomllib
-from pathlib import Path
 from typing import Any
 
-from engine.session import Scenario
+from .scenario import Scenario
 
 
 def literal(value: Any) -> str:
@@ -68,23 +68,3 @@ def scenario_document(scenario: Scenario, script: list[dict[str, Any]] | None = 
     for action in list(scenario.script) if script is None else script:
         out += ["", "[[script]]"] + [_assign(k, v) for k, v in action.items()]
     return "\n".join(out) + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, so a crash never leaves half a file."""
-    path = path.expanduser()
-    if not path.parent.is_dir():
-        raise FileNotFoundError(2, "no such folder", str(path.parent))
-    # mkstemp makes the file private (0600); give it the mode a plain open() would.
-    umask = os.umask(0)
-    os.umask(umask)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -17,13 +17,13 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import lstm_checkpoint
-from .fmt import factor, num
-from .frame import Frame
-from .lab import Lab
-from .lstm_math import (GATES, TORCH_ORDER, clip, clip_as_slide, lstm_jacobian, lstm_step, orthogonal,
+from . import checkpoint as lstm_checkpoint
+from ..core.fmt import factor, num
+from ..core.frame import Frame
+from ..core.lab import Lab
+from .math import (GATES, TORCH_ORDER, clip, clip_as_slide, lstm_jacobian, lstm_step, orthogonal,
                         rnn_jacobian, rnn_step, spectral_norm)
-from .params import Param, ParamError
+from ..core.params import Param, ParamError
 
 LSTM_W = ("W_f", "W_i", "W_C", "W_o")
 LSTM_B = ("b_f", "b_i", "b_C", "b_o")

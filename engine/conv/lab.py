@@ -22,11 +22,12 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import conv_image
-from .fmt import factor, num
-from .frame import Frame
-from .lab import Lab
-from .params import Param, ParamError
+from . import image as conv_image
+from ..core.check import max_diff
+from ..core.fmt import factor, num
+from ..core.frame import Frame
+from ..core.lab import Lab
+from ..core.params import Param, ParamError
 
 PARAMS = (
     Param("input", "tensor", [[1, 2, 3], [4, 5, 6], [7, 8, 9]],
@@ -611,16 +612,6 @@ view between pictures and numbers.
         else:
             out = F.conv2d(x, k, b, stride=stride, padding=padding, dilation=dilation)
         return out[0].numpy()
-
-
-def max_diff(ours: np.ndarray, ref: np.ndarray) -> float:
-    """The largest |ours − ref|, where equal values (the same infinity, or NaN on both sides) differ by 0
-    and a cell finite on one side only (or NaN on one side) differs by ∞; no numpy warnings."""
-    with np.errstate(all="ignore"):
-        same = (ours == ref) | (np.isnan(ours) & np.isnan(ref))
-        diff = np.where(same, 0.0, np.abs(ours - ref))
-        diff = np.where(np.isnan(diff), np.inf, diff)
-        return float(diff.max()) if diff.size else 0.0
 
 
 def _span(xs: list[int]) -> str:
