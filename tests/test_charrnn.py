@@ -425,7 +425,7 @@ def test_optimizer_moments_of_the_wrong_shape_are_refused(tiny, tmp_path):
 
 
 def test_messages_are_cut_at_a_word():
-    from engine.charrnn.checkpoint import clip
+    from engine.core.fmt import clip
 
     text = "word " * 60
     out = clip(text)

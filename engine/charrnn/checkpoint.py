@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.fmt import clip
 from .model import CELLS, build_model
 
 FORMAT = "tui-lab/charrnn"
@@ -145,18 +146,6 @@ def _short(v: Any, most: int = 40) -> str:
     """A value for a message: repr, cut to `most` characters."""
     text = repr(v)
     return text if len(text) <= most else text[: most - 1] + "…"
-
-
-def clip(text: str, most: int = 160) -> str:
-    """One line of at most `most` characters, cut at a word boundary with an ellipsis."""
-    text = " ".join(str(text).split())
-    if len(text) <= most:
-        return text
-    cut = text[: most - 1]
-    space = cut.rfind(" ")
-    if space > most // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:(") + "…"
 
 
 def expected_shapes(cell: str, vocab: int, hidden: int, layers: int, embedding: int) -> dict[str, tuple[int, ...]]:

@@ -9,10 +9,13 @@ frame again, and it may be driven from a background thread (one producer).
 from __future__ import annotations
 
 import threading
-from typing import Any, ClassVar, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
 
 from .frame import Frame
 from .params import Param, validate
+
+if TYPE_CHECKING:
+    from .knobs import Knob
 
 
 class Lab:
@@ -61,6 +64,26 @@ class Lab:
 
     def adjust(self, name: str) -> str:
         raise KeyError(name)
+
+    def knobs(self) -> "list[Knob]":
+        """The knobs of this scenario, its most telling parameters (see core/knobs.py)."""
+        return []
+
+    def turn(self, key: str, value: Any) -> str:
+        """A live knob (`Knob.live`): apply `value` from the next iteration on, without
+        recomputing what was shown; return a line saying what changed."""
+        raise KeyError(key)
+
+    @classmethod
+    def help_text(cls) -> str:
+        """The lab's help, from `help.md` in its package (so `?` works from a wheel)."""
+        import importlib.resources
+
+        package = cls.__module__.rpartition(".")[0]
+        try:
+            return importlib.resources.files(package).joinpath("help.md").read_text(encoding="utf-8")
+        except (FileNotFoundError, ModuleNotFoundError, TypeError):
+            return cls.help
 
     def finish(self) -> list[Frame] | None:
         """Optionally compute all remaining frames at once (vectorized); None = not supported."""
