@@ -16,8 +16,9 @@ from rich.text import Text
 
 from engine.core.fmt import count, num
 
+from .pictures import bar
+
 MB = 10**6
-EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
 def toggle_table(view: dict) -> None:
@@ -42,17 +43,6 @@ def shape_text(shape: Sequence[int]) -> str:
 
 def mb(nbytes: float) -> str:
     return f"{num(nbytes / MB, 4)} MB"
-
-
-def bar(fraction: float, width: int) -> str:
-    """A horizontal bar in eighths of a cell, at least a sliver for anything above zero."""
-    cells = max(0.0, min(1.0, fraction)) * width
-    full = int(cells)
-    part = int(round((cells - full) * 8))
-    if part == 8:
-        full, part = full + 1, 0
-    text = "█" * full + (EIGHTHS[part] if part else "")
-    return text or ("▏" if fraction > 0 else "")
 
 
 def facts(rows: Sequence[tuple[str, str, str]]) -> Table:

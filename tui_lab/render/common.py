@@ -166,3 +166,17 @@ def plot(
     out = plt.build()
     plt.clf()
     return Text.from_ansi(out)
+
+
+def check_line(check) -> Text:
+    """The engine's check record ({reference, max_diff, tolerance, ok}) as one line, drawn the
+    same way in every lab: ✓ or ✗ readable without colour, the numbers behind the verdict."""
+    if not check:
+        return Text("")
+    ok = bool(check.get("ok"))
+    mark = "✓ matches" if ok else "✗ differs from"
+    return Text.assemble(
+        (f"{mark} {check.get('reference', '?')}", "bold green" if ok else "bold red"),
+        f"  largest difference {num(check.get('max_diff', math.nan))}"
+        f" (tolerance {num(check.get('tolerance', math.nan))})",
+    )

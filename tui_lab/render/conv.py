@@ -23,8 +23,8 @@ from engine.core.fmt import num
 from engine.core.frame import Frame
 
 from .common import CellGrid, diverging
+from .pictures import Picture
 
-RAMP = " .:-=+*#%@"
 
 
 def _next_channel(view: dict[str, Any]) -> None:
@@ -125,39 +125,6 @@ def _pairs(rows: Iterable[int], cols: Iterable[int], origin: tuple[int, int]) ->
 
 
 # --- half-block pictures --------------------------------------------------------------
-
-class Picture:
-    """Grey levels 0..255 (NaN = not computed yet) as ▀ half-blocks, or an ASCII ramp without colour."""
-
-    def __init__(self, grey: np.ndarray, title: str, width: int) -> None:
-        step = max(1, math.ceil(grey.shape[1] / max(8, width)))
-        self.grey = grey[::step, ::step]
-        self.title = title
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        g = self.grey
-        yield Segment(self.title[: g.shape[1] + 8], Style(bold=True))
-        yield Segment.line()
-        if g.shape[0] % 2:
-            g = np.vstack([g, np.full((1, g.shape[1]), np.nan)])
-        plain = console.no_color or console.color_system is None
-        for top, bottom in zip(g[0::2], g[1::2]):
-            if plain:
-                for a, b in zip(top, bottom):
-                    vals = [v for v in (a, b) if math.isfinite(v)]
-                    yield Segment(RAMP[min(9, int(np.mean(vals) / 25.6))] if vals else "·")
-            else:
-                for a, b in zip(top, bottom):
-                    yield Segment("▀", Style(color=_grey(a), bgcolor=_grey(b)))
-            yield Segment.line()
-
-
-def _grey(v: float) -> str:
-    if not math.isfinite(v):
-        return "rgb(20,30,70)"  # not computed yet: a dark blue, unlike any grey
-    g = int(max(0, min(255, v)))
-    return f"rgb({g},{g},{g})"
-
 
 def _after(output: np.ndarray, display: str) -> np.ndarray:
     """Filter output as grey levels: clipped to 0..255, or the magnitude scaled to 0..255 (edges)."""
