@@ -1,20 +1,23 @@
-"""A scenario opened on a device: the lab, its stepper and the cursor.
+"""A scenario opened on a device: the lab, its stepper and the one cursor.
 
-Both front ends run through this: the app moves the cursor from keys, replay from
-the scenario's script. Stepping is the same code either way.
+Both front ends run through this: the app moves the cursor from keys, replay from the
+scenario's script (through `engine.controller.Controller`, which both share). Stepping is
+the same code either way. Nothing here knows about threads beyond the stepper's lock: the
+app computes frames in a worker and moves the cursor on its own thread.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Callable
 
 from .core import device as devices
 from .core.frame import Frame
+from .core.knobs import Knob, describe, get, with_value
 from .core.lab import Lab, Stepper
 from .core.params import ParamError
-from .registry import lab_class
 from .core.seeding import seed_all
+from .registry import lab_class
 
 if TYPE_CHECKING:  # the scenario format lives in scenarios/; the engine only reads its fields
     from scenarios.scenario import Scenario
@@ -22,10 +25,13 @@ if TYPE_CHECKING:  # the scenario format lives in scenarios/; the engine only re
 
 @dataclass
 class Shown:
-    """One thing the script shows: a frame, with any teacher's note; or a snapshot/pause marker."""
+    """One thing a script shows: a frame, with any teacher's note; or a snapshot/pause marker.
+
+    count: how many frames there are, when known; `last` is the last step's index.
+    """
 
     frame: Frame
-    total: int | None
+    count: int | None
     note: str = ""
     event: str = "frame"  # frame | snapshot | pause
     arg: Any = None
@@ -33,70 +39,74 @@ class Shown:
     @property
     def last(self) -> int | None:
         """The last step's index ("step k / last"), when the number of frames is known."""
-        return last_step(self.total)
+        return last_step(self.count)
 
 
-def last_step(total: int | None) -> int | None:
+def last_step(count: int | None) -> int | None:
     """Frames are numbered from 0: n frames end at step n − 1."""
-    return None if total is None else total - 1
+    return None if count is None else count - 1
 
 
 class Session:
+    """The cursor over one scenario's frames. Frames already computed never change."""
+
     def __init__(self, scenario: Scenario, device: str = "auto", seed: int | None = None) -> None:
-        self.scenario = scenario
-        self.seed = scenario.seed if seed is None else seed
         cls = lab_class(scenario.lab)
+        self.seed = scenario.seed if seed is None else seed
         self.device = devices.resolve(device) if cls.uses_torch else "cpu"
+        self.scenario = scenario
         self.lab: Lab
         self.stepper: Stepper
         self.index = 0
         self._open(scenario)
 
     def _open(self, scenario: Scenario) -> None:
+        cls = lab_class(scenario.lab)
         self.scenario = scenario
-        seed_all(self.seed, torch_too=lab_class(scenario.lab).uses_torch)
-        self.lab = lab_class(scenario.lab)(dict(scenario.params), seed=self.seed, device=self.device)
+        seed_all(self.seed, torch_too=cls.uses_torch)
+        self.lab = cls(dict(scenario.params), seed=self.seed, device=self.device)
         self.stepper = Stepper(self.lab)
         self.index = 0
         self.stepper.ensure(0)
 
-    # --- cursor -------------------------------------------------------------
+    # --- where the cursor is ---------------------------------------------------
     @property
     def frame(self) -> Frame:
         return self.stepper.frames[self.index]
 
     @property
-    def total(self) -> int | None:
-        return self.stepper.total
+    def count(self) -> int | None:
+        return self.stepper.count
 
     @property
     def last(self) -> int | None:
-        return last_step(self.total)
+        return last_step(self.count)
+
+    @property
+    def computed(self) -> int:
+        """The index of the last frame computed so far."""
+        return len(self.stepper.frames) - 1
 
     @property
     def at_end(self) -> bool:
-        return self.stepper.done and self.index == len(self.stepper.frames) - 1
+        return self.stepper.done and self.index == self.computed
 
+    def has(self, index: int) -> bool:
+        """Whether moving to `index` needs no computation (it exists, or lies past the end)."""
+        return index <= self.computed or self.stepper.done
+
+    def shown(self, note: str = "", event: str = "frame", arg: Any = None) -> Shown:
+        return Shown(self.frame, self.count, note, event, arg)
+
+    # --- moving it -------------------------------------------------------------
     def goto(self, index: int, cancelled: Callable[[], bool] = lambda: False) -> Frame:
         """Move to `index`, computing frames as needed; past the end stays on the last."""
         self.index = max(0, self.stepper.ensure(max(index, 0), cancelled))
         return self.frame
 
-    def step(self, times: int = 1) -> Frame:
-        return self.goto(self.index + times)
-
-    def back(self, times: int = 1) -> Frame:
-        return self.goto(self.index - times)
-
-    def first(self) -> Frame:
-        return self.goto(0)
-
-    def last_computed(self) -> Frame:
-        return self.goto(len(self.stepper.frames) - 1)
-
     def finish(self, cancelled: Callable[[], bool] = lambda: False) -> Frame:
         self.stepper.run_to_end(cancelled)
-        return self.last_computed()
+        return self.goto(self.computed)
 
     def reset(self) -> Frame:
         self.stepper.close()
@@ -110,53 +120,43 @@ class Session:
         self._open(new)
         return self.frame
 
+    # --- knobs -----------------------------------------------------------------
+    def knobs(self) -> list[Knob]:
+        return self.lab.knobs()
+
+    def knob_value(self, knob: Knob) -> Any:
+        return get(self.scenario.params, knob.key)
+
+    def turned(self, key: str, value: Any, cancelled: Callable[[], bool] = lambda: False) -> "Session":
+        """A new session with the knob at `key` set to `value`, at this session's step (or
+        the nearest that exists). ParamError, with `tui-lab check`'s words, if not allowed.
+        Safe to call from a worker: this session is only read."""
+        changed = with_value(self.scenario.params, key, value)
+        try:
+            scenario = self.scenario.with_params(**changed)
+        except ParamError as exc:
+            raise ParamError(exc.key, f"{describe(value)} is not allowed: {exc.message}") from None
+        new = Session.__new__(Session)
+        new.seed, new.device = self.seed, self.device
+        new._open(scenario)
+        new.goto(self.index, cancelled)
+        return new
+
+    def turn_live(self, key: str, value: Any) -> str:
+        """A live knob: the running lab applies it from its next iteration."""
+        note = self.lab.turn(key, value)
+        self.scenario = replace(self.scenario, params=with_value(self.scenario.params, key, value))
+        return note
+
     def close(self) -> None:
         self.stepper.close()
 
-    # --- scripts ------------------------------------------------------------
-    def shown(self, note: str = "", event: str = "frame", arg: Any = None) -> Shown:
-        return Shown(self.frame, self.total, note, event, arg)
+    # --- replay ------------------------------------------------------------------
+    def run_script(self, script: tuple[dict[str, Any], ...] | None = None, max_steps: int | None = None):
+        """Everything the script shows, starting with frame 0 (see Controller.run)."""
+        from .controller import Controller
 
-    def run_script(self, script: tuple[dict[str, Any], ...] | None = None, max_steps: int | None = None) -> Iterator[Shown]:
-        """Yield everything the script shows, starting with frame 0.
-
-        Without a script the scenario plays to its end (or for `max_steps` steps).
-        """
-        yield self.shown()
-        actions = list(self.scenario.script if script is None else script)
-        if not actions:
-            if max_steps == 0:
-                return  # frame 0 alone
-            actions = [{"do": "play", "steps": max_steps or 0}]
-        for action in actions:
-            do = action["do"]
-            if do in ("step", "back"):
-                for _ in range(action["times"]):
-                    before = self.index
-                    self.step() if do == "step" else self.back()
-                    if self.index == before:
-                        break
-                    yield self.shown()
-            elif do == "play":
-                n = action["steps"] or (max_steps or 1 << 62)
-                for _ in range(n):
-                    before = self.index
-                    self.step()
-                    if self.index == before:
-                        break
-                    yield self.shown()
-            elif do in ("first", "last", "finish"):
-                {"first": self.first, "last": self.last_computed, "finish": self.finish}[do]()
-                yield self.shown()
-            elif do == "set":
-                self.set_params(**{action["key"]: action["value"]})
-                yield self.shown()
-            elif do == "caption":
-                yield self.shown(note=action["text"])
-            elif do == "snapshot":
-                yield self.shown(event="snapshot", arg=action["name"])
-            elif do == "pause":
-                yield self.shown(event="pause", arg=action["seconds"])
+        return Controller(self).run(script, max_steps)
 
 
-__all__ = ["Session", "Shown", "ParamError"]
+__all__ = ["Session", "Shown", "ParamError", "last_step"]

@@ -50,12 +50,12 @@ async def test_play_pause_and_speed():
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await wait_ready(pilot, app)
         await pilot.press("plus", "plus", "plus")  # 16 steps/s
-        assert screen.speed == 16.0
+        assert screen.runner.speed == 16.0
         await pilot.press("a")
         await pilot.pause(1.2)
-        assert screen.index == 9 and not screen.playing
+        assert screen.session.index == 9 and not screen.runner.playing
         await pilot.press("minus")
-        assert screen.speed == 8.0
+        assert screen.runner.speed == 8.0
 
 
 async def test_home_search_opens_and_back_returns():
@@ -126,7 +126,8 @@ async def test_help_and_palette_commands():
         assert type(app.screen).__name__ == "HelpScreen"
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(screen)]
-        for want in ("Next", "Prev", "Play", "Faster", "Slower", "Finish", "Reset", "Edit", "Save", "Record", "Help", "Back"):
+        for want in ("Next step", "Previous step", "Play / pause", "Play faster", "Play slower", "Reset to step 0",
+                     "Edit the parameters in a form", "Choose the next knob", "Go to step…"):
             assert want in titles
         assert any(t.startswith("Open: Sobel") for t in titles)
 

@@ -8,7 +8,7 @@ import conftest
 from engine.session import Session
 from scenarios import load
 from scenarios.loader import bundled_paths
-from tui_lab.render import view_keys
+from tui_lab.render import renderer
 
 ARCH = [p.stem for p in bundled_paths() if p.stem.startswith("arch-")]
 
@@ -61,7 +61,7 @@ def test_why_conv_and_memory_screens():
 
 
 def test_view_key_switches_the_table():
-    (key, _desc, fn), = view_keys("arch")
+    (key, _name, _desc, fn), = renderer("arch").VIEW_KEYS
     view: dict = {}
     fn(view)
     assert key == "m" and view["table"] == "memory"

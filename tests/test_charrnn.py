@@ -336,11 +336,10 @@ def test_sampling_keys_say_when_no_samples_are_left(tiny):
     lab = make(small(tiny, iterations=2, sample_every=0, generate=2))
     gen = lab.frames()
     next(gen)
-    assert lab.adjust("warmer").endswith("for the samples still to come")
+    assert lab.turn("temperature", 1.2).endswith("for the samples still to come")
     rest = list(gen)
     assert [f.values["phase"] for f in rest][-2:] == ["sample", "sample"]
-    for key in ("colder", "warmer", "top_k", "greedy"):
-        note = lab.adjust(key)
+    for note in (lab.turn("temperature", 0.5), lab.turn("top_k", 3), lab.adjust("greedy")):
         assert "still to come" not in note and "no samples left to draw: all 2 characters are drawn" in note
 
 

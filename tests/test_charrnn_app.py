@@ -19,13 +19,14 @@ async def test_train_pause_keys_and_leave():
         screen = await wait_ready(pilot, app)
         assert "untrained" in caption(screen)
         lab = screen.session.lab
-        await pilot.press("left_square_bracket", "k", "g")
-        assert lab.temperature == 0.7 and lab.top_k == 10 and lab.greedy
+        # Temperature and top-k are knobs: [ ] choose one, , . turn it (applied to what comes next).
+        await pilot.press("comma", "right_square_bracket", "full_stop", "g")
+        await wait_for(pilot, lambda: lab.temperature == 0.7 and lab.top_k == 10 and lab.greedy)
         await pilot.press("a")
         await wait_for(pilot, lambda: len(screen.session.stepper.frames) > 6)
         await pilot.press("a")
         await pilot.pause(0.5)
-        assert not screen.playing
+        assert not screen.runner.playing
         made = len(screen.session.stepper.frames)
         await pilot.pause(0.5)
         assert len(screen.session.stepper.frames) == made  # paused: the worker stopped
@@ -34,7 +35,7 @@ async def test_train_pause_keys_and_leave():
         await pilot.press("t")  # the live speed, view only
         assert screen.query_one("#frame").view["rate"]
         await pilot.press("p")
-        assert screen.index == made - 2
+        assert screen.session.index == made - 2
         await pilot.press("a")
         await pilot.pause(0.2)
         await pilot.press("q")  # leaving while it trains stops it cleanly

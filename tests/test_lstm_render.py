@@ -9,7 +9,7 @@ from rich.cells import cell_len
 from engine.session import Session
 from scenarios import load
 from scenarios.loader import bundled_paths
-from tui_lab.render import view_keys
+from tui_lab.render import renderer
 
 NAMES = [p.stem for p in bundled_paths() if p.stem.startswith("lstm-")]
 
@@ -36,7 +36,7 @@ def test_unit_key_moves_the_formula_line():
     frame = session.goto(2)  # f_1
     view: dict = {}
     assert "unit 1:" not in draw(frame, 100, view)
-    (key, _desc, fn), = view_keys("lstm")
+    (key, _name, _desc, fn), = renderer("lstm").VIEW_KEYS
     assert key == "u"
     fn(view)
     assert f"unit 1: f_1 = σ({frame.values['current']['pre']['f'][1]:.4g})".replace("-", "−") in draw(frame, 100, view)

@@ -397,7 +397,7 @@ def test_zoom_and_pan_only_change_the_view():
     from tui_lab.render import optim as r
 
     view: dict = {}
-    keys = {k: fn for k, _d, fn in r.KEYS}
+    keys = {k.key: k.fn for k in r.VIEW_KEYS}
     assert not set(keys) & set("npaesfq?+- ")
     base = [-5.0, 5.0, -3.0, 3.0]
     keys["z"](view)

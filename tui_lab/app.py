@@ -27,6 +27,8 @@ class LabApp(App):
         self.seed = seed
         # Headless export shows one prepared screen instead of the home screen.
         self.start_screen = screen
+        # Live runs left with q, by scenario: reopening one resumes it (see LabRunner).
+        self.parked: dict = {}
 
     def on_mount(self) -> None:
         if self.start_screen is not None:
@@ -41,14 +43,14 @@ class LabApp(App):
         """Open a bundled name or a path; a bad file is a notification, not a crash."""
         from scenarios import ScenarioError, load
 
-        from .screens.scenario import ScenarioScreen
+        from .keys import scenario_screen
 
         try:
             scenario = load(name)
         except ScenarioError as exc:
             self.notify(str(exc), title="Cannot open scenario", severity="error", timeout=10)
             return
-        self.push_screen(ScenarioScreen(scenario, device=self.device_name, seed=self.seed))
+        self.push_screen(scenario_screen(scenario.lab)(scenario, device=self.device_name, seed=self.seed))
 
     # --- size guard ---------------------------------------------------------------
     def on_resize(self, event: Resize) -> None:
@@ -70,10 +72,9 @@ class LabApp(App):
         from .screens.scenario import ScenarioScreen
 
         if isinstance(screen, ScenarioScreen):
-            for binding in ScenarioScreen.BINDINGS:
-                keys = binding.key.replace(",", " / ")
-                yield SystemCommand(f"{binding.description}", f"key: {keys}",
-                                    lambda a=binding.action: screen.run_action(a))
+            from .keys import bindings_of, palette_commands
+
+            yield from palette_commands(screen, bindings_of(type(screen)))
         from scenarios import bundled
 
         for info in bundled():

@@ -30,6 +30,7 @@ from .model import CELLS, build_model, detach, draw, next_distribution
 from ..core.fmt import count, num
 from ..core.frame import Frame
 from ..core.lab import Lab
+from ..core.knobs import Knob
 from ..core.params import Param, ParamError
 
 BUNDLED_TEXT = Path(__file__).resolve().parents[2] / "scenarios" / "data" / "sonnets.txt"
@@ -154,10 +155,8 @@ class CharRNNLab(Lab):
         "`a` trains in a background worker; the characters per second are measured live, never replayed.\n"
     )
     PARAMS = PARAMS
+    # Temperature and top-k are knobs (`[` `]` choose, `,` `.` turn); these are the lab's own keys.
     KEYS = (
-        ("left_square_bracket", "colder", "temperature down (for the samples still to be drawn)"),
-        ("right_square_bracket", "warmer", "temperature up (for the samples still to be drawn)"),
-        ("k", "top_k", "top-k: cycle 0 (all characters), " + ", ".join(map(str, TOP_K_STEPS[1:]))),
         ("g", "greedy", "greedy (always the most likely character) / sampled"),
         ("w", "save", "save a checkpoint (to the path in the save parameter, default charrnn.pt)"),
         ("l", "load", "load a checkpoint into the running lab (from the checkpoint parameter's path, "
@@ -246,7 +245,8 @@ class CharRNNLab(Lab):
         self.trained, self.drawn = False, 0
         # The model is used by the generator (worker thread) and by the save/load keys (UI thread).
         self.lock = threading.Lock()
-        LIVE["chars_per_s"] = None
+        # Measured, never put in a frame (replays stay byte-identical): see live_facts().
+        self.chars_per_s: float | None = None
 
     def _make_optimizer(self, model: Any = None):
         import torch
@@ -277,6 +277,9 @@ class CharRNNLab(Lab):
         return {"hidden_size": self.hidden_size, "layers": self.layers, "embedding": self.embedding,
                 "seq_len": p["seq_len"], "batch": p["batch"], "optimizer": p["optimizer"], "lr": p["lr"],
                 "clip": p["clip"], "clip_mode": p["clip_mode"], "iteration": self.iteration, "text": self.source}
+
+    def live_facts(self) -> dict[str, Any]:
+        return {"chars_per_s": self.chars_per_s, "threads": cpu_thread_count(self.device, self.hidden_size * self.params["batch"])}
 
     def threads(self):
         return cpu_threads(self.device, self.hidden_size * self.params["batch"])
@@ -398,7 +401,7 @@ class CharRNNLab(Lab):
                 rows = _stack(stats).tolist()  # the one copy to the CPU this step: k × (loss, ‖g‖, clamped)
                 elapsed = time.perf_counter() - started
                 if elapsed > 0:
-                    LIVE["chars_per_s"] = k * p["batch"] * p["seq_len"] / elapsed
+                    self.chars_per_s = k * p["batch"] * p["seq_len"] / elapsed
                 done += k
                 index += 1
                 losses = [r[0] for r in rows]
@@ -476,20 +479,29 @@ class CharRNNLab(Lab):
         return f"after “{tail}”: p(next) with {rule}: {best}, …; {verb} {shown_char(v['char'])} (p = {num(v['prob'], 3)})"
 
     # --- keys ------------------------------------------------------------------------
+    def knobs(self) -> list[Knob]:
+        """Sampling knobs apply to the samples still to be drawn; lr from the next iteration."""
+        return [
+            Knob("temperature", "temperature", step=0.1, big=0.5, low=0.05, high=10, integer=False, live=True),
+            Knob("top-k", "top_k", choices=tuple(k for k in TOP_K_STEPS if k <= len(self.vocab)), live=True),
+            Knob("learning rate", "lr", step=2, big=10, low=1e-7, high=10, integer=False, log=True, live=True),
+        ]
+
+    def turn(self, key: str, value: Any) -> str:
+        if key == "temperature":
+            self.temperature = float(value)
+            return self._for_samples("temperature").strip()
+        if key == "top_k":
+            self.top_k = int(value)
+            return ("off: all characters; " if not self.top_k else "") + self._for_samples("top_k").strip()
+        if key == "lr":
+            with self.lock:  # never mid-iteration
+                for group in self.optimizer.param_groups:
+                    group["lr"] = float(value)
+            return f"from iteration {self.iteration + 1}"
+        raise KeyError(key)
+
     def adjust(self, name: str) -> str:
-        if name in ("colder", "warmer"):
-            steps = (0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0)
-            t = self.temperature
-            if name == "colder":
-                self.temperature = max([s for s in steps if s < t - 1e-9], default=steps[0])
-            else:
-                self.temperature = min([s for s in steps if s > t + 1e-9], default=steps[-1])
-            return f"temperature {num(self.temperature)}" + self._for_samples("temperature")
-        if name == "top_k":
-            choices = [k for k in TOP_K_STEPS if k <= len(self.vocab)]
-            later = [k for k in choices if k > self.top_k]
-            self.top_k = later[0] if later else 0
-            return f"top-k {self.top_k or 'off (all characters)'}" + self._for_samples("top_k")
         if name == "greedy":
             self.greedy = not self.greedy
             return (("greedy: always the most likely character" if self.greedy else "sampled: drawn from the distribution")
@@ -561,7 +573,7 @@ def cpu_threads(device: str, work: int):
     """
     import torch
 
-    if device != "cpu" or work > SMALL_WORK:
+    if cpu_thread_count(device, work) != 1:
         yield
         return
     before = torch.get_num_threads()
@@ -572,15 +584,19 @@ def cpu_threads(device: str, work: int):
         torch.set_num_threads(before)
 
 
+def cpu_thread_count(device: str, work: int) -> int | None:
+    """The CPU threads a training step uses (None off the CPU)."""
+    import torch
+
+    if device != "cpu":
+        return None
+    return 1 if work <= SMALL_WORK else torch.get_num_threads()
+
+
 def _stack(rows: list):
     import torch
 
     return torch.stack(rows)
-
-
-# Training speed, measured on the wall clock. It is kept out of frames, so replays stay
-# byte-identical; the renderer shows it only when the app's `t` view key asks.
-LIVE: dict[str, float | None] = {"chars_per_s": None}
 
 
 LAB = CharRNNLab

@@ -65,6 +65,16 @@ class Lab:
     def adjust(self, name: str) -> str:
         raise KeyError(name)
 
+    def live_facts(self) -> dict[str, Any]:
+        """Figures measured while a live lab runs (characters per second, threads): never in a
+        frame, so replays stay byte-identical; the app shows them through the view."""
+        return {}
+
+    def change_note(self, before: "Lab") -> str:
+        """After a knob turn: what changed in consequence, in the lecture's terms
+        (e.g. "output 55×55 → 37×37"); `before` is the lab as it was."""
+        return ""
+
     def knobs(self) -> "list[Knob]":
         """The knobs of this scenario, its most telling parameters (see core/knobs.py)."""
         return []
@@ -101,7 +111,7 @@ class Stepper:
         self._lock = threading.Lock()
 
     @property
-    def total(self) -> int | None:
+    def count(self) -> int | None:
         """Number of frames when known (after the end, or declared by the lab)."""
         if self.done:
             return len(self.frames)
@@ -110,18 +120,32 @@ class Stepper:
     def ensure(self, index: int, cancelled=lambda: False) -> int:
         """Compute frames up to `index` (or to the end); return the highest index available."""
         with self._lock:
-            while len(self.frames) <= index and not self.done:
-                if cancelled():
-                    break
-                try:
-                    frame = next(self._gen)
-                except StopIteration:
-                    self.done = True
-                    break
-                if frame.index != len(self.frames):
-                    raise AssertionError(f"lab {self.lab.name} produced frame {frame.index} at position {len(self.frames)}")
-                self.frames.append(frame)
-            return min(index, len(self.frames) - 1)
+            return self._ensure(index, cancelled)
+
+    def try_ensure(self, index: int) -> bool:
+        """Compute up to `index` only if no other thread is computing; False if one is.
+        The app's own thread uses this, so it never waits on a lock a worker holds."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self._ensure(index, lambda: False)
+        finally:
+            self._lock.release()
+        return True
+
+    def _ensure(self, index: int, cancelled) -> int:
+        while len(self.frames) <= index and not self.done:
+            if cancelled():
+                break
+            try:
+                frame = next(self._gen)
+            except StopIteration:
+                self.done = True
+                break
+            if frame.index != len(self.frames):
+                raise AssertionError(f"lab {self.lab.name} produced frame {frame.index} at position {len(self.frames)}")
+            self.frames.append(frame)
+        return min(index, len(self.frames) - 1)
 
     def run_to_end(self, cancelled=lambda: False) -> None:
         with self._lock:

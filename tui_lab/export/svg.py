@@ -29,7 +29,7 @@ async def _capture(session: Session, shows: list[Shown], size: tuple[int, int]) 
         await pilot.pause()
         screen = app.screen
         for shown in shows:
-            screen.show(shown.frame, shown.total, shown.note)
+            screen.show(shown.frame, shown.count, shown.note)
             await pilot.pause()
             out.append(app.export_screenshot(title=session.scenario.title))
     return out

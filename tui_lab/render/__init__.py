@@ -1,30 +1,39 @@
-"""Frame -> Rich renderable, one module per lab; the app and headless replay share these."""
+"""Frame -> Rich renderable, one module per lab; the app and headless replay share these.
+
+A lab's render module defines `render(frame, width, view)` and may define `VIEW_KEYS`:
+view-only keys (zoom, pan, which unit is shown) that change the `view` dict and never
+recompute a frame. `tui_lab/keys.py` turns them into Bindings.
+"""
 
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from types import ModuleType
+from typing import Any, Callable, NamedTuple
 
 from rich.console import RenderableType
-from rich.text import Text
 
 from engine.core.frame import Frame
 
 
-def renderer(lab: str):
-    """The lab's render module; it defines `render(frame, width, view)` and may define
-    `KEYS`: (key, description, function(view)) for view-only changes such as zoom or pan."""
+class ViewKey(NamedTuple):
+    """A renderer's view-only key: `fn(view)` changes the view dict."""
+
+    key: str
+    name: str
+    description: str
+    fn: Callable[[dict[str, Any]], None]
+
+
+def renderer(lab: str) -> ModuleType:
     return importlib.import_module(f"tui_lab.render.{lab}")
 
 
-def view_keys(lab: str) -> list[tuple[str, str, Callable[[dict[str, Any]], None]]]:
-    return list(getattr(renderer(lab), "KEYS", []))
+def view_key(lab: str, name: str) -> ViewKey:
+    return next(k for k in getattr(renderer(lab), "VIEW_KEYS", ()) if k.name == name)
 
 
 def render_frame(lab: str, frame: Frame, width: int = 100, view: dict[str, Any] | None = None) -> RenderableType:
-    """Draw a frame for a terminal `width` columns wide; `view` holds the screen's zoom/pan state."""
-    try:
-        module = renderer(lab)
-    except ModuleNotFoundError:
-        return Text(f"(no renderer for the {lab} lab yet)")
-    return module.render(frame, width, {} if view is None else view)
+    """Draw a frame for a terminal `width` columns wide; `view` holds the screen's view state
+    (zoom, pan, plot scales, a ghost of the previous result, live figures)."""
+    return renderer(lab).render(frame, width, {} if view is None else view)

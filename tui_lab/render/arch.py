@@ -17,6 +17,7 @@ from rich.text import Text
 from engine.core.fmt import count, num
 
 from .pictures import bar
+from . import ViewKey
 
 MB = 10**6
 
@@ -25,7 +26,7 @@ def toggle_table(view: dict) -> None:
     view["table"] = "memory" if view.get("table", "compute") == "compute" else "compute"
 
 
-KEYS = [("m", "table: switch between compute (params, MACs) and memory (bytes) columns", toggle_table)]
+VIEW_KEYS = (ViewKey("m", "table", "table: switch between compute (params, MACs) and memory (bytes) columns", toggle_table),)
 
 
 def render(frame: Any, width: int, view: dict) -> RenderableType:

@@ -7,11 +7,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from engine.charrnn.lab import LIVE, shown_char
+from engine.charrnn.lab import shown_char
 from engine.core.fmt import count, num
 from engine.core.frame import Frame
 
 from .common import plot
+from . import ViewKey
 
 
 def _toggle_rate(view: dict) -> None:
@@ -20,7 +21,7 @@ def _toggle_rate(view: dict) -> None:
 
 # View-only: the live training speed is never in a frame (replays stay byte-identical),
 # so it shows only when a person asks for it in the app.
-KEYS = [("t", "show / hide characters per second", _toggle_rate)]
+VIEW_KEYS = (ViewKey("t", "rate", "show / hide the training speed and threads", _toggle_rate),)
 
 
 def render(frame: Frame, width: int, view: dict) -> RenderableType:
@@ -40,8 +41,11 @@ def _status(v, view: dict) -> Text:
             line.append(" clipped", style="bold yellow")
     line.append(f" · {v['device']}")
     if view.get("rate"):
-        rate = LIVE["chars_per_s"]
+        live = view.get("live", {})
+        rate = live.get("chars_per_s")
         line.append(f" · {count(rate)} chars/s" if rate else " · – chars/s", style="cyan")
+        if live.get("threads"):
+            line.append(f" · {live['threads']} thread{'s' if live['threads'] > 1 else ''}", style="cyan")
     return line
 
 

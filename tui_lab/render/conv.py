@@ -24,6 +24,7 @@ from engine.core.frame import Frame
 
 from .common import CellGrid, diverging
 from .pictures import Picture
+from . import ViewKey
 
 
 
@@ -35,10 +36,10 @@ def _toggle_numbers(view: dict[str, Any]) -> None:
     view["pictures_only"] = not view.get("pictures_only", False)
 
 
-KEYS = [
-    ("c", "show the next input channel (when they do not all fit)", _next_channel),
-    ("v", "image filters: pictures only / pictures and numbers", _toggle_numbers),
-]
+VIEW_KEYS = (
+    ViewKey("c", "channel", "show the next input channel (when they do not all fit)", _next_channel),
+    ViewKey("v", "numbers", "image filters: pictures only / pictures and numbers", _toggle_numbers),
+)
 
 
 # --- number grids ------------------------------------------------------------------

@@ -13,6 +13,7 @@ from engine.core.fmt import factor, num
 from engine.core.frame import Frame
 
 from .common import grid, labelled, plot
+from . import ViewKey
 
 CELL = 8  # columns one number takes in a grid, with its padding
 ROWS = {  # current-step vectors, in the lecture's order: (key in `current`, label)
@@ -26,7 +27,7 @@ def next_unit(view: dict[str, Any]) -> None:
     view["unit_shift"] = view.get("unit_shift", 0) + 1
 
 
-KEYS = [("u", "show the next hidden unit (the formula line and the window of units)", next_unit)]
+VIEW_KEYS = (ViewKey("u", "unit", "show the next hidden unit (the formula line and the window of units)", next_unit),)
 
 
 def render(frame: Frame, width: int, view: dict) -> RenderableType:

@@ -22,6 +22,7 @@ from engine.optim import surfaces
 from engine.core.fmt import count, num
 from engine.core.frame import Frame
 
+from . import ViewKey
 from .common import plot
 
 COLOURS = ("#ff5555", "#50fa7b", "#f1fa8c", "#8be9fd", "#ff79c6", "#ffb86c", "#bd93f9", "#ffffff")
@@ -71,16 +72,16 @@ def _next_swarm(view: dict) -> None:
     view["swarm_index"] = view.get("swarm_index", 0) + 1
 
 
-KEYS = [
-    ("z", "zoom in", _zoom(1.5)),
-    ("x", "zoom out", _zoom(1 / 1.5)),
-    ("h", "pan left", _pan(-1, 0)),
-    ("l", "pan right", _pan(1, 0)),
-    ("k", "pan up", _pan(0, 1)),
-    ("j", "pan down", _pan(0, -1)),
-    ("0", "reset zoom and pan", _reset),
-    ("o", "swarm: show the next optimizer's basins", _next_swarm),
-]
+VIEW_KEYS = (
+    ViewKey("z", "zoom_in", "zoom in", _zoom(1.5)),
+    ViewKey("x", "zoom_out", "zoom out", _zoom(1 / 1.5)),
+    ViewKey("h", "pan_left", "pan left", _pan(-1, 0)),
+    ViewKey("l", "pan_right", "pan right", _pan(1, 0)),
+    ViewKey("k", "pan_up", "pan up", _pan(0, 1)),
+    ViewKey("j", "pan_down", "pan down", _pan(0, -1)),
+    ViewKey("0", "view_reset", "reset zoom and pan", _reset),
+    ViewKey("o", "swarm", "swarm: show the next optimizer's basins", _next_swarm),
+)
 
 
 def window(base: list[float], view: dict) -> tuple[float, float, float, float]:

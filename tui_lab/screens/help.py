@@ -1,55 +1,45 @@
-"""Help for the lab on show: the idea, the formulas, and the keys."""
+"""Help for the lab on show: its idea and formulas (the lab's help.md), then every key,
+generated from the screen's own bindings so help, palette and footer cannot disagree."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.keys import format_key
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-from engine.registry import LAB_TITLES, lab_class
+from engine.registry import LAB_TITLES
 
-KEYS = """
-| Key | What it does |
-|:--|:--|
-| → n space | next step |
-| ← p | previous step |
-| home / end | first / last computed step |
-| a enter | play / pause |
-| + / − | faster / slower |
-| f | finish: compute every remaining step |
-| r | reset to step 0 |
-| e | edit the parameters |
-| s | save the parameters as a scenario file |
-| ctrl+r | start / stop recording a walk-through |
-| ctrl+p | command palette: every action and scenario |
-| ? | this help |
-| q escape | back / quit |
-"""
+from ..keys import described
+
+HOME = "# tui-lab\n\nPick a scenario with ↑ ↓ and enter; type to filter the list.\n"
+
+
+def key_table(bindings: list[Binding]) -> str:
+    rows = "".join(f"| `{keys}` | {what} |\n" for keys, what in described(bindings))
+    return "| Key | What it does |\n|:--|:--|\n" + rows + "| `ctrl+p` | command palette: every action and scenario |\n"
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="close")]
 
-    def __init__(self, lab: str | None) -> None:
+    def __init__(self, lab: str | None, bindings: list[Binding] = ()) -> None:
         super().__init__()
         self.lab = lab
+        self.bindings = list(bindings)
 
     def compose(self) -> ComposeResult:
         if self.lab is None:
-            text = "# tui-lab\n\nPick a scenario with ↑ ↓ and enter; type to filter the list.\n"
+            text = HOME
         else:
-            text = f"# {LAB_TITLES.get(self.lab, self.lab)}\n\n{lab_class(self.lab).help}\n"
-            from ..render import view_keys
+            from engine.registry import lab_class
 
-            extra = [(k, d) for k, d, _ in view_keys(self.lab)] + [(k, d) for k, _n, d in lab_class(self.lab).KEYS]
-            if extra:
-                text += "\n## Keys of this lab\n\n| Key | What it does |\n|:--|:--|\n"
-                text += "".join(f"| `{format_key(k)}` | {d} |\n" for k, d in extra)
+            text = f"# {LAB_TITLES.get(self.lab, self.lab)}\n\n{lab_class(self.lab).help_text()}\n"
+        if self.bindings:
+            text += "\n## Keys\n\n" + key_table(self.bindings)
         with VerticalScroll(id="help-dialog"):
-            yield Markdown(text + "\n## Keys\n" + KEYS)
+            yield Markdown(text)
 
     def action_close(self) -> None:
         self.dismiss(None)

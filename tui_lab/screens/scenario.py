@@ -1,8 +1,8 @@
-"""One scenario: the frame, its caption, the step counter and the keys of DESIGN.md.
+"""One scenario: the caption, the frame, the knob and step status, and the keys of DESIGN.md.
 
-Frames are computed in a thread worker (opening a lab loads torch; a live lab trains),
-which posts messages; the screen keeps the index and draws `frames[index]`.
-Autoplay is a paused interval timer that only advances the index.
+The screen asks its LabRunner to move (the runner owns the session and the workers) and
+draws what the runner's messages carry. Its keys are `tui_lab.keys.COMMON` plus the lab's
+own, declared once (`keys.scenario_screen` makes the per-lab subclass).
 """
 
 from __future__ import annotations
@@ -11,86 +11,32 @@ import gc
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Static
-from textual.worker import get_current_worker
 
-from engine.session import Session, last_step
+from engine.core.fmt import visible
+from engine.session import Session
 from scenarios.scenario import Scenario
 
-from ..messages import FramesReady, LabFailed, SessionReady
+from ..keys import COMMON, bindings_of
+from ..runner import LabRunner, with_seed
 from ..widgets import FrameView, StatusBar
-
-SPEED = Binding.Group("Speed", compact=True)
-SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 
 
 class ScenarioScreen(Screen):
-    """Step through one scenario.
+    """Step through one scenario. Keys: `tui_lab.keys.COMMON` and the lab's own."""
 
-    | Key | Action |
-    | :- | :- |
-    | → n space | next step |
-    | ← p | previous step |
-    | home / end | first / last computed step |
-    | a enter | play / pause |
-    | + − | speed |
-    | f | finish: compute every remaining step |
-    | r | reset |
-    | e | edit the parameters |
-    | s | save as a scenario file |
-    | ctrl+r | start / stop recording a walk-through |
-    | ? | help for this lab |
-    | q escape | back |
-    """
-
-    BINDINGS = [
-        # Priority: the frame view scrolls with the same keys when it is taller than the
-        # window; stepping must win, and the view still scrolls with ↑ ↓ pgup pgdn.
-        Binding("right,n,space", "next", "Next", id="next", priority=True),
-        Binding("left,p", "prev", "Prev", id="prev", priority=True),
-        Binding("home", "first", "First", show=False, id="first", priority=True),
-        Binding("end", "last", "Last", show=False, id="last", priority=True),
-        Binding("a,enter", "play", "Play", id="play"),
-        Binding("plus,equals_sign", "faster", "Faster", id="faster", key_display="+", group=SPEED),
-        Binding("minus", "slower", "Slower", id="slower", key_display="−", group=SPEED),
-        Binding("f", "finish", "Finish", id="finish"),
-        Binding("r", "reset", "Reset", id="reset"),
-        Binding("e", "edit", "Edit", id="edit"),
-        Binding("s", "save", "Save", id="save"),
-        Binding("ctrl+r", "record", "Record", show=False, id="record"),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("q,escape", "back", "Back", id="back"),
-    ]
-
-    index: reactive[int] = reactive(0)
-    """Which frame is on show."""
-    playing: reactive[bool] = reactive(False)
-    speed: reactive[float] = reactive(2.0)
+    BINDINGS = COMMON
 
     def __init__(self, scenario: Scenario, device: str = "auto", seed: int | None = None,
                  session: Session | None = None) -> None:
         super().__init__()
-        self.scenario = scenario
-        self.device_name = device
-        self.seed = seed
-        # Headless export hands in a session it drives itself; the app opens its own.
-        self.given_session = session
-        self.session: Session | None = None
-        # While recording: the scenario and position at the start, and the actions since.
-        self.recording: list[dict[str, Any]] | None = None
-        self.record_start: tuple[Scenario, int] | None = None
-        # Bumped whenever the session is rebuilt, so messages from an old one are dropped.
-        self.generation = 0
-        self._timer = None
-        # A live lab pauses here without cancelling its worker.
-        self.producing = False
+        self._scenario = scenario
+        self.runner = LabRunner(scenario, device, seed, session)
+        self.knob_index = 0
 
-    # --- layout ---------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header(icon="≡")
         yield LoadingIndicator(id="loading")
@@ -100,390 +46,222 @@ class ScenarioScreen(Screen):
         yield StatusBar(id="status")
         # The palette key is in the help; at 80 columns its place is better spent on q Back.
         yield Footer(compact=True, show_command_palette=False)
+        yield self.runner
 
     def on_mount(self) -> None:
-        self.title = self.scenario.title
+        self.title = visible(self.scenario.title)
         self.sub_title = f"{self.scenario.lab} lab"
-        self.query_one("#frame").display = False
-        self.query_one("#caption").display = False
-        self.query_one("#note").display = False
-        self._timer = self.set_interval(1 / self.speed, self._tick, pause=True)
-        if self.given_session is not None:
-            self.session = self.given_session
-            self.post_message(SessionReady(self.generation))
-        else:
-            self.open_session(self.scenario)
+        for name in ("#frame", "#caption", "#note"):
+            self.query_one(name).display = False
+        self.query_one(StatusBar).busy = "opening…"
 
-    # --- workers --------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
-    def open_session(self, scenario: Scenario) -> None:
-        generation = self.generation
-        # No half-closed session is left in reach of the keys while the new one opens.
-        old, self.session = self.session, None
-        if old is not None:
-            old.close()
-        try:
-            self.session = Session(scenario, device=self.device_name, seed=self.seed)
-        except Exception as exc:  # a message for the person, never a traceback
-            self.post_message(LabFailed(generation, _describe(exc)))
-            return
-        self.post_message(SessionReady(generation))
+    @property
+    def session(self) -> Session | None:
+        return self.runner.session
 
-    @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
-    def compute(self, target: int, finish: bool = False) -> None:
-        """Compute frames up to `target` (or all of them) off the UI thread."""
-        worker = get_current_worker()
-        generation, session = self.generation, self.session
-        if session is None:
-            return
-        try:
-            if finish:
-                session.stepper.run_to_end(lambda: worker.is_cancelled)
-            else:
-                session.stepper.ensure(target, lambda: worker.is_cancelled)
-        except Exception as exc:
-            self.post_message(LabFailed(generation, _describe(exc)))
-            return
-        available = len(session.stepper.frames) - 1
-        self.post_message(FramesReady(generation, available, min(target, available)))
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario as it now stands (knobs and edits change its params)."""
+        return self.session.scenario if self.session is not None else self._scenario
 
-    @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
-    def produce(self) -> None:
-        """A live lab: keep computing frames while `producing`, posting progress."""
-        import time
-
-        worker = get_current_worker()
-        generation, session = self.generation, self.session
-        if session is None:
-            return
-        stepper = session.stepper
-        last_post = 0.0
-        try:
-            while not worker.is_cancelled and self.producing and not stepper.done:
-                stepper.ensure(len(stepper.frames), lambda: worker.is_cancelled)
-                now = time.monotonic()
-                if now - last_post > 0.1 or stepper.done:
-                    last_post = now
-                    self.post_message(FramesReady(generation, len(stepper.frames) - 1))
-        except Exception as exc:
-            self.post_message(LabFailed(generation, _describe(exc)))
-            return
-        self.post_message(FramesReady(generation, len(stepper.frames) - 1))
-
-    # --- messages from workers ------------------------------------------------
-    @on(SessionReady)
-    def _ready(self, msg: SessionReady) -> None:
-        if msg.generation != self.generation or self.session is None:
-            return
+    # --- what the runner reports -------------------------------------------------
+    @on(LabRunner.Opened)
+    def _opened(self, msg: LabRunner.Opened) -> None:
         self.query_one("#loading").display = False
-        self.query_one("#frame").display = True
-        self.query_one("#caption").display = True
+        for name in ("#frame", "#caption"):
+            self.query_one(name).display = True
         # torch brings ~1e6 long-lived objects; leaving them to the cyclic collector makes
         # every full collection a ~100 ms pause in the middle of a step. Freeze them.
         gc.freeze()
         status = self.query_one(StatusBar)
-        status.device = self.session.device
-        status.busy = ""
-        self.index = 0
-        self.mutate_reactive(ScenarioScreen.index)
-        self._sync_status()
+        status.device, status.busy = msg.controller.session.device, ""
+        self._draw(msg.controller.session.frame)
         self.query_one(FrameView).focus()
 
-    @on(FramesReady)
-    def _frames(self, msg: FramesReady) -> None:
-        if msg.generation != self.generation:
-            return
-        self.query_one(StatusBar).busy = ""
-        before = self.index
-        if msg.target is not None:
-            self.index = msg.target
-        elif self.session is not None and self.session.lab.live and self.playing:
-            self.index = msg.available  # follow the training as it runs
-        if self.index > before:
-            self._record({"do": "step", "times": self.index - before})
-        self._sync_status()
-        if self.session is not None and self.session.stepper.done and self.session.lab.live:
-            self.playing = False
+    @on(LabRunner.Moved)
+    def _moved(self, msg: LabRunner.Moved) -> None:
+        self._draw(msg.frame, msg.note, msg.ghost)
 
-    @on(LabFailed)
-    def _failed(self, msg: LabFailed) -> None:
-        if msg.generation != self.generation:
-            return
-        self.playing = False
+    @on(LabRunner.Busy)
+    def _busy(self, msg: LabRunner.Busy) -> None:
+        self.query_one(StatusBar).busy = msg.text
+
+    @on(LabRunner.Failed)
+    def _failed(self, msg: LabRunner.Failed) -> None:
+        self.runner.playing = False
         self.query_one("#loading").display = False
         self.query_one(StatusBar).busy = ""
-        self.notify(msg.text, title="Cannot continue", severity="error", timeout=8)
-        if self.session is None:
+        self.notify(Text(msg.text), title="Cannot continue", severity="error", timeout=8)
+        if msg.fatal:
             self.app.pop_screen()
 
-    # --- drawing ----------------------------------------------------------------
-    def watch_index(self, index: int) -> None:
-        if self.session is None or not self.session.stepper.frames:
-            return
-        index = min(index, len(self.session.stepper.frames) - 1)
-        self.session.index = index
-        self._put(self.session.stepper.frames[index])
-        self._sync_status()
-
-    def watch_playing(self, playing: bool) -> None:
-        self.query_one(StatusBar).playing = playing
-        if self.session is not None and self.session.lab.live:
-            self.producing = playing
-            if playing:
-                self.produce()
-            return
-        if self._timer is not None:
-            self._timer.resume() if playing else self._timer.pause()
-
-    def watch_speed(self, speed: float) -> None:
-        self.query_one(StatusBar).speed = speed
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = self.set_interval(1 / speed, self._tick, pause=not self.playing)
-
-    def _put(self, frame) -> None:
+    def _draw(self, frame, note: str = "", ghost=None) -> None:
         """The caption stays above the frame, so scrolling a tall frame never hides it."""
-        self.query_one("#caption", Static).update(Text(frame.caption))
-        self.query_one(FrameView).frame = frame
-
-    def show(self, frame, total: int | None, note: str = "") -> None:
-        """Put a frame produced elsewhere on screen, with a teacher's note (headless export)."""
-        self._put(frame)
-        status = self.query_one(StatusBar)
-        status.step = frame.index
-        status.total = last_step(total)
-        status.computed = frame.index
+        self.query_one("#caption", Static).update(Text(visible(frame.caption)))
+        view = self.query_one(FrameView)
+        if ghost is not None or note:
+            view.ghost = ghost
+        if self.session is not None:
+            view.live = self.session.lab.live_facts()
+        view.frame = frame
         box = self.query_one("#note", Static)
-        box.update(f"✎ {note}" if note else "")
+        box.update(Text(f"✎ {visible(note)}" if note else ""))
         box.display = bool(note)
+        self._status()
 
-    def _sync_status(self) -> None:
+    def _status(self) -> None:
+        status, session = self.query_one(StatusBar), self.session
+        if session is None:
+            return
+        status.live, status.step, status.last, status.computed = (
+            session.lab.live, session.index, session.last, session.computed)
+        status.playing, status.speed = self.runner.playing, self.runner.speed
+        knobs = session.knobs()
+        if knobs:
+            knob = knobs[self.knob_index % len(knobs)]
+            value = self.runner.knob_value(knob)
+            status.knob = (knob.label, value, knob.range_text())
+        else:
+            status.knob = None
+
+    def show(self, frame, count: int | None, note: str = "") -> None:
+        """Put a frame produced elsewhere on screen, with a teacher's note (headless export)."""
+        from engine.session import last_step
+
+        self._draw(frame, note)
         status = self.query_one(StatusBar)
-        if self.session is None:
-            return
-        status.live = self.session.lab.live
-        status.step = self.index
-        status.total = self.session.last
-        status.computed = len(self.session.stepper.frames) - 1
+        status.step, status.last, status.computed = frame.index, last_step(count), frame.index
 
-    def _tick(self) -> None:
-        if self.session is None:
-            return
-        if self.session.at_end:
-            self.playing = False
-        else:
-            self.action_next()
-
-    # --- actions ----------------------------------------------------------------
-    def _record(self, action: dict[str, Any]) -> None:
-        """Append to the walk-through, merging runs of steps as a person would write them."""
-        if self.recording is None:
-            return
-        last = self.recording[-1] if self.recording else None
-        if last and last["do"] == action["do"] and action["do"] in ("step", "back"):
-            last["times"] += action["times"]
-        else:
-            self.recording.append(action)
-
-    def _go(self, target: int) -> None:
-        if self.session is None:
-            return
-        target = max(0, target)
-        before = self.index
-        self._move(target)
-        moved = self.index - before
-        if moved > 0:
-            self._record({"do": "step", "times": moved})
-        elif moved < 0:
-            self._record({"do": "back", "times": -moved})
-
-    def _move(self, target: int) -> None:
-        frames = self.session.stepper.frames
-        if target < len(frames):
-            self.index = target
-        elif not self.session.stepper.done:
-            if self.session.lab.live:
-                # Live labs compute in a worker (a training iteration can take a while);
-                # while playing, the producer owns the generator.
-                if not self.playing:
-                    self.query_one(StatusBar).busy = "computing…"
-                    self.compute(target)
-                return
-            # Small labs compute a frame in microseconds: do it here, keep latency low.
-            try:
-                self.session.stepper.ensure(target)
-            except Exception as exc:
-                self.post_message(LabFailed(self.generation, _describe(exc)))
-                return
-            self.index = min(target, len(frames) - 1)
-        elif self.playing:
-            self.playing = False
-
+    # --- stepping ------------------------------------------------------------------
     def action_next(self) -> None:
-        if self.session is not None and self.session.at_end and not self.playing:
+        if self.session is not None and self.session.at_end and not self.runner.playing:
             self.notify("That was the last step: ← goes back, home to the start, r resets.", timeout=3)
             return
-        self._go(self.index + 1)
+        self.runner.step(1)
 
     def action_prev(self) -> None:
-        self._go(self.index - 1)
+        self.runner.step(-1)
 
     def action_first(self) -> None:
-        self._go(0)
+        self.runner.first()
 
     def action_last(self) -> None:
-        if self.session is not None:
-            self._go(len(self.session.stepper.frames) - 1)
+        self.runner.last()
+
+    def action_goto(self, index: int) -> None:
+        self.runner.go(index)
+
+    def ask_step(self) -> None:
+        from .goto import GotoScreen
+
+        last = self.session.last if self.session is not None else None
+        self.app.push_screen(GotoScreen(last), lambda step: step is not None and self.runner.go(step))
 
     def action_finish(self) -> None:
-        if self.session is None or self.session.stepper.done:
-            self.action_last()
-            return
-        if self.session.lab.live:
-            self.playing = True
-            return
-        self.query_one(StatusBar).busy = "computing…"
-        self.compute(1 << 62, finish=True)
+        self.runner.finish()
 
     def action_play(self) -> None:
-        if self.session is None:
-            return
-        if not self.playing and self.session.at_end:
-            if self.session.lab.live:
-                self.notify("This run is finished: r starts it again, ← steps back through it.", timeout=4)
-                return
-            self._record({"do": "first"})
-            self.index = 0  # play again from the start
-        self.playing = not self.playing
+        if not self.runner.toggle_play():
+            self.notify("This run is finished: r starts it again, ← steps back through it.", timeout=4)
+        self._status()
 
-    def _set_speed(self, step: int) -> None:
+    def action_speed(self, clicks: int) -> None:
         if self.session is not None and self.session.lab.live:
             self.notify("A live lab runs as fast as it can while playing; n steps one frame at a time.", timeout=4)
             return
-        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 2
-        self.speed = SPEEDS[max(0, min(i + step, len(SPEEDS) - 1))]
-
-    def action_faster(self) -> None:
-        self._set_speed(+1)
-
-    def action_slower(self) -> None:
-        self._set_speed(-1)
-
-    def _rebuild(self, scenario: Scenario) -> None:
-        self.playing = False
-        self.producing = False
-        self.generation += 1
-        self.scenario = scenario
-        self.query_one(StatusBar).busy = "opening…"
-        self.open_session(scenario)
+        self.runner.faster(clicks)
+        self._status()
 
     def action_reset(self) -> None:
-        self._record({"do": "first"})
-        self._rebuild(self.scenario)
+        self.runner.restart()
 
+    # --- knobs ---------------------------------------------------------------------
+    def action_knob(self, clicks: int) -> None:
+        if self.session is None or not self.session.knobs():
+            self.notify("This scenario has no knobs; e edits every parameter.", timeout=3)
+            return
+        self.knob_index = (self.knob_index + clicks) % len(self.session.knobs())
+        self._status()
+
+    def action_turn(self, clicks: int, big: bool = False) -> None:
+        knobs = self.session.knobs() if self.session is not None else []
+        if not knobs:
+            self.action_knob(0)
+            return
+        knob = knobs[self.knob_index % len(knobs)]
+        value = self.runner.knob_value(knob)
+        new = knob.turned(value, clicks, big)
+        if new == value:
+            self.notify(f"{knob.label} is at the end of its range ({knob.range_text()}).", timeout=3)
+            return
+        self.runner.turn(knob.key, new)
+        self._status()
+
+    # --- views and the lab's own keys -----------------------------------------------
+    def action_view(self, name: str) -> None:
+        from ..render import view_key
+
+        view = self.query_one(FrameView)
+        view_key(self.scenario.lab, name).fn(view.view)
+        view.redraw()
+
+    def action_plot(self, name: str) -> None:
+        view = self.query_one(FrameView)
+        view.view[name] = not view.view.get(name, False)
+        view.redraw()
+
+    def action_lab(self, name: str) -> None:
+        self.runner.lab_key(name)
+
+    # --- forms -----------------------------------------------------------------------
     def action_edit(self) -> None:
         from .edit import EditScreen
 
         def done(params: dict[str, Any] | None) -> None:
-            if params is not None:
-                from dataclasses import replace
+            if params is None:
+                return
+            from dataclasses import replace
 
-                for key, value in params.items():
-                    if value != self.scenario.params.get(key):
-                        self._record({"do": "set", "key": key, "value": value})
-                self._rebuild(replace(self.scenario, params=params))
-                self.notify("Parameters applied; the lab starts again.")
+            changed = [{"do": "set", "key": k, "value": v} for k, v in params.items() if v != self.scenario.params.get(k)]
+            self.runner.restart(replace(self.scenario, params=params), changed)
+            self.notify("Parameters applied; the lab starts again.")
 
-        self.playing = False
+        self.runner.playing = False
         self.app.push_screen(EditScreen(self.scenario), done)
 
     def action_record(self) -> None:
         """Start recording, or stop and save the walk-through as a scenario file."""
-        status = self.query_one(StatusBar)
-        if self.recording is None:
-            self.recording = []
-            self.record_start = (self.scenario, self.index)
-            status.recording = True
-            self.notify("Recording: steps, back-steps and edits are kept. ctrl+r again to stop and save.")
+        controller = self.runner.controller
+        if controller is None:
             return
-        from .save import SaveScreen
-
-        start, index = self.record_start or (self.scenario, 0)
-        script = ([{"do": "step", "times": index}] if index else []) + self.recording
-        self.recording, self.record_start = None, None
+        status = self.query_one(StatusBar)
+        if controller.recording is None:
+            controller.start_recording()
+            status.recording = True
+            self.notify("Recording: steps, knobs and edits are kept. ctrl+r again to stop and save.")
+            return
         status.recording = False
+        start, script = controller.stop_recording()
         if not script:
             self.notify("Nothing was recorded.")
             return
-        self.app.push_screen(SaveScreen(self._with_seed(start), script, heading=f"Save the walk-through ({len(script)} actions)"))
+        from .save import SaveScreen
 
-    def _with_seed(self, scenario: Scenario) -> Scenario:
-        """The scenario as run: with the seed actually used (--seed may override the file's)."""
-        from dataclasses import replace
-
-        return replace(scenario, seed=self.session.seed) if self.session is not None else scenario
+        self.app.push_screen(SaveScreen(start, script, heading=f"Save the walk-through ({len(script)} actions)"))
 
     def action_save(self) -> None:
         from .save import SaveScreen
 
-        self.app.push_screen(SaveScreen(self._with_seed(self.scenario)))
+        self.app.push_screen(SaveScreen(with_seed(self.scenario, self.session)))
 
     def action_help(self) -> None:
         from .help import HelpScreen
 
-        self.app.push_screen(HelpScreen(self.scenario.lab))
+        self.app.push_screen(HelpScreen(self.scenario.lab, bindings_of(type(self))))
 
     def action_back(self) -> None:
-        self.playing = False
-        self.producing = False
-        self.workers.cancel_group(self, "lab")
+        self.runner.playing = False
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
         else:
             self.app.exit()
-
-    # --- lab-specific keys ----------------------------------------------------------
-    def on_key(self, event) -> None:
-        """Keys a lab adds: view keys redraw the frame; engine keys adjust what comes next."""
-        from ..render import view_keys
-
-        for key, _desc, fn in view_keys(self.scenario.lab):
-            if event.key == key:
-                view = self.query_one(FrameView)
-                fn(view.view)
-                view.redraw()
-                event.stop()
-                return
-        if self.session is not None:
-            for key, name, _desc in self.session.lab.KEYS:
-                if event.key == key:
-                    event.stop()
-                    self.adjust(name)
-                    return
-
-    @work(thread=True, group="adjust", exit_on_error=False)
-    def adjust(self, name: str) -> None:
-        """A lab key: may be slow (a real forward pass on the GPU), so off the UI thread."""
-        session = self.session
-        if session is None:
-            return
-        try:
-            note = session.lab.adjust(name)
-        except Exception as exc:
-            note = _describe(exc)
-        if note:
-            self.app.call_from_thread(self.notify, note, timeout=4)
-
-    def on_unmount(self) -> None:
-        self.producing = False
-        if self.session is not None:
-            self.session.close()
-
-
-def _describe(exc: Exception) -> str:
-    from engine.core.device import DeviceError
-    from engine.core.params import ParamError
-
-    if isinstance(exc, (ParamError, DeviceError)):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"

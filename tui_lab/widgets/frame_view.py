@@ -8,6 +8,7 @@ whole renderable on every layout pass, which costs tens of milliseconds on a big
 from __future__ import annotations
 
 from rich.segment import Segment
+from rich.text import Text
 from rich.style import Style
 from textual.geometry import Size
 from textual.reactive import reactive
@@ -32,6 +33,10 @@ class FrameView(ScrollView, can_focus=True):
 
     frame: reactive[Frame | None] = reactive(None, always_update=True)
     """The frame on show."""
+    ghost: Frame | None = None
+    """The previous result after a knob turn, drawn faintly where a picture makes sense."""
+    live: dict = {}
+    """Figures a live lab measures as it runs (never in frames)."""
 
     def __init__(self, lab: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -57,7 +62,15 @@ class FrameView(ScrollView, can_focus=True):
         width = max(40, own - 2 * MARGIN - 1)  # one column kept for the scrollbar
         console = self.app.console
         options = console.options.update(width=width, height=None)
-        lines = console.render_lines(render_frame(self.lab, frame, width, self.view), options, pad=False)
+        view = {**self.view, "ghost": self.ghost, "live": self.live}
+        try:
+            renderable = render_frame(self.lab, frame, width, view)
+            lines = console.render_lines(renderable, options, pad=False)
+        except Exception as exc:  # a renderer bug shows here, the app keeps running
+            from ..runner import describe
+
+            lines = console.render_lines(Text(f"Could not draw step {frame.index}: {describe(exc)}", style="bold red"),
+                                         options, pad=False)
         pad = [Segment(" " * MARGIN, NO_STYLE)]
         # Every segment gets a Style object (NO_COLOR's monochrome filter reads each one's colour).
         self._strips = [Strip(pad + [seg if seg.style is not None else Segment(seg.text, NO_STYLE, seg.control)

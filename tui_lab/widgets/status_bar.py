@@ -1,9 +1,13 @@
-"""One line under the frame: step k / n, play state and speed, the device, a teacher's note."""
+"""One line under the frame: step k / last, play state and speed, the device, the knob."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
+
+from engine.core.fmt import visible
+from engine.core.knobs import describe
 
 
 class StatusBar(Static):
@@ -13,10 +17,10 @@ class StatusBar(Static):
 
     step: reactive[int] = reactive(0)
     """Index of the frame on show."""
-    total: reactive[int | None] = reactive(None)
+    last: reactive[int | None] = reactive(None)
     """Index of the last frame, when known."""
     computed: reactive[int] = reactive(0)
-    """Frames computed so far (for live labs that run ahead)."""
+    """Index of the last frame computed so far (live labs run ahead)."""
     playing: reactive[bool] = reactive(False)
     speed: reactive[float] = reactive(2.0)
     """Steps per second while playing."""
@@ -26,20 +30,25 @@ class StatusBar(Static):
     recording: reactive[bool] = reactive(False)
     live: reactive[bool] = reactive(False)
     """A live lab runs as fast as it can; there is no speed to show."""
+    knob: reactive[tuple | None] = reactive(None)
+    """The chosen knob: (label, value, range in words), or None when the scenario has none."""
 
-    def render(self) -> str:
-        total = "?" if self.total is None else str(self.total)
-        parts = [f"step {self.step} / {total}"]
-        if self.total is None and self.computed > self.step:
+    def render(self) -> Text:
+        last = "?" if self.last is None else str(self.last)
+        parts = [f"step {self.step} / {last}"]
+        if self.last is None and self.computed > self.step:
             parts.append(f"{self.computed} computed")
         if self.playing:
-            parts.append("▶ running" if self.live else f"▶ playing {self.speed:g}/s")
+            parts.append("▶ running" if self.live else f"▶ {self.speed:g}/s")
         else:
             parts.append("‖ paused")
+        if self.knob is not None:
+            label, value, allowed = self.knob
+            parts.append(f"⚙ {label} = {visible(describe(value))} ({allowed}) [ ] , .")
         if self.device:
             parts.append(self.device)
         if self.busy:
             parts.append(self.busy)
         if self.recording:
             parts.append("● REC")
-        return "  ·  ".join(parts)
+        return Text("  ·  ".join(parts))

@@ -1,0 +1,58 @@
+"""Keys are declared once: the footer, the palette and `?` help all come from the same Bindings."""
+
+import pytest
+
+from engine.registry import LABS
+from tui_lab.keys import COMMON, bindings_of, described, lab_bindings, scenario_screen
+
+# DESIGN.md's key plan: the keys every lab shares. A lab's own keys must not take these.
+PLAN = {"right", "n", "space", "left", "p", "home", "end", "a", "enter", "plus", "equals_sign", "minus", "f", "r",
+        "e", "s", "ctrl+r", "left_square_bracket", "right_square_bracket", "comma", "full_stop", "less_than_sign",
+        "greater_than_sign", "y", "b", "question_mark", "q", "escape", "ctrl+p", "tab", "shift+tab"}
+
+
+def keys_of(binding):
+    return {k.strip() for k in binding.key.split(",")}
+
+
+def test_common_keys_follow_the_plan():
+    declared = set().union(*(keys_of(b) for b in COMMON))
+    assert declared == PLAN - {"ctrl+p", "tab", "shift+tab"}
+    assert all(b.id for b in COMMON) and len({b.id for b in COMMON}) == len(COMMON)
+
+
+@pytest.mark.parametrize("lab", list(LABS))
+def test_lab_keys_are_bindings_that_take_no_common_key(lab):
+    own = lab_bindings(lab)
+    for b in own:
+        assert b.id and not (keys_of(b) & PLAN), f"{lab}: {b.key} takes a key of the common plan"
+    keys = [k for b in own for k in keys_of(b)]
+    assert len(keys) == len(set(keys)), f"{lab}: a key bound twice"
+
+
+@pytest.mark.parametrize("lab", list(LABS))
+def test_help_and_palette_are_generated_from_the_bindings(lab):
+    from tui_lab.screens.help import key_table
+
+    screen_cls = scenario_screen(lab)
+    bindings = bindings_of(screen_cls)
+    assert {b.id for b in bindings} == {b.id for b in COMMON} | {b.id for b in lab_bindings(lab)}
+    table = key_table(bindings)
+    for keys, what in described(bindings):
+        assert f"| `{keys}` | {what} |" in table
+
+    class FakeScreen:
+        def run_action(self, action):
+            self.ran = action
+
+        def ask_step(self):
+            pass
+
+    from tui_lab.keys import palette_commands
+
+    screen = FakeScreen()
+    commands = list(palette_commands(screen, bindings))
+    assert len(commands) == len(bindings) + 1  # and "go to step"
+    for command, binding in zip(commands, bindings):
+        command.callback()
+        assert screen.ran == binding.action
