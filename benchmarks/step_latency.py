@@ -46,15 +46,15 @@ async def measure(scenario: Scenario, steps: int, size=(100, 30)) -> list[float]
         await pilot.pause()
         times: list[float] = []
         for _ in range(steps):
-            before = screen.index
+            before = screen.session.index
             painted.clear()
             t0 = time.perf_counter()
             app.simulate_key("n")
-            while not (screen.index > before and painted and painted[-1] > t0):
+            while not (screen.session.index > before and painted and painted[-1] > t0):
                 await asyncio.sleep(0.0005)
                 if time.perf_counter() - t0 > 5:
                     break  # the last step: nothing new to paint
-            if screen.index == before:
+            if screen.session.index == before:
                 break
             # The paint that shows the new index may be the second after the key.
             while True:

@@ -25,6 +25,10 @@ ACTIONS: dict[str, tuple[Param, ...]] = {
         Param("key", "str", doc="the parameter to change"),
         Param("value", "any", doc="its new value, validated like the file's own"),
     ),
+    "knob": (
+        Param("key", "str", doc="the knob's parameter path, e.g. stride or optimizers[2].beta1"),
+        Param("value", "any", doc="its new value; the lab recomputes at the current step"),
+    ),
     "snapshot": (Param("name", "str", "", "file name stem for the SVG written at this point"),),
     "caption": (Param("text", "str", doc="the teacher's note shown with the current frame"),),
     "pause": (Param("seconds", "float", 1.0, "a delay in the recording", min=0, max=600),),
@@ -62,5 +66,15 @@ def validate_script(raw: Any, lab_params: Sequence[Param], where: str = "script"
         if do == "snapshot" and clean["name"] and not SNAPSHOT_NAME.fullmatch(clean["name"]):
             raise ParamError(f"{key}.name", f"{clean['name']!r} is not a plain file name; use letters, digits, '.', '_' "
                              "and '-' (the SVG is written beside the output)")
+        if do == "knob":
+            from .core.knobs import parse_path
+
+            try:
+                head = parse_path(clean["key"])[0]
+            except KeyError:
+                raise ParamError(f"{key}.key", f"{clean['key']!r} is not a parameter path such as stride or "
+                                 "optimizers[2].beta1") from None
+            if head not in names:
+                raise ParamError(f"{key}.key", f"unknown parameter {head!r}; allowed: " + ", ".join(sorted(names)))
         out.append({"do": do, **clean})
     return out
