@@ -98,7 +98,7 @@ def test_output_size_floor_and_uncovered_rows():
 
 def test_pool_alexnet_shape_and_zero_parameters():
     l = lab(random_input=[1, 55, 55], pool="max", size=3, stride=2)
-    assert l.F * l.H * l.W == 27 * 27
+    assert l.cfg.out_shape == (1, 27, 27)
     assert "(55 − 3 + 2·0)/2 + 1 = 27" in l.materialize(0).caption and "0 parameters" in l.materialize(0).caption
 
 
@@ -207,7 +207,7 @@ def test_earlier_frames_never_change():
 
 def test_large_input_stays_small_per_frame():
     l = lab(random_input=[3, 227, 227], random_kernel=[96, 3, 11, 11], stride=4, mode="cross-correlation")
-    assert (l.H, l.W, l.F) == (55, 55, 96)
+    assert l.cfg.out_shape == (96, 55, 55)
     s = Stepper(l)
     s.ensure(5)
     v = s.frames[5].values
@@ -242,8 +242,22 @@ def test_images_builtin_and_user_files(tmp_path):
     _close(final(l), F.conv2d(torch.from_numpy(l.x[None]), torch.full((1, 1, 3, 3), 1 / 9, dtype=torch.float64), padding=1)[0])
     bad = tmp_path / "bad.png"
     bad.write_text("not an image")
-    with pytest.raises(ParamError, match="cannot read .* as an image"):
+    with pytest.raises(ParamError, match="is not a PNG or JPEG file"):
         lab(image=str(bad))
+    # Only PNG and JPEG, told by their first bytes: a GIF (or an EPS, which Pillow would hand
+    # to Ghostscript) named .png is refused before Pillow sees it.
+    gif = tmp_path / "really-a-gif.png"
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(gif, format="GIF")
+    with pytest.raises(ParamError, match="is not a PNG or JPEG file"):
+        lab(image=str(gif))
+    eps = tmp_path / "x.png"
+    eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n")
+    with pytest.raises(ParamError, match="is not a PNG or JPEG file"):
+        lab(image=str(eps))
+    truncated = tmp_path / "truncated.png"
+    truncated.write_bytes(png.read_bytes()[:40])
+    with pytest.raises(ParamError, match="cannot read .* as an image"):
+        lab(image=str(truncated))
     # The lecture's shift kernel, flipped by true convolution, moves the picture one pixel left.
     s = lab(image="shapes", image_width=12, filter="shift-left", padding=1)
     out = final(s)[0]
@@ -305,7 +319,7 @@ def test_equal_infinities_match_torch_without_warnings(params):
 
 
 def test_max_diff_semantics():
-    from engine.conv.lab import max_diff
+    from engine.core.check import max_diff
 
     inf, nan = np.inf, np.nan
     assert max_diff(np.array([inf, -inf, nan, 1.0]), np.array([inf, -inf, nan, 1.5])) == 0.5

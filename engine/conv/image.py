@@ -38,30 +38,68 @@ def builtin(name: str, width: int) -> np.ndarray:
     return np.round(img)
 
 
-def load(path: str, width: int, key: str = "params.image") -> np.ndarray:
-    """A PNG/JPEG as grey levels, resized to `width` pixels wide keeping its aspect ratio."""
+# PNG and JPEG only, told by their first bytes (Pillow would otherwise try every format it
+# knows; an EPS would even call Ghostscript where it is installed).
+SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+
+
+def _checked(path: str, key: str) -> tuple[Path, str]:
     p = Path(path).expanduser()
     if not p.is_file():
         raise ParamError(key, f'no such image file "{path}"; name a PNG or JPEG, or one of '
                          + ", ".join(f'"{b}"' for b in BUILTIN))
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise ParamError(key, f'cannot read "{path}": {exc.strerror}') from None
+    kind = next((k for sig, k in SIGNATURES.items() if head.startswith(sig)), None)
+    if kind is None:
+        raise ParamError(key, f'"{path}" is not a PNG or JPEG file (by its first bytes); convert it to PNG')
+    return p, kind
+
+
+def size(path: str, width: int, key: str = "params.image") -> tuple[int, int]:
+    """(height, width) of the picture once resized to `width`, from the file's header alone."""
+    if path in BUILTIN:
+        return max(4, width * 3 // 4), width
+    w, h0 = _header(path, key)
+    h = max(2, round(h0 * width / w))
+    if h > MAX_HEIGHT:
+        raise ParamError(key, f'"{path}" is {w}×{h0} pixels: {width} pixels wide it would be {h:,} tall; '
+                         f"at most {MAX_HEIGHT} rows: use an image closer to square")
+    return h, width
+
+
+def _header(path: str, key: str) -> tuple[int, int]:
     from PIL import Image, UnidentifiedImageError
 
+    p, kind = _checked(path, key)
     try:
-        with Image.open(p) as im:
-            # Check the size before decoding any pixel: the header alone gives it.
+        with Image.open(p, formats=[kind]) as im:
             w, h0 = im.size
-            if w < 1 or h0 < 1 or w * h0 > MAX_SOURCE_PIXELS:
-                raise ParamError(key, f'"{path}" is {w}×{h0} pixels; at most {MAX_SOURCE_PIXELS:,} pixels '
-                                 "are read: use a smaller image")
-            h = max(2, round(h0 * width / w))
-            if h > MAX_HEIGHT:
-                raise ParamError(key, f'"{path}" is {w}×{h0} pixels: {width} pixels wide it would be {h:,} tall; '
-                                 f"at most {MAX_HEIGHT} rows: use an image closer to square")
+    except Image.DecompressionBombError:
+        raise ParamError(key, f'"{path}" is too large an image (Pillow refuses it as a decompression bomb); '
+                         "use a smaller image") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ParamError(key, f'cannot read "{path}" as an image ({type(exc).__name__}); expected a PNG or JPEG file') from None
+    if w < 1 or h0 < 1 or w * h0 > MAX_SOURCE_PIXELS:
+        raise ParamError(key, f'"{path}" is {w}×{h0} pixels; at most {MAX_SOURCE_PIXELS:,} pixels '
+                         "are read: use a smaller image")
+    return w, h0
+
+
+def load(path: str, width: int, key: str = "params.image") -> np.ndarray:
+    """A PNG/JPEG as grey levels, resized to `width` pixels wide keeping its aspect ratio."""
+    from PIL import Image, UnidentifiedImageError
+
+    h, _ = size(path, width, key)  # the size is checked before any pixel is decoded
+    p, kind = _checked(path, key)
+    try:
+        with Image.open(p, formats=[kind]) as im:
             im = im.convert("L")
             im = im.resize((width, h), Image.Resampling.LANCZOS)
             return np.asarray(im, dtype=float)
-    except ParamError:
-        raise
     except Image.DecompressionBombError:
         raise ParamError(key, f'"{path}" is too large an image (Pillow refuses it as a decompression bomb); '
                          "use a smaller image") from None

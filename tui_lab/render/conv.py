@@ -22,7 +22,7 @@ from rich.text import Text
 from engine.core.fmt import num
 from engine.core.frame import Frame
 
-from .common import CellGrid, diverging
+from .common import CellGrid, check_line, diverging
 from .pictures import Picture
 from . import ViewKey
 
@@ -160,11 +160,13 @@ def render(frame: Frame, width: int, view: dict) -> RenderableType:
     if v["cell"] is not None and v["sum"] is not None:
         label = {"max": "max", "avg": "mean"}.get(v["pool"], "sum" + (" + bias" if v.get("bias") is not None else ""))
         parts.append(Text(f"{label} = {num(v['sum'])}", style="bold"))
-    if "torch_max_diff" in v:
-        ref = {"pool": f"F.{v['pool']}_pool2d", "transposed": "F.conv_transpose2d"}.get(v["kind"], "F.conv2d")
-        ok = v["torch_max_diff"] <= 1e-9
-        parts.append(Text(("✓ matches" if ok else "✗ differs from") + f" torch {ref} (largest difference {num(v['torch_max_diff'])})",
-                          style="green" if ok else "red"))
+    if "check" in v:
+        parts.append(check_line(v["check"]))
+    ghost = view.get("ghost")
+    if ghost is not None and ghost.values.get("out_shape") != v["out_shape"]:
+        was = "×".join(map(str, ghost.values["out_shape"][1:]))
+        now = "×".join(map(str, v["out_shape"][1:]))
+        parts.append(Text(f"output was {was}, now {now} (the last knob turn)", style="dim italic"))
     return Group(*parts)
 
 
