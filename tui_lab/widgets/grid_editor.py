@@ -52,12 +52,13 @@ class GridEditor(DataTable):
         self.buffer: str | None = None
 
     # --- contents ----------------------------------------------------------------
-    def load(self, columns: Sequence[str], rows: Sequence[Sequence[str]], row_labels: Sequence[str] | None = None,
+    def load(self, columns: Sequence[str], rows: list[list[str]], row_labels: Sequence[str] | None = None,
              cycles: dict[int, Sequence[str]] | None = None, cursor: tuple[int, int] | None = None) -> None:
-        """Show new contents, keeping the cursor where it was (or at `cursor`) when it still fits."""
+        """Show `rows` and edit them in place (the owner's lists: an edit is in them before `Edited`
+        arrives), keeping the cursor where it was (or at `cursor`) when it still fits."""
         row, column = cursor if cursor is not None else self.cursor_coordinate
         self.buffer = None
-        self.cells = [list(r) for r in rows]
+        self.cells = rows
         self.cycles = dict(cycles or {})
         self.clear(columns=True)
         for label in columns:

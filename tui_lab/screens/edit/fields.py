@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from rich.text import Text
+from textual import on
 from textual.containers import Vertical
 from textual.message import Message
 from textual.validation import ValidationResult, Validator
+from textual.content import Content
 from textual.widgets import Input, Select, Static, Switch
 
 from engine.core.fmt import visible
@@ -41,6 +43,11 @@ def label(p: Param) -> Text:
     """Name, doc and the allowed range; literal text (docs hold shapes such as [C][H][W], never markup)."""
     words = [w for w in (p.doc, "" if p.kind in SELF_EXPLAINED else p.allowed()) if w]
     return Text.assemble((p.name, "bold"), "  ", (" · ".join(words), "dim"))
+
+
+def kept(why: str | None) -> str:
+    """The note of a field that keeps a value its editor cannot show."""
+    return f"{why}; kept as given (change it in the raw TOML tab)"
 
 
 def initial(p: Param, value: Any) -> Any:
@@ -125,7 +132,11 @@ class Field(Vertical):
         editors = [w for w in self.editor_widgets() if w.display and w.can_focus]
         if editors:
             editors[0].focus()
-        self.scroll_visible()
+        self.reveal()
+
+    def reveal(self) -> None:
+        """Scroll so the field's last line (its message, when it has one) is in view, once laid out."""
+        self.call_after_refresh(lambda: self.query_one(".field-message").scroll_visible(animate=False))
 
 
 class FieldCheck(Validator):
@@ -165,12 +176,11 @@ class InputField(Field):
         try:
             text = "" if value is MISSING else to_text(self.param, value)
         except TypeError as exc:
-            return f"{exc}; change it in the raw TOML tab"
+            return kept(str(exc))
         if len(text) > INPUT_MAX:
-            return f"{len(text):,} characters: too long for a one-line box; the raw TOML tab holds it"
+            return kept(f"{len(text):,} characters: too long for a one-line box")
         if visible(text) != text:
-            return (f"{visible(text)}: holds a line break or control character; "
-                    "kept as it is (change it in the raw TOML tab)")
+            return kept(f"{visible(text)}: holds a line break or control character")
         self.box.value = text
         return None
 
@@ -183,42 +193,63 @@ class InputField(Field):
             self.changed()
 
 
-class SwitchField(Field):
+class ValueField(Field):
+    """A field whose one editor has a `value` (a Switch, a Select) and holds only some values."""
+
+    def holds(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    @property
+    def editor(self) -> Any:
+        return self.query_one(f"#param-{self.param.name}")
+
+    def show(self, value: Any) -> str | None:
+        if not self.holds(value):
+            return kept(problem(self.param, value))
+        self.editor.value = value
+        return None
+
+    def edited_value(self) -> Any:
+        return self.editor.value
+
+    @on(Switch.Changed)
+    @on(Select.Changed)
+    def _edited(self, event: Message) -> None:
+        event.stop()
+        self.changed()
+
+
+class SwitchField(ValueField):
     """true / false."""
 
     def editors(self):
         yield Switch(id=f"param-{self.param.name}")
 
-    def show(self, value: Any) -> str | None:
-        if not isinstance(value, bool):
-            return f"{problem(self.param, value)}; kept as given (change it in the raw TOML tab)"
-        self.query_one(Switch).value = value
-        return None
-
-    def edited_value(self) -> Any:
-        return self.query_one(Switch).value
-
-    def on_switch_changed(self, event: Switch.Changed) -> None:
-        event.stop()
-        self.changed()
+    def holds(self, value: Any) -> bool:
+        return isinstance(value, bool)
 
 
-class SelectField(Field):
+class SelectField(ValueField):
     """One of the lab's choices."""
 
     def editors(self):
         yield Select([(Text(c), c) for c in self.param.choices], id=f"param-{self.param.name}",
                      allow_blank=False, compact=True)
 
-    def show(self, value: Any) -> str | None:
-        if value not in self.param.choices:
-            return f"{problem(self.param, value)}; kept as given (change it in the raw TOML tab)"
-        self.query_one(Select).value = value
-        return None
+    def holds(self, value: Any) -> bool:
+        return value in self.param.choices
 
-    def edited_value(self) -> Any:
-        return self.query_one(Select).value
 
-    def on_select_changed(self, event: Select.Changed) -> None:
-        event.stop()
-        self.changed()
+class ToolLine(Static):
+    """The grid's shape operations as clickable words, with their keys (one widget, not a row of
+    buttons: a form holds many grids). A click runs the field's `op`."""
+
+    def show(self, ops: Sequence[tuple[str, str]], hint: str) -> None:
+        links = [Content.from_markup(f"[@click=op({op!r})]{label}[/]") for op, label in ops]
+        self.update(Content(" ").join([Content("[") + link + Content("]") for link in links]
+                                      + ([Content(hint).stylize("dim")] if hint else [])))
+
+    def action_op(self, op: str) -> None:
+        field = next((a for a in self.ancestors if isinstance(a, Field)), None)
+        if field is not None:
+            field.action_op(op)

@@ -31,7 +31,8 @@ from scenarios.writer import literal
 from . import nested
 from .codec import MISSING, document, field_of, locate, read_document
 from .fields import Field, InputField, SelectField, SwitchField
-from .grids import TablesField, TensorField
+from .tables import TablesField
+from .tensor import TensorField
 
 FIELDS = {"bool": SwitchField, "choice": SelectField, "tensor": TensorField, "tables": TablesField}
 FORM, RAW = "edit-form-tab", "edit-raw-tab"

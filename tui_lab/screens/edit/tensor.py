@@ -1,42 +1,25 @@
-"""Fields edited in a grid: a tensor (one cell per number) and a list of tables (one row each)."""
+"""A tensor field: a grid of its last two axes (one cell per number), a slice chooser for the rest."""
 
 from __future__ import annotations
 
 import itertools
 import re
-from typing import Any, Sequence
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.binding import Binding
-from textual.content import Content
-from textual.widgets import DataTable, Select, Static
+from textual.widgets import Select
 
 from engine.core.params import Param
 from tui_lab.widgets.grid_editor import GridEditor
 
 from . import nested
-from .codec import MISSING, from_text, not_given, number, to_text
-from .fields import Field, problem
+from .codec import MISSING, not_given, number, to_text
+from .fields import Field, ToolLine, kept, problem
 
 # "Up to a few hundred numbers": past this a grid is a wall to scroll, not a thing to edit.
 GRID_MAX = 400
-TABLES_MAX = 200
-
-
-class ToolLine(Static):
-    """The grid's shape operations as clickable words, with their keys (one widget, not a row of
-    buttons: a form holds many grids). A click runs the field's `op`."""
-
-    def show(self, ops: Sequence[tuple[str, str]], hint: str) -> None:
-        links = [Content.from_markup(f"[@click=op({op!r})]{label}[/]") for op, label in ops]
-        self.update(Content(" ").join([Content("[") + link + Content("]") for link in links]
-                                      + ([Content(hint).stylize("dim")] if hint else [])))
-
-    def action_op(self, op: str) -> None:
-        field = next((a for a in self.ancestors if isinstance(a, Field)), None)
-        if field is not None:
-            field.action_op(op)
 
 
 def axis_names(p: Param, depth: int) -> list[str]:
@@ -84,7 +67,7 @@ class TensorField(Field):
             return None
         message = problem(self.param, value)
         if not isinstance(value, list) or (message and ("ragged" in message or "shaped" in message)):
-            return f"{message}; kept as given (change it in the raw TOML tab)"
+            return kept(message)
         dims = nested.shape(value)
         if nested.size(dims) > GRID_MAX or len(dims) > 4:
             return self._too_large(dims)
@@ -149,11 +132,7 @@ class TensorField(Field):
     @on(GridEditor.Edited)
     def _cell(self, event: GridEditor.Edited) -> None:
         event.stop()
-        if self.depth == 1:
-            self.cells[event.column] = event.text
-        else:
-            nested.at(self.cells, self.lead)[event.row][event.column] = event.text
-        self.changed()
+        self.changed()  # the grid has written the text into self.cells already
 
     @on(Select.Changed, ".slice")
     def _slice(self, event: Select.Changed) -> None:
@@ -213,112 +192,4 @@ class TensorField(Field):
     def focus_at(self, index: int | None = None, column: str = "") -> None:
         if self.held is MISSING:
             self.grid.focus()
-        self.scroll_visible()
-
-
-class TablesField(Field):
-    """A list of tables (the optimizers racing, the layers of a network): one row each, one
-    column per key; rows added, removed and moved."""
-
-    BINDINGS = [
-        Binding("ctrl+down", "op('add')", "add a row", show=False),
-        Binding("ctrl+up", "op('remove')", "remove the row", show=False),
-        Binding("shift+up", "op('up')", "move the row up", show=False),
-        Binding("shift+down", "op('down')", "move the row down", show=False),
-    ]
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.rows: list[list[str]] = []
-        self.fields = self.param.fields
-
-    def editors(self):
-        yield GridEditor(id=f"param-{self.param.name}")
-        yield ToolLine(classes="grid-tools")
-        yield Static("", classes="column-doc")
-
-    @property
-    def grid(self) -> GridEditor:
-        return self.query_one(GridEditor)
-
-    def show(self, value: Any) -> str | None:
-        if value is MISSING:
-            value = []
-        known = {f.name for f in self.fields}
-        if not isinstance(value, list) or not all(isinstance(t, dict) and set(t) <= known for t in value):
-            return f"{problem(self.param, value)}; kept as given (change it in the raw TOML tab)"
-        if len(value) > TABLES_MAX:
-            return f"{len(value):,} tables: too many for a grid here; kept as they are (the raw TOML tab holds them)"
-        try:
-            self.rows = [[to_text(f, t.get(f.name)) for f in self.fields] for t in value]
-        except TypeError as exc:
-            return f"{exc}; kept as given (change it in the raw TOML tab)"
-        self._draw()
-        return None
-
-    def edited_value(self) -> Any:
-        tables = []
-        for texts in self.rows:
-            table = {f.name: from_text(f, t) for f, t in zip(self.fields, texts)}
-            tables.append({k: v for k, v in table.items() if v is not MISSING})
-        return MISSING if not_given(self.param, tables) else tables
-
-    def _draw(self, cursor: tuple[int, int] | None = None) -> None:
-        cycles = {}
-        for i, f in enumerate(self.fields):
-            blank = ("",) if f.default is None else ()
-            if f.kind == "bool":
-                cycles[i] = blank + ("true", "false")
-            elif f.kind == "choice":
-                cycles[i] = blank + f.choices
-        self.grid.load([f.name for f in self.fields], self.rows, row_labels=[str(i) for i in range(len(self.rows))],
-                       cycles=cycles, cursor=cursor)
-        self.query_one(ToolLine).show([("add", "+ row"), ("remove", "− row"), ("up", "↑"), ("down", "↓")],
-                                      "ctrl+↓ ↑ add / remove · shift+↑ ↓ move · space: next value")
-        self._describe_column()
-
-    def _describe_column(self) -> None:
-        if not self.fields:
-            return
-        f = self.fields[min(self.grid.cursor_coordinate.column, len(self.fields) - 1)]
-        parts = [f.name, f.doc, f.allowed()] + (["blank: not set"] if f.default is None else [])
-        self.query_one(".column-doc", Static).update(Text(" · ".join(p for p in parts if p)))
-
-    @on(DataTable.CellHighlighted)
-    def _moved(self, event: DataTable.CellHighlighted) -> None:
-        event.stop()
-        self._describe_column()
-
-    @on(GridEditor.Edited)
-    def _cell(self, event: GridEditor.Edited) -> None:
-        event.stop()
-        self.rows[event.row][event.column] = event.text
-        self.changed()
-
-    def action_op(self, op: str) -> None:
-        """Add (a copy of the row at the cursor), remove, or move a row."""
-        self.grid.commit()
-        row, column = self.grid.cursor_coordinate
-        rows = self.rows
-        if op == "add" and len(rows) < TABLES_MAX:
-            blank = [f.choices[0] if f.kind == "choice" and f.required else "" for f in self.fields]
-            rows.insert(row + 1 if rows else 0, list(rows[row]) if rows else blank)
-            row = row + 1 if len(rows) > 1 else 0
-        elif op == "remove" and rows:
-            del rows[row]
-            row = max(0, min(row, len(rows) - 1))
-        elif op in ("up", "down") and rows and 0 <= (to := row + (1 if op == "down" else -1)) < len(rows):
-            rows[row], rows[to] = rows[to], rows[row]
-            row = to
-        else:
-            return
-        self._draw(cursor=(row, column))
-        self.changed()
-
-    def focus_at(self, index: int | None = None, column: str = "") -> None:
-        if self.held is MISSING:
-            self.grid.focus()
-            if index is not None and index < len(self.rows):
-                names = [f.name for f in self.fields]
-                self.grid.move_cursor(row=index, column=names.index(column) if column in names else 0)
-        self.scroll_visible()
+        self.reveal()
