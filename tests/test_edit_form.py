@@ -45,7 +45,8 @@ async def settle(pilot, until, timeout: float = 20.0) -> None:
     raise AssertionError("the form did not answer")
 
 
-async def open_form(pilot, app):
+async def open_form(pilot, app=None):
+    app = app or pilot.app
     await settle(pilot, lambda: isinstance(app.screen, EditScreen) and app.screen.query("#edit-fields .field"))
     await pilot.pause()
     return app.screen
@@ -357,3 +358,20 @@ async def test_escape_cancels():
         await pilot.press("escape")
         await settle(pilot, lambda: app.result is not Host.NOT_YET)
     assert app.result is None
+
+
+# --- looks -------------------------------------------------------------------------------------
+class TestLooks:
+    def test_conv_form_80x24(self, snap_compare):
+        assert snap_compare(Host(load("conv-sobel")), terminal_size=(80, 24), run_before=open_form)
+
+    def test_optimizer_rows_with_an_error_100x30(self, snap_compare):
+        app = Host(load("optim-zigzag"))
+
+        async def run_before(pilot):
+            form = await open_form(pilot, app)
+            form.query_one("#param-optimizers").focus()
+            await pilot.press("right", "right", "-", "1", "enter")
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
