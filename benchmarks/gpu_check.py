@@ -43,17 +43,22 @@ if str(ROOT) not in sys.path:
 BUDGET_S = 330  # every stage together; each also has its own limit below
 LIMIT_S = {"tests": 120, "replay": 60, "agree": 75, "charrnn": 50, "swarm": 50, "arch": 40}
 # Largest |cuda − cpu| / max(1, |cuda|, |cpu|) over every number of every frame compared.
-TOLERANCE = {"conv": 0.0, "lstm": 0.0, "arch": 0.0, "optim": 1e-9, "charrnn": 1e-3}
+TOLERANCE = {"conv": 0.0, "lstm": 0.0, "arch": 0.0, "optim": 1e-9, "charrnn": 1e-2}
+# The untrained char-RNN's loss is one float32 forward pass: rounding apart (TF32 shows ~1e-4).
+FIRST_LOSS_TOLERANCE = 1e-5
 WHY = {
     "conv": "float64 numpy on the CPU whatever the device: identical",
     "lstm": "float64 numpy on the CPU whatever the device: identical",
     "arch": "shapes and counts on the meta device: identical",
     "optim": "float64 torch on the device; noisy scenarios left out (cuda draws its own stream)",
-    "charrnn": "float32 cuDNN against the CPU, TF32 off, first CHARRNN_FRAMES frames",
+    # Float32 rounding grows through training: nudging every weight by 3e-7 on the CPU moves
+    # the first 8 frames by up to 2.6e-4 (charrnn-sampling's gradient norm).
+    "charrnn": "float32 cuDNN against the CPU, TF32 off, first CHARRNN_FRAMES frames of training",
 }
 CHARRNN_FRAMES = 8  # float32 training drifts apart slowly; compare its start
-TF32_TOLERANCE = 1e-5  # float32 against float64; TF32 would be about 1e-3
-SWARM_TOLERANCE = 1e-6
+# float32 against float64, largest error over the largest value: IEEE float32 (Winograd and
+# FFT convolutions included) stays near 1e-6; TF32 rounds inputs to 10 bits, about 5e-4 here.
+TF32_TOLERANCE = 5e-5
 SWARM_STARTS, SWARM_STEPS = 100_000, 50
 ARCH_SCENARIOS = (("AlexNet", "arch-alexnet"), ("VGG-16", "arch-vgg16"))
 TEST_DEVICE_VAR = "TUI_LAB_TEST_DEVICE"  # tests/test_cuda.py runs against this device
@@ -163,6 +168,7 @@ def stage_agree(device: str, a: argparse.Namespace) -> dict[str, Any]:
     from scenarios import load
 
     worst: dict[str, tuple[float, str, int]] = {}
+    first_loss = (0.0, "")
     left_out, errors = [], []
     for name in scenario_names():
         lab = load(name).lab
@@ -177,6 +183,9 @@ def stage_agree(device: str, a: argparse.Namespace) -> dict[str, Any]:
             errors.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
         d, where, strings = largest_difference(there, here)
+        if lab == "charrnn":
+            a_, b_ = there[0]["values"]["loss"], here[0]["values"]["loss"]
+            first_loss = max(first_loss, (abs(a_ - b_) / abs(b_), name))
         old = worst.get(lab, (-1.0, "", 0))
         worst[lab] = (d, f"{name}{where}", old[2] + strings) if d > old[0] else (old[0], old[1], old[2] + strings)
     rows = []
@@ -184,11 +193,16 @@ def stage_agree(device: str, a: argparse.Namespace) -> dict[str, Any]:
         tol = TOLERANCE[lab]
         why = WHY[lab].replace("CHARRNN_FRAMES", str(CHARRNN_FRAMES))
         note = f"; {strings} caption/sample string(s) differ" if strings else ""
-        rows.append(row(f"{lab}: cuda vs cpu, largest difference", f"{d:.2e} at {where}{note}", f"≤ {tol:.0e} ({why})",
+        limit = f"= 0 ({why})" if tol == 0 else f"≤ {tol:.0e} ({why})"
+        rows.append(row(f"{lab}: {device} vs cpu, largest difference", f"{d:.2e} at {where}{note}", limit,
                         d <= tol, lab=lab, difference=d if math.isfinite(d) else None, where=where,
                         strings_differ=strings, tolerance=tol))
+    if "charrnn" in worst:
+        rows.append(row(f"charrnn: untrained loss, {device} vs cpu", f"{first_loss[0]:.1e} at {first_loss[1]}",
+                        f"≤ {FIRST_LOSS_TOLERANCE:.0e} (float32, TF32 off; TF32 shows ~1e-4)",
+                        first_loss[0] <= FIRST_LOSS_TOLERANCE, difference=first_loss[0]))
     if left_out:
-        rows.append(row("left out of cuda vs cpu", ", ".join(left_out), "seeded noise differs by device", None))
+        rows.append(row(f"left out of {device} vs cpu", ", ".join(left_out), "seeded noise differs by device", None))
     for e in errors:
         rows.append(row("cuda vs cpu failed", e, "", False))
     rows += tf32_rows(torch, device)
@@ -196,7 +210,7 @@ def stage_agree(device: str, a: argparse.Namespace) -> dict[str, Any]:
 
 
 def tf32_rows(torch: Any, device: str) -> list[dict[str, Any]]:
-    """float32 matmul and conv on the device against float64: TF32 shows as ~1e-3."""
+    """float32 matmul and conv on the device against float64: TF32 shows as ~5e-4."""
     import torch.nn.functional as F
 
     g = torch.Generator().manual_seed(0)
@@ -211,7 +225,7 @@ def tf32_rows(torch: Any, device: str) -> list[dict[str, Any]]:
         err = float((got - ref).abs().max() / ref.abs().max())
         flag = (torch.backends.cuda.matmul.allow_tf32 if what == "matmul" else torch.backends.cudnn.allow_tf32)
         out.append(row(f"float32 {what} vs float64 (TF32 {'on' if flag else 'off'})", f"{err:.1e}",
-                       f"≤ {TF32_TOLERANCE:.0e} (TF32 gives ~1e-3)", err <= TF32_TOLERANCE, error=err, tf32=flag))
+                       f"≤ {TF32_TOLERANCE:.0e} (TF32 gives ~5e-4)", err <= TF32_TOLERANCE, error=err, tf32=flag))
     return out
 
 
@@ -266,8 +280,8 @@ def stage_swarm(device: str, a: argparse.Namespace) -> dict[str, Any]:
     return {"rows": [
         row(f"optimizer swarm on {device} vs cpu", f"{t_dev:.3f} s vs {t_cpu:.3f} s: {t_cpu / t_dev:.1f}× faster", what,
             None, seconds_device=t_dev, seconds_cpu=t_cpu, ratio=t_cpu / t_dev),
-        row(f"swarm positions, {device} vs cpu", f"{diff:.1e}", f"≤ {SWARM_TOLERANCE:.0e}", diff <= SWARM_TOLERANCE,
-            difference=diff)]}
+        row(f"swarm positions, {device} vs cpu", f"{diff:.1e}", f"≤ {TOLERANCE['optim']:.0e}, float64",
+            diff <= TOLERANCE["optim"], difference=diff)]}
 
 
 def stage_arch(device: str, a: argparse.Namespace) -> dict[str, Any]:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.test_serve import ANSI
+from conftest import ROOT
+from test_serve import ANSI
 
 aiohttp = pytest.importorskip("aiohttp")
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)

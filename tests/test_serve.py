@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT
+from conftest import ROOT
 
 aiohttp = pytest.importorskip("aiohttp")
 pytest.importorskip("textual_serve")
