@@ -20,6 +20,8 @@ def torch_state(monkeypatch):
     saved = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
              torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic,
              torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    monkeypatch.setattr(torch.utils.deterministic, "fill_uninitialized_memory",
+                        torch.utils.deterministic.fill_uninitialized_memory)
     monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
     monkeypatch.setattr(devices, "_listening", False)
     monkeypatch.setattr(devices, "_seen", set())
@@ -64,6 +66,7 @@ def test_cuda_n_picks_that_gpu_and_is_deterministic(two_gpus):
     s = devices.settings()
     assert s["deterministic"] and s["warn_only"]
     assert not s["tf32_matmul"] and not s["tf32_cudnn"] and not s["cudnn_benchmark"]
+    assert not s["fill_uninitialized_memory"]
     assert torch.backends.cudnn.deterministic
 
 

@@ -115,6 +115,11 @@ def locale_of(env: Mapping[str, str]) -> tuple[str, str]:
     return "LANG", ""
 
 
+def utf8_locale(env: Mapping[str, str]) -> bool:
+    """Whether the terminal is told to expect UTF-8 (the app's glyphs need it; Textual does not check)."""
+    return bool(UTF8.search(locale_of(env)[1]))
+
+
 def terminal_facts(env: Mapping[str, str], size: tuple[int, int] | None) -> list[Fact]:
     from .screens.too_small import MIN_HEIGHT, MIN_WIDTH
 
@@ -147,7 +152,7 @@ def terminal_facts(env: Mapping[str, str], size: tuple[int, int] | None) -> list
     no_colour = env.get("NO_COLOR")
     out.append(Fact("NO_COLOR", "set: the app and replay show no colour" if no_colour else "not set"))
     var, value = locale_of(env)
-    utf8 = bool(UTF8.search(value))
+    utf8 = utf8_locale(env)
     out.append(Fact("locale", f"{var}={visible(value) or '(not set)'}: {'UTF-8' if utf8 else 'not UTF-8'}",
                     "" if utf8 else "box lines, arrows and symbols need UTF-8: export LANG=C.UTF-8 (or en_US.UTF-8), "
                                     "and set your terminal to UTF-8"))

@@ -113,9 +113,13 @@ def make_deterministic() -> None:
     `nondeterministic()` lists those seen.
     """
     import torch
+    import torch.utils.deterministic
 
     prepare_cuda()
     torch.use_deterministic_algorithms(True, warn_only=True)
+    # Deterministic mode also fills every new tensor with NaN, a guard against reading memory
+    # never written; no lab does, and the fill would add to every timing (the forward pass, g).
+    torch.utils.deterministic.fill_uninitialized_memory = False
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
     # The legacy switches: torch ≥ 2.9 also has fp32_precision, but mixing the two APIs makes
@@ -128,10 +132,12 @@ def make_deterministic() -> None:
 def settings() -> dict[str, object]:
     """What decides reproducibility and precision right now (for doctor and the GPU check)."""
     import torch
+    import torch.utils.deterministic
 
     return {
         "deterministic": torch.are_deterministic_algorithms_enabled(),
         "warn_only": torch.is_deterministic_algorithms_warn_only_enabled(),
+        "fill_uninitialized_memory": torch.utils.deterministic.fill_uninitialized_memory,
         "cudnn_benchmark": torch.backends.cudnn.benchmark,
         "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
         "tf32_cudnn": torch.backends.cudnn.allow_tf32,
