@@ -70,18 +70,18 @@ def resolve(name: str) -> str:
     here = available()
     device = here[0] if name == "auto" else name
     if is_cuda(device):
-        return _cuda(device, "cuda" in here)
+        return _cuda(device, here)
     if device not in here:
         raise DeviceError(f"device {name!r} was asked for, but this machine has only {', '.join(here)}; use --device cpu or auto")
     return device
 
 
-def _cuda(device: str, present: bool) -> str:
+def _cuda(device: str, here: list[str]) -> str:
     import torch
 
-    if not present:
+    if "cuda" not in here:
         build = f"torch {torch.__version__} is a CPU build" if torch.version.cuda is None else "torch sees no GPU"
-        raise DeviceError(f"device {device!r} was asked for, but this machine has no cuda GPU ({build}); "
+        raise DeviceError(f"device {device!r} was asked for, but this machine has only {', '.join(here)} ({build}); "
                           "use --device cpu or auto (tui-lab doctor says more)")
     found = _GPU.fullmatch(device)
     if found:
