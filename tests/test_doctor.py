@@ -93,6 +93,21 @@ def test_a_cuda_torch_that_sees_no_gpu(monkeypatch):
     assert "sees no GPU" in gpu.value and "CUDA_VISIBLE_DEVICES=''" in gpu.value and "nvidia-smi" in gpu.hint
 
 
+def test_lang_c_is_seen_through_pythons_own_coercion():
+    """Python turns LANG=C into LC_CTYPE=C.UTF-8 in its own environment; doctor reports what was set."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_CTYPE")} | {"LANG": "C"}
+    r = subprocess.run([sys.executable, "-m", "tui_lab", "doctor"], capture_output=True, text=True, cwd=ROOT, env=env,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "LANG=C: not UTF-8" in r.stdout and "export LANG=C.UTF-8" in r.stdout
+
+
 def test_doctor_from_the_command_line(cli):
     r = cli("doctor")
     assert r.returncode == 0, r.stderr

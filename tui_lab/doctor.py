@@ -12,12 +12,14 @@ import re
 import shutil
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from importlib import metadata
 from typing import Any, Mapping
 
 from engine.core.fmt import visible
 
 UTF8 = re.compile(r"utf-?8", re.IGNORECASE)
+LOCALE_VARS = ("LC_ALL", "LC_CTYPE", "LANG")  # the first one set decides the character set
 SERVE = "textual-serve"
 
 
@@ -109,7 +111,7 @@ def colours(env: Mapping[str, str]) -> str | None:
 
 def locale_of(env: Mapping[str, str]) -> tuple[str, str]:
     """(the variable that decides the character set, its value): LC_ALL, then LC_CTYPE, then LANG."""
-    for var in ("LC_ALL", "LC_CTYPE", "LANG"):
+    for var in LOCALE_VARS:
         if env.get(var):
             return var, env[var]
     return "LANG", ""
@@ -162,8 +164,29 @@ def terminal_facts(env: Mapping[str, str], size: tuple[int, int] | None) -> list
     return out
 
 
+def launch_environ() -> dict[str, str]:
+    """os.environ with the locale variables as the person set them.
+
+    In the C locale Python sets LC_CTYPE=C.UTF-8 in its own environment before any of our
+    code runs (PEP 538), which would hide LANG=C; /proc/self/environ still holds what the
+    process was started with.
+    """
+    env = dict(os.environ)
+    try:
+        raw = Path("/proc/self/environ").read_bytes()
+    except OSError:
+        return env
+    started = dict(e.decode("utf-8", "replace").partition("=")[::2] for e in raw.split(b"\0") if b"=" in e)
+    for var in LOCALE_VARS:
+        if var in started:
+            env[var] = started[var]
+        else:
+            env.pop(var, None)
+    return env
+
+
 def facts(env: Mapping[str, str] | None = None, size: Any = "detect", nvidia: bool | None = None) -> list[Fact]:
-    env = os.environ if env is None else env
+    env = launch_environ() if env is None else env
     size = terminal_size() if size == "detect" else size
     return python_facts() + torch_facts(env, nvidia) + terminal_facts(env, size)
 
