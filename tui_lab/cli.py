@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--device", choices=DEVICES, default="auto")
     r.add_argument("--seed", type=int, default=None)
     r.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output (auto: only on a terminal)")
+    sub.add_parser("doctor", help="python, torch, devices, terminal and locale, with a hint for each problem")
+    v = sub.add_parser("serve", help="the app in a browser (textual-serve), behind a token")
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    v.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--device", choices=DEVICES, default="auto", help="for the app: auto, cpu, cuda or mps")
     p.add_argument("--seed", type=int, default=None, help="for the app: override each scenario's seed")
     return p
@@ -143,6 +147,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args.files)
         if args.command == "replay":
             return cmd_replay(args)
+        if args.command == "doctor":
+            from .doctor import main as doctor
+
+            return doctor()
+        if args.command == "serve":
+            from .serve import serve
+
+            return serve(args.host, args.port, device=getattr(args, "device", "auto"), seed=getattr(args, "seed", None))
         return cmd_app(args, getattr(args, "scenario", None))
     except (ScenarioError, ParamError, DeviceError, CliError) as exc:
         print(f"tui-lab: {exc}", file=sys.stderr)

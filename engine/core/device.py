@@ -1,8 +1,37 @@
-"""Device choice: auto picks cuda, then mps, then cpu. Torch is imported only when asked."""
+"""Device choice: auto picks cuda, then mps, then cpu. Torch is imported only when asked.
+
+On cuda the engine keeps the CPU's promise, "same scenario, seed and device → the same
+bytes": `resolve` switches torch to deterministic algorithms and turns TF32 off before
+the first cuda call. An operation that has no deterministic kernel on cuda still runs;
+torch warns, and `nondeterministic()` names it, so a frame can say so instead of
+claiming identity.
+"""
 
 from __future__ import annotations
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
+import os
+import re
+import threading
+import warnings
+from typing import MutableMapping
+
+NAMES = ("auto", "cpu", "cuda", "mps")
+_GPU = re.compile(r"cuda:(\d{1,4})")
+# cuBLAS picks its reduction order by workspace: torch refuses a cuBLAS call in deterministic
+# mode unless this names one of its two fixed configurations, read when cuBLAS starts.
+CUBLAS_WORKSPACE = ":4096:8"
+_CUBLAS_FIXED = (":4096:8", ":16:8")
+_ALERT = re.compile(r"(\S+) does not have a deterministic implementation")
+
+
+class _Devices(tuple):
+    """What `--device` takes (argparse reads it as `choices`): the four names, and cuda:N for GPU N."""
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and (name in NAMES or _GPU.fullmatch(name) is not None)
+
+
+DEVICES = _Devices((*NAMES[:3], "cuda:N", NAMES[3]))
 
 
 class DeviceError(RuntimeError):
@@ -21,24 +50,143 @@ def available() -> list[str]:
     return found
 
 
+def is_cuda(device: str) -> bool:
+    """'cuda' or 'cuda:N'."""
+    return device == "cuda" or _GPU.fullmatch(device) is not None
+
+
 def resolve(name: str) -> str:
-    """'auto' | 'cpu' | 'cuda' | 'mps' -> a device torch can use here, or DeviceError."""
+    """'auto' | 'cpu' | 'cuda' | 'cuda:N' | 'mps' -> a device torch can use here, or DeviceError.
+
+    A cuda device comes back deterministic (see `make_deterministic`); cuda:N is also made
+    the current device, so streams, events and `synchronize()` mean that GPU.
+    """
     if name not in DEVICES:
-        raise DeviceError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
+        raise DeviceError(f"unknown device {name!r}; choose one of auto, cpu, cuda, cuda:N (N = 0, 1, …), mps")
     if name == "cpu":
         return "cpu"
+    if name == "auto" or is_cuda(name):
+        prepare_cuda()  # before torch.cuda.is_available(), the first cuda call
     here = available()
-    if name == "auto":
-        return here[0]
-    if name not in here:
+    device = here[0] if name == "auto" else name
+    if is_cuda(device):
+        return _cuda(device, here)
+    if device not in here:
         raise DeviceError(f"device {name!r} was asked for, but this machine has only {', '.join(here)}; use --device cpu or auto")
-    return name
+    return device
+
+
+def _cuda(device: str, here: list[str]) -> str:
+    import torch
+
+    if "cuda" not in here:
+        build = f"torch {torch.__version__} is a CPU build" if torch.version.cuda is None else "torch sees no GPU"
+        raise DeviceError(f"device {device!r} was asked for, but this machine has only {', '.join(here)} ({build}); "
+                          "use --device cpu or auto (tui-lab doctor says more)")
+    found = _GPU.fullmatch(device)
+    if found:
+        n, count = int(found.group(1)), torch.cuda.device_count()
+        if n >= count:
+            have = "cuda:0" if count == 1 else f"cuda:0 to cuda:{count - 1}"
+            raise DeviceError(f"device {device!r} was asked for, but this machine has {count} GPU"
+                              f"{'' if count == 1 else 's'} ({have}); use --device {have.split(' ')[0]}")
+        torch.cuda.set_device(n)
+    make_deterministic()
+    return device
+
+
+def prepare_cuda(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Set what cuBLAS must read for deterministic results; it reads it once, when it starts.
+
+    A value the person set is kept when it is one of the two deterministic ones.
+    """
+    if environ.get("CUBLAS_WORKSPACE_CONFIG") not in _CUBLAS_FIXED:
+        environ["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_WORKSPACE
+
+
+def make_deterministic() -> None:
+    """Deterministic kernels, fixed cuDNN algorithms and no TF32, for everything torch runs from now on.
+
+    TF32 rounds float32 products to 10 mantissa bits (about 1e-3 relative): off, a lab's
+    float32 numbers on cuda agree with the CPU's to float32 rounding. `warn_only`: an
+    operation without a deterministic kernel runs and warns rather than stopping a lab;
+    `nondeterministic()` lists those seen.
+    """
+    import torch
+    import torch.utils.deterministic
+
+    prepare_cuda()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    # Deterministic mode also fills every new tensor with NaN, a guard against reading memory
+    # never written; no lab does, and the fill would add to every timing (the forward pass, g).
+    torch.utils.deterministic.fill_uninitialized_memory = False
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    # The legacy switches: torch ≥ 2.9 also has fp32_precision, but mixing the two APIs makes
+    # reading either one raise, so the engine uses only these.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    _listen()
+
+
+def settings() -> dict[str, object]:
+    """What decides reproducibility and precision right now (for doctor and the GPU check)."""
+    import torch
+    import torch.utils.deterministic
+
+    return {
+        "deterministic": torch.are_deterministic_algorithms_enabled(),
+        "warn_only": torch.is_deterministic_algorithms_warn_only_enabled(),
+        "fill_uninitialized_memory": torch.utils.deterministic.fill_uninitialized_memory,
+        "cudnn_benchmark": torch.backends.cudnn.benchmark,
+        "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
+        "tf32_cudnn": torch.backends.cudnn.allow_tf32,
+        "cublas_workspace": os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+    }
+
+
+# --- operations that ran without a deterministic kernel ------------------------------------
+_seen: set[str] = set()
+_seen_lock = threading.Lock()
+_listening = False
+
+
+def nondeterministic() -> tuple[str, ...]:
+    """Operations torch ran without a deterministic kernel in this process (sorted names)."""
+    with _seen_lock:
+        return tuple(sorted(_seen))
+
+
+def note_warning(message: str) -> str | None:
+    """Record the operation a torch determinism warning names; returns it (None: another warning)."""
+    found = _ALERT.search(message)
+    if found is None:
+        return None
+    with _seen_lock:
+        _seen.add(found.group(1))
+    return found.group(1)
+
+
+def _listen() -> None:
+    """Hear torch's determinism warnings: they come through Python's warnings module."""
+    global _listening
+    with _seen_lock:
+        if _listening:
+            return
+        _listening = True
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings' own signature
+        note_warning(str(message))
+        return shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
 
 
 def describe(device: str) -> str:
     """A short label for the screen, e.g. 'cuda (NVIDIA H100)'."""
-    if device == "cuda":
+    if is_cuda(device):
         import torch
 
-        return f"cuda ({torch.cuda.get_device_name(0)})"
+        return f"{device} ({torch.cuda.get_device_name(device)})"
     return device

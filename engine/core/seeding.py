@@ -1,4 +1,9 @@
-"""One seed for python, numpy and torch, so replays are byte-identical."""
+"""One seed for python, numpy and torch, so replays are byte-identical.
+
+torch.manual_seed seeds every cuda device as well. A generator on cuda draws from its own
+(Philox) stream, so a lab's seeded noise on cuda is not the CPU's: the same bytes come back
+for the same scenario, seed and device, not across devices (engine/core/device.py).
+"""
 
 from __future__ import annotations
 
