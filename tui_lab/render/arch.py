@@ -30,6 +30,10 @@ KEYS = [("m", "table: switch between compute (params, MACs) and memory (bytes) c
 
 def render(frame: Any, width: int, view: dict) -> RenderableType:
     v = frame.values
+    if v["mode"] == "model":  # a model from code: its steps and joins (arch_model.py)
+        from .arch_model import model
+
+        return model(v, max(40, width), view)
     draw = {"network": network, "why_conv": why_conv, "memory": memory}[v["mode"]]
     return draw(v, max(40, width), view)
 
