@@ -31,12 +31,15 @@ CASES = {
     "LSTMNet": (5, 6),  # a two-layer LSTM over 5 steps of 6 features
     "Branches": (3, 8, 8),  # a cat of two branches, frozen stem, an unused module, own parameters
     "tied": (8,),  # a function returning a model whose two Linears share a weight
+    "TinyGPT": (16,),  # token ids: an embedding, a transformer layer, a head tied to the embedding
 }
+TOKENS = {"TinyGPT"}
 
 
 def frames_of(name, shape, **params):
     spec = f"{MODELS}:{name}"
     allow(spec)
+    params.setdefault("tokens", name in TOKENS)
     lab = ArchLab(ArchLab.validate({"model": spec, "input": list(shape), **params}))
     return list(lab.frames())
 
@@ -57,8 +60,9 @@ def on_meta(name):
 def test_totals_match_numel_and_flop_counter(name):
     shape = CASES[name]
     model = on_meta(name)
+    dtype = torch.int64 if name in TOKENS else torch.float32
     with FlopCounterMode(display=False) as counter:
-        model.eval()(torch.empty(1, *shape, device="meta"))
+        model.eval()(torch.empty(1, *shape, device="meta", dtype=dtype))
     last = frames_of(name, shape)[-1].values
     assert last["total_params"] == sum(p.numel() for p in model.parameters())
     assert last["trainable_params"] == sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -161,6 +165,29 @@ def test_cat_and_frozen_and_unused_and_own_parameters():
     assert last["frozen_params"] == 112 and last["uncalled"] == ({"name": "spare", "params": 30},)
     # Memory so far covers the steps: the frozen stem and the unused Linear get no gradient here.
     assert last["totals"]["gradient_bytes"] == 4 * (last["trainable_params"] - 30) == 4 * (6 * 4 + 6 + 2 * 4 * 9 + 2 + 8)
+
+
+def test_token_ids_and_attention():
+    fs = frames_of("TinyGPT", (16,))
+    rows = [f.values["layer"] for f in fs[1:]]
+    assert rows[0]["kind"] == "Embedding" and rows[0]["out_shape"] == (16, 32)
+    head = rows[-1]
+    assert head["kind"] == "Linear" and head["shared"] and head["new_params"] == 0  # tied to the embedding
+    # nn.MultiheadAttention hands its work to one torch function: a step with its MACs
+    # (q, k, v and out projections 4·16·32·32, scores and weighted sum 2·16·16·32).
+    attn = next(r for r in rows if r["kind"] == "multi_head_attention_forward")
+    assert attn["macs"] == 4 * 16 * 32 * 32 + 2 * 16 * 16 * 32
+    assert fs[-1].values["uncalled"] == ({"name": "block.self_attn.out_proj", "params": 32 * 32 + 32},)
+    assert fs[0].values["totals"]["input_bytes"] == 16 * 8  # int64 ids
+
+
+def test_token_model_without_tokens_says_so(capsys):
+    err = bad(capsys, "--model", f"{MODELS}:TinyGPT", "--input", "16")
+    assert "TinyGPT rejected input 1×16: RuntimeError: Expected tensor for argument #1 'indices'" in err
+    assert "tokens = true (--tokens)" in err
+    rc = main(["replay", "--model", f"{MODELS}:TinyGPT", "--input", "16", "--tokens", "--format", "json",
+               "--device", "cpu"])
+    assert rc == 0 and json.loads(capsys.readouterr().out.splitlines()[-1])["values"]["tokens"] is True
 
 
 def test_seven_billion_parameters_open_on_meta():
@@ -339,3 +366,37 @@ def test_forward_pass_on_cpu_says_it_needs_a_gpu():
     lab = ArchLab(ArchLab.validate({"model": str(bundled_folder() / "resnet_tiny.py") + ":ResNetTiny",
                                     "input": [3, 32, 32]}))
     assert "needs a GPU" in lab.adjust("forward")
+
+
+# --- drawing ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["TinyGPT", "Branches", "LSTMNet"])
+def test_every_frame_fits_78_columns(name):
+    from conftest import draw
+
+    for frame in frames_of(name, CASES[name]):
+        for view in ({}, {"table": "memory"}):
+            text = draw("arch", frame, 78, view)
+            assert max(len(line.rstrip()) for line in text.splitlines()) <= 78, (name, frame.index)
+
+
+def test_names_are_shown_literally():
+    from conftest import draw
+
+    fs = frames_of("OddNames", (4,))
+    text = draw("arch", fs[-1], 100)
+    assert "parts.[red]x␛[2J" in text and "parts.[/]" in text and "\x1b" not in text
+
+
+def test_join_and_last_frames_say_what_they_checked():
+    from conftest import draw
+
+    fs = frames_of("ResBlockNet", CASES["ResBlockNet"])
+    add = draw("arch", fs[-1], 100)
+    assert "add: 16×8×8 + 16×8×8 → 16×8×8" in add and "not a module" in add
+    n = f"{sum(p.numel() for p in arch_models.ResBlockNet().parameters()):,}"
+    assert f"✓ {n} counted once over the steps = {n}, sum(p.numel())" in add
+    assert "FlopCounterMode's total" in add
+    shared = draw("arch", frames_of("SharedLayer", (10,))[5], 100)
+    assert "call 2 of a shared module: its parameters were counted at step 3, not again" in shared

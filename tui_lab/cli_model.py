@@ -12,7 +12,7 @@ import argparse
 import json
 from typing import Any
 
-OPTIONS = {"params.model": "--model", "params.input": "--input", "params.kwargs": "--kwargs", "params.batch": "--batch"}
+OPTIONS = {"params.model": "--model", "params.input": "--input", "params.kwargs": "--kwargs", "params.batch": "--batch", "params.tokens": "--tokens"}
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +22,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--input", metavar="SHAPE", help="one example's shape without the batch, e.g. 3,224,224")
     g.add_argument("--batch", type=int, help="examples per forward pass (memory and the GPU pass; default 1)")
     g.add_argument("--kwargs", metavar="JSON", help="keyword arguments for NAME, e.g. '{\"num_classes\": 10}'")
+    g.add_argument("--tokens", action="store_true", help="the input is token ids (int64), e.g. --input 128 --tokens")
     parser.add_argument("--trust-code", action="store_true",
                         help="a scenario that names a model may import it (and run its code)")
 
@@ -69,6 +70,8 @@ def model_scenario(args: argparse.Namespace) -> Any:
         raw["kwargs"] = parse_kwargs(args.kwargs)
     if args.batch is not None:
         raw["batch"] = args.batch
+    if args.tokens:
+        raw["tokens"] = True
     try:
         params = ArchLab.validate(raw)
         spec = allow(params["model"])  # asked for by name on the command line: that is the yes
@@ -91,7 +94,7 @@ def scenario_for(args: argparse.Namespace) -> Any:
 
     if args.model:
         return model_scenario(args)
-    stray = [o for o in ("input", "kwargs", "batch") if getattr(args, o) is not None]
+    stray = [o for o in ("input", "kwargs", "batch") if getattr(args, o) is not None] + (["tokens"] if args.tokens else [])
     if stray:
         raise CliError(f"--{stray[0]} goes with --model")
     if not args.scenario:

@@ -80,6 +80,8 @@ PARAMS = (
     Param("model", "path", "", "network: a model from code, FILE.py:NAME or package.module:NAME "
           "(an nn.Module class or a function returning one); opening it runs its code"),
     Param("kwargs", "any", {}, "model: keyword arguments for NAME, e.g. {num_classes = 10}"),
+    Param("tokens", "bool", False, "model: the input is token ids (int64, 8 bytes each), for a model that "
+          "starts with nn.Embedding"),
     Param("weights", "int", 26_000_000, "memory: weight parameters", min=0, max=10**15),
     Param("activations", "int", 16_000_000, "memory: activations in one forward pass", min=0, max=10**15),
 )

@@ -41,6 +41,8 @@ def check(p: dict[str, Any], max_tensor: int) -> None:
         raise ParamError("params.layers", "give either model or [[params.layers]], not both")
     if p["mode"] != "network":
         raise ParamError("params.mode", 'a model from code is stepped in mode "network"')
+    if p["tokens"] and p["input"] and len(p["input"]) > 2:
+        raise ParamError("params.tokens", f"token ids come as [T] or [N, T]; the input is {len(p['input'])}-dimensional")
     if p["bias_flops"]:
         raise ParamError("params.bias_flops", "applies to [[params.layers]]; FlopCounterMode never counts bias adds")
     if not 1 <= len(p["input"]) <= MAX_DIMS:
@@ -71,18 +73,20 @@ def open_walk(p: dict[str, Any]) -> Walk:
     """Build the model on the meta device and walk it; ModelError for anything the model rejects."""
     spec = check_spec(p["model"])
     stamp = (spec.path.stat().st_mtime_ns, spec.path.stat().st_size) if spec.is_file else None
-    key = (p["model"], json.dumps(p["kwargs"], sort_keys=True), tuple(p["input"]), stamp)
+    key = (p["model"], json.dumps(p["kwargs"], sort_keys=True), tuple(p["input"]), p["tokens"], stamp)
     with _walks_lock:
         if key in _walks:
             return _walks[key]
     model = build(p["model"], p["kwargs"])
     shape = "×".join(str(d) for d in [1, *p["input"]])
     try:
-        result, _ = walk(model, tuple(p["input"]))
+        result, _ = walk(model, tuple(p["input"]), tokens=p["tokens"])
     except (Exception, SystemExit) as exc:
         hint = ""
         if isinstance(exc, TypeError) and "forward()" in str(exc):
             hint = "; the lab calls forward with one tensor [1, *input]: a model needing more inputs is not supported"
+        elif "indices" in str(exc) and not p["tokens"]:
+            hint = "; is the input token ids? say so with tokens = true (--tokens)"
         elif "meta" in str(exc):
             hint = "; the walk runs on the meta device, where tensors have shapes but no values"
         raise ModelError(f"{spec.shown}: {spec.name} rejected input {shape}: {quote(exc, spec)}{hint}",
@@ -117,14 +121,14 @@ class OwnModel:
 
     def common(self) -> dict[str, Any]:
         p = self.p
-        return {"mode": "model", "model": self.spec.short, "kwargs": p["kwargs"], "input": p["input"],
+        return {"mode": "model", "model": self.spec.short, "kwargs": p["kwargs"], "input": p["input"], "tokens": p["tokens"],
                 "batch": p["batch"], "dtype": p["dtype"], "bytes_per_value": self.bytes,
                 "optimizer": p["optimizer"], "convention": CONVENTION, "unseen": UNSEEN}
 
     def totals(self, params: int, trainable: int, activations: int, macs: int, flops: int) -> dict[str, Any]:
         """The AlexNet steps' memory rules; gradients and optimizer state only for trainable parameters."""
         b, batch = self.bytes, self.p["batch"]
-        input_bytes = numel(self.p["input"]) * batch * b
+        input_bytes = numel(self.p["input"]) * batch * (8 if self.p["tokens"] else b)  # token ids are int64
         weight_bytes, buffer_bytes, act_bytes = params * b, self.walk.buffers * b, activations * batch * b
         grad_bytes = trainable * b
         opt_bytes = self.opt_state * grad_bytes
@@ -147,7 +151,8 @@ class OwnModel:
         layer0 = {"name": "INPUT", "kind": "input", "in_shape": None, "out_shape": shape, "params": 0,
                   "activations": numel(shape), "macs": 0, "flops": 0,
                   "activation_bytes": numel(shape) * self.p["batch"] * self.bytes,
-                  "describe": f"one example of {shape_text(tuple(shape))}; the batch scales only the memory"}
+                  "describe": f"one example of {shape_text(tuple(shape))}" + (" token ids" if self.p["tokens"] else "")
+                  + "; the batch scales only the memory"}
         summary = {"class_name": w.class_name, "total_params": w.total_params, "steps": len(w.steps),
                    "output_shape": list(w.output_shape)}
         yield Frame(0, f"{self.spec.short}: {w.class_name}, {count(w.total_params)} parameters, {len(w.steps)} steps; "
@@ -207,7 +212,10 @@ class OwnModel:
 
         dtype = getattr(torch, self.p["dtype"])
         model = build(self.p["model"], self.p["kwargs"], device=str(device)).to(dtype).eval()
-        x = torch.randn(self.p["batch"], *self.p["input"], device=device, dtype=dtype)
+        if self.p["tokens"]:  # token 0 exists in every vocabulary
+            x = torch.zeros(self.p["batch"], *self.p["input"], device=device, dtype=torch.int64)
+        else:
+            x = torch.randn(self.p["batch"], *self.p["input"], device=device, dtype=dtype)
         return model, x
 
     def estimate(self) -> str:

@@ -67,7 +67,9 @@ class Walk:
     trainable_params: int
     buffers: int  # values in buffers (BatchNorm's running statistics …): memory, not parameters
     total_flops: int  # FlopCounterMode's total for the whole forward pass
-    uncalled: tuple[tuple[str, int], ...]  # modules with parameters the forward pass never called
+    # Modules with parameters the forward pass never called as modules: unused, or used by their
+    # parent directly (nn.MultiheadAttention passes out_proj's weight to a function).
+    uncalled: tuple[tuple[str, int], ...]
 
     @property
     def total_macs(self) -> int:
@@ -203,8 +205,8 @@ def _spy(recorder: _Recorder) -> Any:
     return Spy()
 
 
-def walk(model: Any, input_shape: tuple[int, ...] | list[int]) -> tuple[Walk, Any]:
-    """Run `model` (on the meta device) on one example of `input_shape`; the walk and the output.
+def walk(model: Any, input_shape: tuple[int, ...] | list[int], tokens: bool = False) -> tuple[Walk, Any]:
+    """Run `model` (on the meta device) on one example of `input_shape` (token ids: int64); the walk and the output.
 
     Raises whatever the model raises (the caller words it)."""
     import torch
@@ -217,7 +219,7 @@ def walk(model: Any, input_shape: tuple[int, ...] | list[int]) -> tuple[Walk, An
     for m in rec.names:
         handles.append(m.register_forward_pre_hook(rec.pre, with_kwargs=True))
         handles.append(m.register_forward_hook(rec.post, with_kwargs=True))
-    x = torch.empty(1, *input_shape, device="meta")
+    x = torch.empty(1, *input_shape, device="meta", dtype=torch.int64 if tokens else torch.float32)
     try:
         with torch.no_grad(), torch.device("meta"), counter, _spy(rec):
             output = model(x)

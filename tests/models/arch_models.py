@@ -144,3 +144,30 @@ NOT_A_MODEL = 3
 
 def not_module():
     return [nn.Linear(2, 2)]
+
+
+class TinyGPT(nn.Module):
+    """Token ids in: an embedding, one transformer layer, a head tied to the embedding."""
+
+    def __init__(self, vocab: int = 100, dim: int = 32) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, dim)
+        self.block = nn.TransformerEncoderLayer(dim, 4, 4 * dim, dropout=0.0, batch_first=True)
+        self.head = nn.Linear(dim, vocab, bias=False)
+        self.head.weight = self.embed.weight
+
+    def forward(self, x):
+        return self.head(self.block(self.embed(x)))
+
+
+class OddNames(nn.Module):
+    """Submodule names a person chose: shown literally, never as markup or terminal control."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts = nn.ModuleDict({"[red]x\x1b[2J": nn.Linear(4, 4), "[/]": nn.ReLU()})
+
+    def forward(self, x):
+        for part in self.parts.values():
+            x = part(x)
+        return x

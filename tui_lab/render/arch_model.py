@@ -69,7 +69,8 @@ def step_facts(v: Mapping[str, Any], layer: Mapping[str, Any], width: int) -> Ta
             rows.append(("", f"call {layer['call']} of a shared module: its parameters were counted at step "
                              f"{layer['first_step']}, not again", "yellow"))
     else:
-        rows = [("torch call", f"{layer['name']}: {layer['describe']} → {shape(layer['out_shape'])}", "bold"),
+        where = f"  ({layer['name']})" if layer["name"] != layer["kind"] else ""
+        rows = [("torch call", f"{layer['describe']} → {shape(layer['out_shape'])}{where}", "bold"),
                 ("", "not a module: a torch call between leaf modules, seen by a TorchFunctionMode; 0 parameters",
                  "dim")]
     rows += [("activations", acts, ""),
@@ -117,7 +118,7 @@ def checks(v: Mapping[str, Any]) -> Table:
     never = ""
     if uncalled:
         names = ", ".join(u["name"] for u in uncalled[:3]) + (" …" if len(uncalled) > 3 else "")
-        never = f" + {count(sum(u['params'] for u in uncalled))} in modules never called ({names})"
+        never = f" + {count(sum(u['params'] for u in uncalled))} in modules not called as modules ({names})"
     params = (f"{count(v['counted_params'])} counted once over the steps{never} = {count(v['total_params'])}, "
               "sum(p.numel()) over model.parameters()")
     if v["frozen_params"]:
