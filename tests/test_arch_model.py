@@ -400,3 +400,17 @@ def test_join_and_last_frames_say_what_they_checked():
     assert "FlopCounterMode's total" in add
     shared = draw("arch", frames_of("SharedLayer", (10,))[5], 100)
     assert "call 2 of a shared module: its parameters were counted at step 3, not again" in shared
+
+
+@pytest.mark.parametrize("name, shape, tokens", [("ResBlockNet", (3, 16, 16), False), ("TinyGPT", (16,), True)])
+def test_the_real_model_for_the_gpu_key_runs_and_agrees_with_the_walk(name, shape, tokens):
+    """`g` builds the model with random weights on the device; on the CPU here, the same path."""
+    spec = f"{MODELS}:{name}"
+    allow(spec)
+    lab = ArchLab(ArchLab.validate({"model": spec, "input": list(shape), "batch": 3, "tokens": tokens}))
+    model, x = lab.own.real(torch.device("cpu"))
+    assert not any(p.is_meta for p in model.parameters())
+    assert x.dtype == (torch.int64 if tokens else torch.float32) and tuple(x.shape) == (3, *shape)
+    with torch.no_grad():
+        y = model(x)
+    assert tuple(y.shape) == (3, *lab.own.walk.output_shape)

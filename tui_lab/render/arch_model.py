@@ -15,7 +15,7 @@ from rich.text import Text
 
 from engine.core.fmt import clip, count
 
-from .arch import boxes, facts, mb, param_bars, shape_text
+from .arch import boxes, facts, mb, memory_line, param_bars, shape_text
 
 
 def model(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
@@ -132,12 +132,3 @@ def checks(v: Mapping[str, Any]) -> Table:
         ("MACs", ("✓ " if ok_m else "✗ ") + macs, "bold green" if ok_m else "bold red"),
     ])
 
-
-def memory_line(v: Mapping[str, Any]) -> Text:
-    t = v["totals"]
-    text = Text(f"memory at {v['dtype']} ({v['bytes_per_value']} bytes a value), batch {v['batch']}: ", style="bold")
-    text.append(f"weights {mb(t['weight_bytes'])} + buffers {mb(t['buffer_bytes'])} + input {mb(t['input_bytes'])} "
-                f"+ activations {mb(t['activation_bytes'])} = {mb(t['forward_bytes'])} forward; training keeps the "
-                f"activations and adds gradients {mb(t['gradient_bytes'])} + {v['optimizer']} state "
-                f"{mb(t['optimizer_bytes'])} = {mb(t['training_bytes'])}")
-    return text
