@@ -129,9 +129,12 @@ def resolve_paths(spec: Any, raw: dict[str, Any], scenario: Path | None) -> dict
     for p in spec:
         value = raw.get(p.name)
         if p.kind == "path" and isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-            beside = scenario.parent / value
+            # A model names its file and a NAME in it: `net.py:Net`; the file is what moves along.
+            m = re.fullmatch(r"(.*\.py)(:\w+)", value)
+            file, name = m.groups() if m else (value, "")
+            beside = scenario.parent / file
             if beside.exists():
-                out[p.name] = str(beside)
+                out[p.name] = str(beside) + name
     return out
 
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from . import cli_model
+
 EXIT_BAD_INPUT = 2
 
 
@@ -25,14 +27,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
     sub.add_parser("list", help="bundled scenarios: name, lab, title")
     o = sub.add_parser("open", help="the app, straight into one scenario")
-    o.add_argument("scenario", help="bundled name or path to a .toml file")
+    o.add_argument("scenario", nargs="?", help="bundled name or path to a .toml file")
     for q in (o,):
         q.add_argument("--device", choices=DEVICES, default="auto")
         q.add_argument("--seed", type=int, default=None)
     c = sub.add_parser("check", help="validate scenario files")
     c.add_argument("files", nargs="+", metavar="FILE")
     r = sub.add_parser("replay", help="play a scenario headless")
-    r.add_argument("scenario", help="bundled name or path to a .toml file")
+    r.add_argument("scenario", nargs="?", help="bundled name or path to a .toml file")
     r.add_argument("--format", choices=FORMATS, default="text")
     r.add_argument("--out", help="write here instead of standard output (svg: a folder)")
     r.add_argument("--interval", type=float, default=1.0, help="cast: seconds per frame (default 1)")
@@ -40,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--device", choices=DEVICES, default="auto")
     r.add_argument("--seed", type=int, default=None)
     r.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output (auto: only on a terminal)")
+    for q in (o, r):  # a model from code (cli_model.py)
+        cli_model.add_options(q)
     sub.add_parser("doctor", help="python, torch, devices, terminal and locale, with a hint for each problem")
     v = sub.add_parser("serve", help="the app in a browser (textual-serve), behind a token")
     v.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
@@ -77,20 +81,20 @@ def cmd_check(files: Sequence[str]) -> int:
             print(exc, file=sys.stderr)
             bad += 1
         else:
-            print(f"{f}: ok ({sc.lab}: {sc.title})")
+            unrun = f"; its model {sc.params['model']} was not imported" if sc.params.get("model") else ""
+            print(f"{f}: ok ({sc.lab}: {sc.title}{unrun})")
     return EXIT_BAD_INPUT if bad else 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from engine.core.params import ParamError
-    from scenarios import load
 
     if args.steps is not None and args.steps < 0:
         raise CliError("--steps must be 0 or more")
     _check_seed(args.seed)
     if not 0 < args.interval <= 600:
         raise CliError("--interval must be more than 0 and at most 600 seconds")
-    scenario = load(args.scenario)
+    scenario = cli_model.scenario_for(args)
     try:
         return _replay(args, scenario)
     except ParamError as exc:
@@ -125,6 +129,15 @@ def _replay(args: argparse.Namespace, scenario) -> int:
 def cmd_app(args: argparse.Namespace, scenario: str | None) -> int:
     from .app import LabApp
 
+    if args.command == "open":
+        _check_seed(args.seed)
+        built = cli_model.scenario_for(args)  # --model's, or the file's (allowed with --trust-code)
+        if args.model:  # in memory: the app opens straight into it (q leaves the app)
+            from .screens.scenario import ScenarioScreen
+
+            LabApp(device=args.device, seed=args.seed,
+                   screen=ScenarioScreen(built, device=args.device, seed=args.seed)).run()
+            return 0
     if scenario is not None:
         from scenarios import load
 

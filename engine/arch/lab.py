@@ -22,6 +22,7 @@ from ..core.fmt import count, num
 from ..core.frame import Frame
 from ..core.lab import Lab
 from ..core.params import REQUIRED, Param, ParamError, validate
+from . import own
 
 KINDS = ("conv", "pool", "relu", "norm", "dropout", "flatten", "fc")
 POOLS = ("max", "avg", "adaptive_avg")
@@ -65,7 +66,8 @@ PREFIX = {"conv": "CONV", "pool": "POOL", "relu": "RELU", "norm": "NORM", "dropo
 PARAMS = (
     Param("mode", "choice", "network", "network: step through layers; why_conv: the parameter-count slides; "
           "memory: the memory calculator", choices=("network", "why_conv", "memory")),
-    Param("input", "ints", [3, 227, 227], "network: the input volume [C, H, W]", min=1, max=100_000, length=3),
+    Param("input", "ints", [3, 227, 227], "network: the input volume [C, H, W] (a model: one example's shape, "
+          "e.g. [3, 224, 224] or [T, F])", min=1, max=100_000),
     Param("layers", "tables", [], "network: the layers in order ([[params.layers]])", fields=LAYER_FIELDS),
     Param("batch", "int", 1, "images per forward pass (activations scale with it)", min=1, max=100_000),
     Param("dtype", "choice", "float32", "bytes per value: float32 = 4", choices=tuple(DTYPES)),
@@ -74,6 +76,12 @@ PARAMS = (
     Param("image", "int", 1000, "why_conv: the image is image×image pixels", min=1, max=100_000),
     Param("filter", "int", 10, "why_conv: local window / conv filter is filter×filter", min=1, max=1000),
     Param("maps", "int", 1, "why_conv: feature maps (one hidden unit per pixel per map)", min=1, max=10_000),
+    # A model from code instead of [[params.layers]]: own.py, walk.py and model.py.
+    Param("model", "path", "", "network: a model from code, FILE.py:NAME or package.module:NAME "
+          "(an nn.Module class or a function returning one); opening it runs its code"),
+    Param("kwargs", "any", {}, "model: keyword arguments for NAME, e.g. {num_classes = 10}"),
+    Param("tokens", "bool", False, "model: the input is token ids (int64, 8 bytes each), for a model that "
+          "starts with nn.Embedding"),
     Param("weights", "int", 26_000_000, "memory: weight parameters", min=0, max=10**15),
     Param("activations", "int", 16_000_000, "memory: activations in one forward pass", min=0, max=10**15),
 )
@@ -413,6 +421,10 @@ class ArchLab(Lab):
         "Every network is also built as a torch module on the meta device; ✓ means its shapes "
         "and parameter counts agree. With `--device cuda`, **g** runs one real forward pass "
         "and shows its time and peak memory.\n\n"
+        "**Your own model** (`model = \"net.py:Net\"`, or `tui-lab open --model net.py:Net --input 3,224,224`): "
+        "built on the meta device and walked one forward pass; each step is one leaf-module call (or a join "
+        "such as a residual +), with its output shape, parameters (a shared module counted once), activations "
+        "and MACs (FlopCounterMode's FLOPs / 2).\n\n"
         "**why_conv**: the slides' 1000×1000 image into 1M hidden units. **memory**: the slides' "
         "26 M weights + 16 M activations → 168 MB."
     )
@@ -428,7 +440,12 @@ class ArchLab(Lab):
 
     @classmethod
     def check(cls, p: dict[str, Any]) -> None:
-        if p["mode"] == "network":
+        if p["model"]:
+            own.check(p, MAX_TENSOR)
+        elif p["mode"] == "network":
+            if len(p["input"]) != 3:
+                raise ParamError("params.input", f"expected a list of 3 integers, got {len(p['input'])} items "
+                                 "([C, H, W] for [[params.layers]]; a model from code takes any shape)")
             if not p["layers"]:
                 raise ParamError("params.layers", "missing; network mode needs at least one [[params.layers]] table")
             plan_network(p["input"], p["layers"], p["batch"])
@@ -447,14 +464,20 @@ class ArchLab(Lab):
     def __init__(self, params: dict[str, Any], *, seed: int = 0, device: str = "cpu") -> None:
         super().__init__(params, seed=seed, device=device)
         self.bytes = DTYPES[params["dtype"]]
-        self.plans = plan_network(params["input"], params["layers"]) if params["mode"] == "network" else []
+        self.own = own.OwnModel(params, self.bytes, OPT_STATE[params["optimizer"]]) if params["model"] else None
+        network = params["mode"] == "network" and self.own is None
+        self.plans = plan_network(params["input"], params["layers"]) if network else []
 
     def length(self) -> int:
+        if self.own is not None:
+            return self.own.length()
         return {"network": 1 + len(self.plans), "why_conv": 4, "memory": 5}[self.params["mode"]]
 
     def frames(self) -> Iterator[Frame]:
         mode = self.params["mode"]
-        if mode == "network":
+        if self.own is not None:
+            yield from self.own.frames()
+        elif mode == "network":
             yield from self.network_frames()
         elif mode == "why_conv":
             yield from self.why_conv_frames()
@@ -561,8 +584,11 @@ class ArchLab(Lab):
 
         p = self.params
         dev = torch.device(self.device)
-        model = torch.nn.Sequential(*torch_layers(p["input"], p["layers"])).to(dev).eval()
-        x = torch.randn(p["batch"], *p["input"], device=dev)
+        if self.own is not None:
+            model, x = self.own.real(dev)
+        else:
+            model = torch.nn.Sequential(*torch_layers(p["input"], p["layers"])).to(dev).eval()
+            x = torch.randn(p["batch"], *p["input"], device=dev)
         with torch.no_grad():
             model(x)  # warm-up: cuDNN chooses its algorithms on the first call
             torch.cuda.synchronize(dev)
@@ -577,10 +603,12 @@ class ArchLab(Lab):
         del model, x
         torch.cuda.empty_cache()
         t = self.totals([self.row(q) for q in self.plans])
+        estimate = self.own.estimate() if self.own is not None else (
+            f"{mb(t['forward_bytes'])} (weights {mb(t['weight_bytes'])} + input "
+            f"{mb(t['input_bytes'])} + every activation {mb(t['activation_bytes'])}, an upper bound: "
+            "without gradients torch frees each activation once used)")
         return (f"forward pass on {torch.cuda.get_device_name(dev)}, batch {p['batch']}: {num(ms, 3)} ms, "
-                f"peak {mb(peak)}; estimate {mb(t['forward_bytes'])} (weights {mb(t['weight_bytes'])} + input "
-                f"{mb(t['input_bytes'])} + every activation {mb(t['activation_bytes'])}, an upper bound: "
-                "without gradients torch frees each activation once used)")
+                f"peak {mb(peak)}; estimate {estimate}")
 
     def adjust(self, name: str) -> str:
         if name != "forward":

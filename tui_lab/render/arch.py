@@ -31,6 +31,10 @@ VIEW_KEYS = (ViewKey("m", "table", "table: switch between compute (params, MACs)
 
 def render(frame: Any, width: int, view: dict) -> RenderableType:
     v = frame.values
+    if v["mode"] == "model":  # a model from code: its steps and joins (arch_model.py)
+        from .arch_model import model
+
+        return model(v, max(40, width), view)
     draw = {"network": network, "why_conv": why_conv, "memory": memory}[v["mode"]]
     return draw(v, max(40, width), view)
 
@@ -198,7 +202,8 @@ def param_bars(rows: Sequence[Mapping[str, Any]], total: int, width: int) -> Tex
 def memory_line(v: Mapping[str, Any]) -> Text:
     t = v["totals"]
     text = Text(f"memory at {v['dtype']} ({v['bytes_per_value']} bytes a value), batch {v['batch']}: ", style="bold")
-    text.append(f"weights {mb(t['weight_bytes'])} + input {mb(t['input_bytes'])} + activations "
+    buffers = f" + buffers {mb(t['buffer_bytes'])}" if "buffer_bytes" in t else ""  # a model's BatchNorm statistics
+    text.append(f"weights {mb(t['weight_bytes'])}{buffers} + input {mb(t['input_bytes'])} + activations "
                 f"{mb(t['activation_bytes'])} = {mb(t['forward_bytes'])} forward; training keeps the activations "
                 f"and adds gradients {mb(t['gradient_bytes'])} + {v['optimizer']} state {mb(t['optimizer_bytes'])} "
                 f"= {mb(t['training_bytes'])}")

@@ -1,0 +1,228 @@
+"""The arch lab on a model from code (`model = "net.py:Net"`): one frame per step of the walk.
+
+Frame 0 is the input; each later frame is one leaf-module call or one join (walk.py), with its
+output shape, parameters (trainable and frozen; a shared module's second call counts none),
+activations, MACs and the running totals; the last frame checks the totals against
+sum(p.numel()) and FlopCounterMode's total. Memory follows the AlexNet steps' rules.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Iterator
+
+from ..core.fmt import count, visible
+from ..core.frame import Frame
+from ..core.params import ParamError
+from .model import ModelError, build, check_spec, quote
+from .walk import JOINS, UNSEEN, Step, Walk, shape_text, walk
+
+ROWS = 12  # table rows a frame carries (a screenful); the totals cover every step
+MAX_DIMS = 6
+CONVENTION = ("MACs = FLOPs / 2, FLOPs as torch's FlopCounterMode counts them: 2 per multiply-add in matmul, "
+              "convolution and attention; bias adds, activations, norms and pooling count 0")
+
+
+def numel(shape: Any) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def check(p: dict[str, Any], max_tensor: int) -> None:
+    """The scenario's model keys, without importing anything (ParamError names the key)."""
+    try:
+        check_spec(p["model"])
+    except ModelError as exc:
+        raise ParamError("params.model", exc.message) from None
+    if p["layers"]:
+        raise ParamError("params.layers", "give either model or [[params.layers]], not both")
+    if p["mode"] != "network":
+        raise ParamError("params.mode", 'a model from code is stepped in mode "network"')
+    if p["tokens"] and p["input"] and len(p["input"]) > 2:
+        raise ParamError("params.tokens", f"token ids come as [T] or [N, T]; the input is {len(p['input'])}-dimensional")
+    if p["bias_flops"]:
+        raise ParamError("params.bias_flops", "applies to [[params.layers]]; FlopCounterMode never counts bias adds")
+    if not 1 <= len(p["input"]) <= MAX_DIMS:
+        raise ParamError("params.input", f"expected 1 to {MAX_DIMS} sizes (one example, without the batch), "
+                         f"got {len(p['input'])}")
+    if numel(p["input"]) * p["batch"] > max_tensor:
+        raise ParamError("params.batch", f"a batch of {count(p['batch'])} inputs of {shape_text(tuple(p['input']))} "
+                         f"is more values than one torch tensor holds ({count(max_tensor)})")
+    check_kwargs(p["kwargs"])
+
+
+def check_kwargs(kwargs: Any) -> None:
+    if not isinstance(kwargs, dict):
+        raise ParamError("params.kwargs", "expected a table of keyword arguments, e.g. {num_classes = 10}")
+    for k, v in kwargs.items():
+        if not k.isidentifier():
+            raise ParamError("params.kwargs", f'"{visible(k)}" is not a Python argument name')
+        if v is None:
+            raise ParamError(f"params.kwargs.{k}", "null has no form in a scenario file; leave the key out")
+
+
+# Walks of recent models, so the command line's check, the session and a reset walk once.
+_walks: dict[tuple, Walk] = {}
+_walks_lock = threading.Lock()
+
+
+def open_walk(p: dict[str, Any]) -> Walk:
+    """Build the model on the meta device and walk it; ModelError for anything the model rejects."""
+    spec = check_spec(p["model"])
+    stamp = (spec.path.stat().st_mtime_ns, spec.path.stat().st_size) if spec.is_file else None
+    key = (p["model"], json.dumps(p["kwargs"], sort_keys=True), tuple(p["input"]), p["tokens"], stamp)
+    with _walks_lock:
+        if key in _walks:
+            return _walks[key]
+    model = build(p["model"], p["kwargs"])
+    shape = "×".join(str(d) for d in [1, *p["input"]])
+    try:
+        result, _ = walk(model, tuple(p["input"]), tokens=p["tokens"])
+    except (Exception, SystemExit) as exc:
+        hint = ""
+        if isinstance(exc, TypeError) and "forward()" in str(exc):
+            hint = "; the lab calls forward with one tensor [1, *input]: a model needing more inputs is not supported"
+        elif "indices" in str(exc) and not p["tokens"]:
+            hint = "; is the input token ids? say so with tokens = true (--tokens)"
+        elif "meta" in str(exc):
+            hint = "; the walk runs on the meta device, where tensors have shapes but no values"
+        raise ModelError(f"{spec.shown}: {spec.name} rejected input {shape}: {quote(exc, spec)}{hint}",
+                         key="input") from None
+    with _walks_lock:
+        if len(_walks) >= 4:
+            _walks.pop(next(iter(_walks)))
+        _walks[key] = result
+    return result
+
+
+def opened(p: dict[str, Any]) -> Walk:
+    """open_walk with its errors as ParamError on the key to blame (the lab's way to fail)."""
+    try:
+        return open_walk(p)
+    except ModelError as exc:
+        raise ParamError(f"params.{exc.key}", exc.message) from None
+
+
+class OwnModel:
+    """The frames of one walked model; `real` builds it with random weights for `g`."""
+
+    def __init__(self, params: dict[str, Any], bytes_per_value: int, opt_state: int) -> None:
+        self.p = params
+        self.bytes = bytes_per_value
+        self.opt_state = opt_state
+        self.spec = check_spec(params["model"])
+        self.walk = opened(params)
+
+    def length(self) -> int:
+        return 1 + len(self.walk.steps)
+
+    def common(self) -> dict[str, Any]:
+        p = self.p
+        return {"mode": "model", "model": self.spec.short, "kwargs": p["kwargs"], "input": p["input"], "tokens": p["tokens"],
+                "batch": p["batch"], "dtype": p["dtype"], "bytes_per_value": self.bytes,
+                "optimizer": p["optimizer"], "convention": CONVENTION, "unseen": UNSEEN}
+
+    def totals(self, params: int, trainable: int, activations: int, macs: int, flops: int) -> dict[str, Any]:
+        """The AlexNet steps' memory rules; gradients and optimizer state only for trainable parameters."""
+        b, batch = self.bytes, self.p["batch"]
+        input_bytes = numel(self.p["input"]) * batch * (8 if self.p["tokens"] else b)  # token ids are int64
+        weight_bytes, buffer_bytes, act_bytes = params * b, self.walk.buffers * b, activations * batch * b
+        grad_bytes = trainable * b
+        opt_bytes = self.opt_state * grad_bytes
+        forward = input_bytes + weight_bytes + buffer_bytes + act_bytes
+        return {"params": params, "trainable": trainable, "activations": activations, "macs": macs, "flops": flops,
+                "input_bytes": input_bytes, "weight_bytes": weight_bytes, "buffer_bytes": buffer_bytes,
+                "activation_bytes": act_bytes, "forward_bytes": forward, "gradient_bytes": grad_bytes,
+                "optimizer_bytes": opt_bytes, "training_bytes": forward + grad_bytes + opt_bytes}
+
+    def row(self, i: int, s: Step) -> dict[str, Any]:
+        acts = numel(s.out_shape)
+        return {"step": i, "name": visible(s.name), "kind": visible(s.kind), "out_shape": list(s.out_shape),
+                "params": s.params, "new_params": s.new_params, "shared": s.call > 1 or s.new_params < s.params,
+                "activations": acts, "macs": s.macs, "flops": s.flops, "weight_bytes": s.new_params * self.bytes,
+                "activation_bytes": acts * self.p["batch"] * self.bytes, "floored": False}
+
+    def frames(self) -> Iterator[Frame]:
+        w, common = self.walk, self.common()
+        shape = list(self.p["input"])
+        layer0 = {"name": "INPUT", "kind": "input", "in_shape": None, "out_shape": shape, "params": 0,
+                  "activations": numel(shape), "macs": 0, "flops": 0,
+                  "activation_bytes": numel(shape) * self.p["batch"] * self.bytes,
+                  "describe": f"one example of {shape_text(tuple(shape))}" + (" token ids" if self.p["tokens"] else "")
+                  + "; the batch scales only the memory"}
+        summary = {"class_name": w.class_name, "total_params": w.total_params, "steps": len(w.steps),
+                   "output_shape": list(w.output_shape)}
+        yield Frame(0, f"{self.spec.short}: {w.class_name}, {count(w.total_params)} parameters, {len(w.steps)} steps; "
+                       f"input {shape_text(tuple(shape))}",
+                    {**common, "layer": layer0, "summary": summary, "layers": [], "earlier": 0, "groups": [],
+                     "totals": self.totals(0, 0, 0, 0, 0)})
+        rows: list[dict[str, Any]] = []
+        groups: dict[str, int] = {}
+        params = trainable = acts = macs = flops = 0
+        for i, s in enumerate(w.steps, 1):
+            rows.append(self.row(i, s))
+            params, trainable = params + s.new_params, trainable + s.new_trainable
+            acts, macs, flops = acts + rows[-1]["activations"], macs + s.macs, flops + s.flops
+            if s.new_params:
+                top = s.name.split(".")[0]
+                groups[top] = groups.get(top, 0) + s.new_params
+            layer = {**rows[-1], "in_shape": list(s.in_shapes[0]) if s.in_shapes else None,
+                     "in_shapes": [list(x) for x in s.in_shapes], "trainable": s.trainable, "frozen": s.frozen,
+                     "call": s.call, "first_step": s.first_step + 1, "module": s.module,
+                     "describe": visible(s.describe)}
+            values = {**common, "layer": layer, "layers": rows[-ROWS:], "earlier": max(0, len(rows) - ROWS),
+                      "groups": [{"name": visible(k), "params": v} for k, v in groups.items()],
+                      "totals": self.totals(params, trainable, acts, macs, flops)}
+            last = i == len(w.steps)
+            if last:
+                values.update(self.final(params))
+            yield Frame(i, self.caption(s, layer, values, last), values, {"step": i - 1, "join": not s.module})
+
+    def final(self, counted: int) -> dict[str, Any]:
+        w = self.walk
+        uncalled = sum(n for _, n in w.uncalled)
+        return {"total_params": w.total_params, "trainable_params": w.trainable_params,
+                "frozen_params": w.total_params - w.trainable_params, "total_macs": w.total_macs,
+                "total_flops": w.total_flops, "counted_params": counted,
+                "uncalled": [{"name": visible(n), "params": k} for n, k in w.uncalled],
+                "unattributed_macs": w.unattributed_macs, "output_shape": list(w.output_shape),
+                "matches": {"params": counted + uncalled == w.total_params, "macs": w.unattributed_macs == 0}}
+
+    def caption(self, s: Step, layer: dict[str, Any], values: dict[str, Any], last: bool) -> str:
+        if s.module:
+            text = f"{layer['name']} ({layer['kind']}) → {shape_text(s.out_shape)}, {count(s.params)} parameters"
+            if layer["shared"]:
+                text += f" (shared with step {layer['first_step']}: counted once)"
+        else:
+            what = "a join" if s.kind in JOINS.values() else "a torch call"
+            text = f"{layer['describe']} → {shape_text(s.out_shape)} ({layer['name']}: {what}, not a module)"
+        if s.macs:
+            text += f", {count(s.macs)} MACs"
+        if last:
+            text += f"; total {count(values['total_params'])} parameters, {count(values['total_macs'])} MACs"
+        return text
+
+    # --- the real model, for `g` on a GPU --------------------------------------------------
+    def real(self, device: Any) -> tuple[Any, Any]:
+        """The model with random weights on `device`, and a random batch; ModelError if it fails."""
+        import torch
+
+        dtype = getattr(torch, self.p["dtype"])
+        model = build(self.p["model"], self.p["kwargs"], device=str(device)).to(dtype).eval()
+        if self.p["tokens"]:  # token 0 exists in every vocabulary
+            x = torch.zeros(self.p["batch"], *self.p["input"], device=device, dtype=torch.int64)
+        else:
+            x = torch.randn(self.p["batch"], *self.p["input"], device=device, dtype=dtype)
+        return model, x
+
+    def estimate(self) -> str:
+        from .lab import mb
+
+        w = self.walk
+        t = self.totals(w.total_params, w.trainable_params, sum(numel(s.out_shape) for s in w.steps), 0, 0)
+        return (f"{mb(t['forward_bytes'])} (weights {mb(t['weight_bytes'])} + buffers {mb(t['buffer_bytes'])} + "
+                f"input {mb(t['input_bytes'])} + every step's output {mb(t['activation_bytes'])}, an upper bound: "
+                "without gradients torch frees each activation once used)")
