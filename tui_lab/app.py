@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.events import Resize
 from textual.screen import Screen
@@ -39,18 +40,37 @@ class LabApp(App):
             self.open_scenario(self.start_scenario)
         self._guard_size(self.size.width, self.size.height)
 
-    def open_scenario(self, name: str) -> None:
-        """Open a bundled name or a path; a bad file is a notification, not a crash."""
+    def open_scenario(self, name) -> None:
+        """Open a bundled name, a path or a Scenario built in memory (`open --model`); a bad
+        file is a notification, not a crash. A scenario whose model is code asks first."""
         from scenarios import ScenarioError, load
 
         from .keys import scenario_screen
 
-        try:
-            scenario = load(name)
-        except ScenarioError as exc:
-            self.notify(str(exc), title="Cannot open scenario", severity="error", timeout=10)
-            return
-        self.push_screen(scenario_screen(scenario.lab)(scenario, device=self.device_name, seed=self.seed))
+        if isinstance(name, str):
+            try:
+                scenario = load(name)
+            except ScenarioError as exc:
+                self.notify(Text(str(exc)), title="Cannot open scenario", severity="error", timeout=10)
+                return
+        else:
+            scenario = name
+
+        def push(ok: bool = True) -> None:
+            if ok:
+                self.push_screen(scenario_screen(scenario.lab)(scenario, device=self.device_name, seed=self.seed))
+
+        spec = None
+        if scenario.lab == "arch":
+            from engine.arch.model import needs_trust
+
+            spec = needs_trust(scenario.params)
+        if spec:
+            from .screens.trust import TrustScreen
+
+            self.push_screen(TrustScreen(spec), push)
+        else:
+            push()
 
     # --- size guard ---------------------------------------------------------------
     def on_resize(self, event: Resize) -> None:

@@ -132,12 +132,10 @@ def cmd_app(args: argparse.Namespace, scenario: str | None) -> int:
     if args.command == "open":
         _check_seed(args.seed)
         built = cli_model.scenario_for(args)  # --model's, or the file's (allowed with --trust-code)
-        if args.model:  # in memory: the app opens straight into it (q leaves the app)
-            from .screens.scenario import ScenarioScreen
-
-            LabApp(device=args.device, seed=args.seed,
-                   screen=ScenarioScreen(built, device=args.device, seed=args.seed)).run()
-            return 0
+        if args.model:  # in memory, opened over the home screen
+            app = LabApp(scenario=built, device=args.device, seed=args.seed)
+            app.run()
+            return app.return_code or 0
     if scenario is not None:
         from scenarios import load
 

@@ -615,7 +615,9 @@ class ArchLab(Lab):
             raise KeyError(name)
         if self.params["mode"] != "network":
             return "a forward pass needs a network (mode = \"network\")"
-        if self.device != "cuda":
+        from ..core.device import is_cuda
+
+        if not is_cuda(self.device):
             return (f"a real forward pass needs a GPU; this session runs on {self.device}. "
                     "Open the scenario with --device cuda on a machine with one")
         try:

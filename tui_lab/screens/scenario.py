@@ -74,7 +74,9 @@ class ScenarioScreen(Screen):
         # every full collection a ~100 ms pause in the middle of a step. Freeze them.
         gc.freeze()
         status = self.query_one(StatusBar)
-        status.device, status.busy = msg.controller.session.device, ""
+        from engine.core.device import describe
+
+        status.device, status.busy = describe(msg.controller.session.device), ""
         self._draw(msg.controller.session.frame)
         self.query_one(FrameView).focus()
 
