@@ -101,7 +101,7 @@ def measure(name: str, steps: int) -> dict:
     from engine.session import Session
     from scenarios import load
 
-    total = Session(load(name), device="cpu").total or 10**9
+    total = Session(load(name), device="cpu").count or 10**9
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(WIDTH), "LINES": str(HEIGHT),
            "PYTHONPATH": str(ROOT)}
     env.pop("NO_COLOR", None)

@@ -99,7 +99,7 @@ class ScenarioScreen(Screen):
 
     def _draw(self, frame, note: str = "", ghost=None) -> None:
         """The caption stays above the frame, so scrolling a tall frame never hides it."""
-        self.query_one("#caption", Static).update(Text(visible(frame.caption)))
+        self._caption(Text(visible(frame.caption)))
         view = self.query_one(FrameView)
         if ghost is not None or note:
             view.ghost = ghost
@@ -107,9 +107,19 @@ class ScenarioScreen(Screen):
             view.live = self.session.lab.live_facts()
         view.frame = frame
         box = self.query_one("#note", Static)
-        box.update(Text(f"✎ {visible(note)}" if note else ""))
-        box.display = bool(note)
+        if note or box.display:
+            box.update(Text(f"✎ {visible(note)}" if note else ""))
+            box.display = bool(note)
         self._status()
+
+    def _caption(self, text: Text) -> None:
+        """A new caption relays the screen out only when its number of lines changes (a
+        layout repaints every region; a step should cost the terminal a few lines)."""
+        box = self.query_one("#caption", Static)
+        width = max(1, box.content_region.width or self.app.size.width - 2)
+        lines = len(text.wrap(self.app.console, width))
+        box.update(text, layout=lines != getattr(self, "_caption_lines", None))
+        self._caption_lines = lines
 
     def _status(self) -> None:
         status, session = self.query_one(StatusBar), self.session

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rich.segment import Segment
 from rich.text import Text
 from rich.style import Style
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -73,10 +73,23 @@ class FrameView(ScrollView, can_focus=True):
                                          options, pad=False)
         pad = [Segment(" " * MARGIN, NO_STYLE)]
         # Every segment gets a Style object (NO_COLOR's monochrome filter reads each one's colour).
-        self._strips = [Strip(pad + [seg if seg.style is not None else Segment(seg.text, NO_STYLE, seg.control)
-                                      for seg in line]) for line in lines]
-        self.virtual_size = Size(max((s.cell_length for s in self._strips), default=0), len(self._strips))
-        self.refresh()
+        old, self._strips = self._strips, [
+            Strip(pad + [seg if seg.style is not None else Segment(seg.text, NO_STYLE, seg.control) for seg in line])
+            for line in lines]
+        size = Size(max((s.cell_length for s in self._strips), default=0), len(self._strips))
+        if size.width != self.virtual_size.width or not old:
+            self.virtual_size = size
+            self.refresh()
+            return
+        self.virtual_size = size  # a new height only moves the scrollbar
+        # Repaint only the lines that changed, so a step costs the terminal (an SSH link) a
+        # few lines, not the whole view.
+        top, width = self.scroll_offset.y, self.size.width
+        for y in range(top, top + self.size.height):
+            a = old[y] if y < len(old) else None
+            b = self._strips[y] if y < len(self._strips) else None
+            if a != b:
+                self.refresh(Region(0, y - top, width, 1))
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
