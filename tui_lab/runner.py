@@ -71,6 +71,7 @@ class LabRunner(Widget):
         bubble = False
         generation: int
         target: int | None
+        follow: bool = False  # a live run stopped: show the last frame it made
 
     @dataclass
     class _Built(Message):
@@ -145,7 +146,7 @@ class LabRunner(Widget):
                     self.post_message(self._Computed(generation, None))
         except Exception as exc:
             self.post_message(self.Failed(f"while training: {describe(exc)}"))
-        self.post_message(self._Computed(generation, None))
+        self.post_message(self._Computed(generation, None, follow=True))
 
     @work(thread=True, exclusive=True, group="knob", exit_on_error=False)
     def _knob(self, key: str, value: Any) -> None:
@@ -209,7 +210,7 @@ class LabRunner(Widget):
         session = self.session
         if msg.target is not None:
             self.controller.goto(msg.target)
-        elif session.lab.live and self.playing:
+        elif session.lab.live and (self.playing or msg.follow):
             self.controller.goto(session.computed)  # follow the training as it runs
         elif msg.target is None and not session.lab.live:
             self.controller.goto(session.computed)  # finish
