@@ -36,7 +36,8 @@ PARAMS = (
     Param("rho", "float", 0.05, "ρ: the target mean activation of each hidden unit", min=0.001, max=0.999),
     Param("decay", "float", 0.0, "λ: weight decay of the autoencoder", min=0, max=10),
     Param("loss", "choice", "squared", "the autoencoder's reconstruction loss", choices=LOSSES),
-    Param("classes", "ints", list(range(10)), "digit classes used (fine-tuning: the first task)", min=0, max=9),
+    Param("classes", "ints", list(range(10)), "digit classes used (fine-tuning: the first task; by default the "
+          "digits not in target)", min=0, max=9),
     Param("target", "ints", [5, 6, 7, 8, 9], "fine-tuning: the new task's digit classes", min=0, max=9),
     Param("labels", "int", 50, "fine-tuning: labelled training images per new class", min=1, max=10_000),
     Param("frozen", "int", 1, "fine-tuning: hidden layers kept as pretrained, counted from the bottom",
@@ -125,6 +126,9 @@ def build(p: dict[str, Any]) -> Config:
     data, rows = _data(p["data"], model)
     classes = _distinct("params.classes", p["classes"])
     target = _distinct("params.target", p["target"])
+    if model == "finetune" and list(classes) == list(range(10)):
+        # Left at its default, the first task is every digit the new task does not have.
+        classes = tuple(c for c in range(10) if c not in target)
     hidden = tuple(p["hidden"])
     if not hidden:
         raise ParamError("params.hidden", "expected at least one hidden layer size")

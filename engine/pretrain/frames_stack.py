@@ -91,7 +91,7 @@ class StackRun:
     def finetune(self) -> Iterator[tuple[str, dict[str, Any]]]:
         cfg, d = self.cfg, self.data
         with one_blas_thread():
-            layers = [(m.W.copy(), m.c.copy()) for m in self.rbms]
+            layers = R.unroll(self.rbms)
             top = classify.fit(self.up(d.train.x), d.train.y, classes=len(cfg.classes))
             layers.append((top.W, top.c))
             before = N.errors(layers, d)

@@ -149,6 +149,12 @@ def epoch(rbm: RBM, data: np.ndarray, k: int, lr: float, batch: int, rng: np.ran
     return rbm
 
 
+def unroll(rbms: list[RBM]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The stack as feed-forward layers: layer l computes σ(W^l h^{l−1} + c^l), the very W and
+    c of RBM l (its visible biases b are left behind: they only serve going down)."""
+    return [(m.W.copy(), m.c.copy()) for m in rbms]
+
+
 # --- measuring it -----------------------------------------------------------------
 
 def reconstruction(rbm: RBM, x: np.ndarray) -> np.ndarray:
