@@ -19,8 +19,8 @@ from .data import Data, load_digits, toy
 from .rbm import batches
 from ..core.fmt import num
 
-SHOWN_FILTERS = 10
-SHOWN_DIGITS = 5
+SHOWN_FILTERS = 8
+SHOWN_DIGITS = 4
 SHOWN_UNITS = 256  # ρ̂ is carried for at most this many units
 
 
@@ -124,7 +124,6 @@ class AERun:
                                  "rho_hat": p.rho_hat[:SHOWN_UNITS], "rho": self.live.rho, "beta": self.live.sparsity,
                                  "units": unit_grid(len(p.rho_hat))}
             test = self.data.test.x[:SHOWN_DIGITS]
-            v["codes"] = A.encode(ae, self.codes(test))
             if self.data.side:
                 v.update(digits=test, reconstructions=A.reconstruct(self.stack, test), filters=self.pixel_filters())
             v["recon_error"] = float(np.mean((A.reconstruct(self.stack, self.data.test.x) - self.data.test.x) ** 2))

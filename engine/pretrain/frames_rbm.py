@@ -19,8 +19,8 @@ from .config import Config, Live
 from .data import Data, load_digits, toy
 from ..core.fmt import factor, num
 
-SHOWN_FILTERS = 10
-SHOWN_DIGITS = 5
+SHOWN_FILTERS = 8
+SHOWN_DIGITS = 4
 SHOWN_DATA = 14  # training rows the set-up frame shows (all of bars and stripes)
 GIBBS_SHOWN = 4  # a longer chain shows its first steps one by one, then its last
 

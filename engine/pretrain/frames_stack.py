@@ -24,8 +24,8 @@ from .data import Data, Part, load_digits, relabel
 from ..core.check import compare
 from ..core.fmt import num
 
-SHOWN_FILTERS = 10
-SHOWN_DIGITS = 6
+SHOWN_FILTERS = 8
+SHOWN_DIGITS = 4
 
 
 def labelled_digits(cfg: Config, seed: int, binary: bool) -> Data:

@@ -227,7 +227,7 @@ def autoencoder(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
             parts.append(filters(v["filters"], side, width, "features: each unit's weights over the pixels"))
             parts.append(digits_and_reconstructions(v, width))
     if phase == "stacked":
-        parts.append(Text("codes of test digits, one row each", style="bold"))
+        parts.append(Text("codes a of the first training images, one row each (full height: a = 1)", style="bold"))
         parts += [Text(spark(row, 1.0)[:width]) for row in v["codes"]]
     parts.append(check_line(v.get("check")))
     return Group(*parts)
