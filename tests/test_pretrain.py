@@ -215,7 +215,7 @@ def test_backprop_matches_autograd(activation):
             h = torch.sigmoid(h) if activation == "sigmoid" else torch.relu(h)
     ref = F.cross_entropy(h, torch.from_numpy(y))
     ref.backward()
-    assert loss == pytest.approx(float(ref), rel=1e-12)
+    assert loss == pytest.approx(ref.item(), rel=1e-12)
     for i, (gW, gc) in enumerate(grads):
         np.testing.assert_allclose(gW, params[2 * i].grad.numpy(), atol=1e-13)
         np.testing.assert_allclose(gc, params[2 * i + 1].grad.numpy(), atol=1e-13)
