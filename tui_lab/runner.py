@@ -88,6 +88,7 @@ class LabRunner(Widget):
         self.generation = 0  # bumped when the session is replaced: older results are dropped
         self._pending: list[Callable[[], None]] = []  # keys pressed while the lab opens
         self.knob_targets: dict[str, Any] = {}  # knob turns asked for and not yet applied
+        self.target: int | None = None  # the step a worker is computing towards
         self._timer = None
 
     @property
@@ -129,6 +130,7 @@ class LabRunner(Widget):
             else:
                 session.stepper.ensure(target, lambda: worker.is_cancelled)
         except Exception as exc:
+            self.target = None
             self.post_message(self.Failed(f"while computing step {target}: {describe(exc)}"))
             return
         self.post_message(self._Computed(generation, None if finish else target))
@@ -210,6 +212,8 @@ class LabRunner(Widget):
         session = self.session
         if msg.target is not None:
             self.controller.goto(msg.target)
+            if self.target is not None and msg.target >= self.target:
+                self.target = None  # arrived (or at the end, which is as far as it goes)
         elif session.lab.live and (self.playing or msg.follow):
             self.controller.goto(session.computed)  # follow the training as it runs
         elif msg.target is None and not session.lab.live:
@@ -241,14 +245,19 @@ class LabRunner(Widget):
             return
         if session.lab.live and self.playing:
             return  # the producer owns the generator; the cursor follows it
+        self.target = target
         self.post_message(self.Busy("computing…"))
         self._compute(target)
 
     def step(self, delta: int) -> None:
+        """A step from where the cursor is, or from where it is going (keys pressed while a
+        frame is computed add up instead of being lost)."""
         if self._when_open(lambda: self.step(delta)):
-            self.go(self.session.index + delta)
+            base = self.session.index if self.target is None or delta < 0 else self.target
+            self.go(base + delta)
 
     def first(self) -> None:
+        self.target = None
         if self._when_open(self.first):
             self.controller.first()
             self.post_message(self.Moved(self.session.frame))
@@ -286,7 +295,7 @@ class LabRunner(Widget):
 
     def restart(self, scenario: Scenario | None = None, actions: list[dict[str, Any]] | None = None) -> None:
         """Open again (reset), or with new params (the edit form): back to step 0."""
-        self.playing = False
+        self.playing, self.target = False, None
         self.workers.cancel_group(self, "lab")
         self.scenario = scenario or self.scenario
         self.post_message(self.Busy("opening…"))
