@@ -262,7 +262,7 @@ async def test_app_steps_the_rbm_and_plays_in_the_background():
         screen = await wait_ready(pilot, app)
         assert "bars and stripes" in caption(screen)
         await pilot.press("n", "n")
-        await wait_for(pilot, lambda: screen.index == 2)
+        await wait_for(pilot, lambda: screen.session.index == 2)
         assert "P(h_i = 1 | x)" in caption(screen)
         await pilot.press("a")
         await wait_for(pilot, lambda: len(screen.session.stepper.frames) > 10)
