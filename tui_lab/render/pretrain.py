@@ -17,6 +17,7 @@ from engine.core.fmt import num
 from engine.core.frame import Frame
 from engine.pretrain.common import pct, sci
 
+from . import ViewKey
 from .common import check_line, grid, plot
 from .pictures import bar, image
 
@@ -27,7 +28,7 @@ def _toggle_curve(view: dict[str, Any]) -> None:
     view["no_curve"] = not view.get("no_curve", False)
 
 
-KEYS = [("v", "curves shown / hidden (more room for pictures)", _toggle_curve)]
+VIEW_KEYS = (ViewKey("v", "curves", "curves shown / hidden (more room for pictures)", _toggle_curve),)
 
 
 # --- pieces ------------------------------------------------------------------------
