@@ -15,6 +15,7 @@ LABS: dict[str, str] = {
     "optim": "engine.optim.lab",
     "lstm": "engine.lstm.lab",
     "charrnn": "engine.charrnn.lab",
+    "train": "engine.train.lab",
 }
 
 LAB_TITLES: dict[str, str] = {
@@ -23,6 +24,7 @@ LAB_TITLES: dict[str, str] = {
     "optim": "Optimizer paths on 2-D loss surfaces",
     "lstm": "LSTM gates and RNN gradient flow",
     "charrnn": "Char-RNN: a model learning to write",
+    "train": "Training: a small CNN learns the digits",
 }
 
 
