@@ -423,7 +423,8 @@ def test_cuda_scenario_on_a_cpu_machine_is_one_line():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs cuda")
 def test_the_same_training_runs_on_cuda():
-    cpu, gpu = (Session(load("train-digits").with_params(epochs=2), device=d) for d in ("cpu", "cuda"))
+    # No dropout: its masks come from each device's own generator; the rest agrees to float32 rounding.
+    cpu, gpu = (Session(load("train-digits").with_params(epochs=2, layers=SMALL_CNN), device=d) for d in ("cpu", "cuda"))
     a, b = cpu.finish().values, gpu.finish().values
     assert b["device"] == "cuda" and b["samples_per_s"] > 0
     assert b["loss"] == pytest.approx(a["loss"], rel=1e-2)

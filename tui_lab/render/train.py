@@ -226,7 +226,7 @@ def steps_backward(v, width: int) -> RenderableType:
 
 
 def chain_lines(c) -> list[RenderableType]:
-    lines: list[RenderableType] = [Text(c["formula"], style="bold")]
+    lines: list[RenderableType] = []  # the formula itself is the caption
     top = c.get("top")
     if top:
         idx = ",".join(map(str, top["out"]))
@@ -275,9 +275,6 @@ def training(v, width: int) -> RenderableType:
         why = f"{num(loss)} > {num(v['limit'])}" if loss is not None and math.isfinite(loss) else "not a finite number"
         parts.append(Text(f"✗ diverged at iteration {v['diverged_at']}: the loss is {why}; training stopped",
                           style="bold red"))
-    else:
-        parts.append(Text(f"loss {num(v['loss'])} · validation loss {num(v['valid_loss'])} · error train "
-                          f"{pct(v['train_error'])} · validation {pct(v['valid_error'])}"))
     if v["phase"] == "setup":
         parts.append(network_table(v["network"]))
     curve = v.get("curve") or []
