@@ -117,6 +117,6 @@ def worst(shown: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def summary(shown: list[dict[str, Any]]) -> str:
-    parts = [f"{s['label']}: first/last {num(s['ratio'], 3) if s['ratio'] is not None else '∞'}, "
-             f"largest ‖∂L/∂W‖ {num(max(s['norms']), 3)}" for s in shown]
-    return "; ".join(parts) + ". A healthy ratio with tiny norms still learns slowly: read both"
+    ratios = " · ".join(f"{s['label']} {num(s['ratio'], 2) if s['ratio'] is not None else '∞'}" for s in shown)
+    tops = " · ".join(num(max(s["norms"]), 2) for s in shown)
+    return f"first/last: {ratios}; the largest norms: {tops}. A ratio near 1 with tiny norms still learns slowly: read both"

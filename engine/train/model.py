@@ -7,34 +7,23 @@ one stable step. Torch is imported inside functions: importing this module must 
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from ..arch.lab import torch_layers
+from ..charrnn.lab import cpu_threads as _cpu_threads
 from .config import INPUT
 
 
-@contextlib.contextmanager
-def cpu_threads(device: str) -> Iterator[None]:
-    """One CPU thread while the lab computes, then back to torch's setting.
+def cpu_threads(device: str):
+    """One CPU thread while the lab computes, then back to torch's setting (char-RNN's rule, reused).
 
-    This lab's steps are small (a batch of 32 through 1,370 parameters): shared across two
+    This lab's steps are small (a batch of 32 through 2,730 parameters): shared across two
     busy cores they ran an epoch in 5.6 s against 0.15 s on one thread (measured on the
     2-core machine under load), because the threads wait on each other more than they work.
     """
-    import torch
-
-    if device != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return _cpu_threads(device, 0)
 
 
 def _inner(module: Any) -> Any:

@@ -309,31 +309,39 @@ def confusion(m: np.ndarray) -> CellGrid:
 # --- dilution -------------------------------------------------------------------------
 
 def dilution(v, width: int) -> RenderableType:
+    """One row per layer (the last on top, as backpropagation meets them), one column per set-up."""
     variants = v["variants"]
     found = [n for s in variants for n in s["norms"] if n is not None and n > 0]
-    lo, hi = (math.log10(min(found)), math.log10(max(found))) if found else (0.0, 1.0)
-    lo = min(lo, hi - 1)
-    span = max(8, min(40, width - 30))
-    parts: list[RenderableType] = [Text(f"‖∂L/∂W‖ per layer, log scale: ▏ = {num(10 ** lo, 2)} … "
-                                        f"{'█' * 2} = {num(10 ** hi, 2)} (batch of {v['batch']})", style="dim")]
+    parts: list[RenderableType] = []
+    if found:
+        lo, hi = math.log10(min(found)), math.log10(max(found))
+        lo = min(lo, hi - 1)
+        parts.append(Text(f"‖∂L/∂W‖ on a log scale: ▏ = {num(10 ** lo, 2)} … █ full = {num(10 ** hi, 2)} "
+                          f"(batch of {v['batch']})", style="dim"))
     cur = v.get("current") or {}
+    letters = [chr(ord("A") + k) for k in range(len(variants))]
     for k, s in enumerate(variants):
-        ratio = "" if s["ratio"] is None else f"  first/last = {num(s['ratio'], 3)}"
-        parts.append(Text(f"{s['label']}{ratio}", style="bold" if k == cur.get("variant") else ""))
-        rows = []
-        for j in range(len(s["norms"]) - 1, -1, -1):
-            n = s["norms"][j]
+        ratio = "" if s["ratio"] is None else f"   first/last = {num(s['ratio'], 3)}"
+        parts.append(Text(f"{letters[k]}  {s['label']}{ratio}", style="bold" if k == cur.get("variant") else ""))
+    span = max(3, (width - 6) // max(1, len(variants)) - 11)
+    depth = max(len(s["norms"]) for s in variants)
+    rows = []
+    for j in range(depth - 1, -1, -1):
+        row: list[tuple[str, Style | None]] = [(next(s["layers"][j] for s in variants if j < len(s["layers"])), Style(dim=True))]
+        for k, s in enumerate(variants):
+            n = s["norms"][j] if j < len(s["norms"]) else None
             here = k == cur.get("variant") and j == cur.get("layer")
             if n is None:
-                rows.append([(s["layers"][j], Style(dim=True)), ("", None), ("", None), ("", None)])
+                row.append(("", None))
                 continue
             frac = (math.log10(n) - lo) / (hi - lo) if n > 0 else 0.0
-            rows.append([(s["layers"][j], Style(dim=True)), (bar(frac, span).ljust(span), Style(color="cyan")),
-                         (num(n, 3), Style(bold=here)), ("◀" if here else "", Style(bold=True))])
-        parts.append(CellGrid(rows))
+            row.append((bar(frac, span).ljust(span) + f" {num(n, 3):>8}" + ("◀" if here else " "),
+                        Style(bold=True, color="yellow") if here else Style(color="cyan")))
+        rows.append(row)
+    parts.append(CellGrid(rows, header=[""] + letters))
     if v["phase"] == "summary":
-        parts.append(Text("first/last near 1 means every layer learns at the same pace; the absolute norms say "
-                          "whether any of them learns at all", style="dim"))
+        parts.append(Text("first/last near 1: every layer learns at the same pace; the absolute norms say whether "
+                          "any of them learns at all", style="dim"))
     parts.append(check_line(v.get("check")))
     return Group(*parts)
 
