@@ -430,10 +430,15 @@ def test_the_same_training_runs_on_cuda():
     assert b["loss"] == pytest.approx(a["loss"], rel=1e-2)
 
 
-def test_json_replay_contract(tmp_path):
-    out = run_cli("replay", "train-five-steps", "--format", "json", "--device", "cpu")
-    assert out.returncode == 0
-    records = [json.loads(line) for line in out.stdout.splitlines()]
+def test_json_replay_contract():
+    import io
+
+    from tui_lab.replay import replay
+
+    buf = io.StringIO()
+    replay(load("train-five-steps"), "json", buf, device="cpu")
+    records = [json.loads(line) for line in buf.getvalue().splitlines()]
+    assert len(records) == 14 and records[-1]["values"]["phase"] == "update"
     checked = [r for r in records if "check" in r["values"]]
     assert checked and all(r["values"]["check"]["reference"] in ("autograd", "torch.optim.SGD") for r in checked)
     assert all(r["values"]["check"]["ok"] for r in checked)
