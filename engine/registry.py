@@ -16,6 +16,7 @@ LABS: dict[str, str] = {
     "lstm": "engine.lstm.lab",
     "charrnn": "engine.charrnn.lab",
     "pretrain": "engine.pretrain.lab",
+    "train": "engine.train.lab",
 }
 
 LAB_TITLES: dict[str, str] = {
@@ -25,6 +26,7 @@ LAB_TITLES: dict[str, str] = {
     "lstm": "LSTM gates and RNN gradient flow",
     "charrnn": "Char-RNN: a model learning to write",
     "pretrain": "Unsupervised pretraining: RBMs, autoencoders, the 2007 table",
+    "train": "Training: a small CNN learns the digits",
 }
 
 

@@ -382,3 +382,29 @@ def test_the_largest_why_conv_torch_can_hold_still_runs():
 def frames_of(raw):
     lab_ = ArchLab(ArchLab.validate(raw))
     return list(lab_.frames())
+
+
+# --- sigmoid, softmax and batch normalisation (shared with the training lab) -----------
+
+
+def test_sigmoid_softmax_batchnorm_against_torch_modules():
+    """Batch norm has 2·C parameters (γ, β; the running statistics are buffers), sigmoid and softmax none."""
+    layers = [{"kind": "conv", "filters": 6, "size": 3, "padding": 1}, {"kind": "batchnorm"}, {"kind": "sigmoid"},
+              {"kind": "pool", "size": 2}, {"kind": "fc", "units": 12}, {"kind": "batchnorm"}, {"kind": "relu"},
+              {"kind": "fc", "units": 10}, {"kind": "softmax"}]
+    params = ArchLab.validate({"input": [1, 8, 8], "layers": layers})
+    plans = plan_network(params["input"], params["layers"])
+    assert [q.name for q in plans] == ["CONV1", "BN1", "SIGMOID1", "POOL1", "FC1", "BN2", "RELU1", "FC2", "SOFTMAX1"]
+    model = on_meta(lambda: nn.Sequential(
+        nn.Conv2d(1, 6, 3, padding=1), nn.BatchNorm2d(6), nn.Sigmoid(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(96, 12),
+        nn.BatchNorm1d(12), nn.ReLU(), nn.Linear(12, 10), nn.Softmax(dim=1)).eval())
+    ref = per_layer(model, [1, 8, 8])
+    del ref[4]  # the arch lab's fc flattens by itself
+    assert [(list(q.out_shape), q.params) for q in plans] == ref
+    assert plans[1].params == 2 * 6 and plans[1].params_formula == "2·6 = 12"
+    assert plans[5].params == 2 * 12 and plans[2].params == plans[8].params == 0
+    # The lab's own torch trace (meta device, evaluation mode) agrees layer by layer.
+    session = Session(load("arch-lenet").with_params(input=[1, 8, 8], layers=layers), device="cpu")
+    session.finish()
+    assert session.frame.values["matches_torch"]
+    session.close()

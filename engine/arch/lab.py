@@ -24,7 +24,7 @@ from ..core.lab import Lab
 from ..core.params import REQUIRED, Param, ParamError, validate
 from . import own
 
-KINDS = ("conv", "pool", "relu", "norm", "dropout", "flatten", "fc")
+KINDS = ("conv", "pool", "relu", "sigmoid", "norm", "batchnorm", "dropout", "flatten", "fc", "softmax")
 POOLS = ("max", "avg", "adaptive_avg")
 DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
 # Values of optimizer state kept per weight: SGD none, momentum one velocity, Adam two moments.
@@ -56,12 +56,16 @@ KIND_FIELDS: dict[str, dict[str, Any]] = {
     "conv": {"filters": REQUIRED, "size": REQUIRED, "stride": 1, "padding": 0, "groups": 1, "bias": True},
     "pool": {"pool": "max", "size": REQUIRED, "stride": None, "padding": 0, "output": REQUIRED},
     "relu": {},
+    "sigmoid": {},
     "norm": {"size": 5},
+    "batchnorm": {},
     "dropout": {"p": 0.5},
     "flatten": {},
     "fc": {"units": REQUIRED, "bias": True},
+    "softmax": {},
 }
-PREFIX = {"conv": "CONV", "pool": "POOL", "relu": "RELU", "norm": "NORM", "dropout": "DROP", "flatten": "FLAT", "fc": "FC"}
+PREFIX = {"conv": "CONV", "pool": "POOL", "relu": "RELU", "sigmoid": "SIGMOID", "norm": "NORM", "batchnorm": "BN",
+          "dropout": "DROP", "flatten": "FLAT", "fc": "FC", "softmax": "SOFTMAX"}
 
 PARAMS = (
     Param("mode", "choice", "network", "network: step through layers; why_conv: the parameter-count slides; "
@@ -279,8 +283,19 @@ def fc_plan(i: int, layer: dict[str, Any], shape: tuple[int, ...]) -> LayerPlan:
                      describe=f"{count(u)} units", size_formula=sizef, params_formula=paramsf, why=why, warning="")
 
 
+def batchnorm_plan(i: int, layer: dict[str, Any], shape: tuple[int, ...]) -> LayerPlan:
+    """Batch normalisation: a learned scale γ and shift β per channel (the running mean and
+    variance are buffers, not parameters); no multiply-adds by this lab's convention."""
+    c = shape[0]
+    per = "channel" if len(shape) == 3 else "unit"
+    why = (f"2·{count(c)} parameters: each {per} is normalised over the batch, then scaled by its own γ and "
+           "shifted by its own β; the running mean and variance used at test time are kept, not learned")
+    return LayerPlan(i, layer["name"], "batchnorm", shape, shape, c, c, 0, 0, f"batch normalisation over {count(c)} {per}s",
+                     f"{shape_text(shape)} unchanged", f"2·{count(c)} = {count(2 * c)}", why, "")
+
+
 def shape_only_plan(i: int, layer: dict[str, Any], shape: tuple[int, ...]) -> LayerPlan:
-    """ReLU, LRN, dropout, flatten: no parameters, and no multiply-adds by this lab's convention."""
+    """ReLU, sigmoid, softmax, LRN, dropout, flatten: no parameters, and no multiply-adds by this lab's convention."""
     kind = layer["kind"]
     if kind == "flatten":
         out: tuple[int, ...] = (numel(shape),)
@@ -289,6 +304,8 @@ def shape_only_plan(i: int, layer: dict[str, Any], shape: tuple[int, ...]) -> La
                          "0 parameters: the same numbers in one row, ready for a fully connected layer", "")
     describe, why = {
         "relu": ("max(0, x)", "0 parameters: max(0, x) value by value; the shape stays"),
+        "sigmoid": ("1/(1 + e^−x)", "0 parameters: 1/(1 + e^−x) value by value; the shape stays"),
+        "softmax": ("e^x / Σ e^x", "0 parameters: e^x / Σ e^x across the channels (the classes), so they sum to 1"),
         "norm": (f"local response normalization over {layer.get('size')} channels",
                  f"0 learned parameters: each value is divided by (k + α/n·Σ x²)^β over {layer.get('size')} "
                  "neighbouring channels; k, α, β are fixed"),
@@ -305,7 +322,7 @@ def plan_layer(i: int, layer: dict[str, Any], shape: tuple[int, ...]) -> LayerPl
     if kind in ("conv", "pool", "norm") and len(shape) != 3:
         raise ParamError(f"params.layers[{i}].kind", f"{layer['name']} ({kind}) needs a [C, H, W] volume, but its input "
                          f"is [{shape_text(shape)}] (flattened); put it before the flatten or the first fc layer")
-    plan = {"conv": conv_plan, "pool": pool_plan, "fc": fc_plan}.get(kind, shape_only_plan)
+    plan = {"conv": conv_plan, "pool": pool_plan, "fc": fc_plan, "batchnorm": batchnorm_plan}.get(kind, shape_only_plan)
     return plan(i, layer, tuple(shape))
 
 
@@ -371,6 +388,12 @@ def torch_layers(input_shape: list[int], layers: list[dict[str, Any]]) -> list[A
             m = cls(layer["size"], layer["stride"], layer["padding"])
         elif kind == "relu":
             m = nn.ReLU()
+        elif kind == "sigmoid":
+            m = nn.Sigmoid()
+        elif kind == "softmax":
+            m = nn.Softmax(dim=1)
+        elif kind == "batchnorm":
+            m = (nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d)(shape[0])
         elif kind == "norm":
             m = nn.LocalResponseNorm(layer["size"])
         elif kind == "dropout":
@@ -391,7 +414,8 @@ def torch_trace(input_shape: list[int], layers: list[dict[str, Any]]) -> list[di
     import torch
 
     with torch.device("meta"):
-        mods = torch_layers(input_shape, layers)
+        # Evaluation mode: batch norm in training mode refuses a batch of one.
+        mods = [m.eval() for m in torch_layers(input_shape, layers)]
         x = torch.empty(1, *input_shape)
         out = []
         for m in mods:

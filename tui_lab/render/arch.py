@@ -126,7 +126,7 @@ def layer_facts(v: Mapping[str, Any], layer: Mapping[str, Any]) -> Table:
             ("input", values_text(layer, v), "bold"),
             ("", layer["why"], "dim"),
         ])
-    same = layer["kind"] in ("relu", "norm", "dropout")
+    same = layer["kind"] in ("relu", "sigmoid", "softmax", "norm", "batchnorm", "dropout")
     size = f"unchanged: {shape_text(layer['out_shape'])}" if same else f"{layer['size_formula']}  → {shape_text(layer['out_shape'])}"
     rows = [
         ("output size", size, "bold"),

@@ -1,0 +1,93 @@
+"""The training renderer: every kind of frame within 78 columns, in colour and without, saying what it shows."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.cells import cell_len
+from rich.text import Text
+
+import conftest
+from engine.core.lab import Stepper
+from engine.session import Session
+from engine.train.lab import TrainLab
+from scenarios import load
+
+SMALL = [{"kind": "conv", "filters": 4, "size": 3, "padding": 1}, {"kind": "relu"}, {"kind": "pool", "size": 2},
+         {"kind": "dropout", "p": 0.2}, {"kind": "fc", "units": 10}, {"kind": "softmax"}]
+CASES = {
+    "steps": dict(mode="steps", epochs=1, train_images=100, batch=25),
+    "train": dict(mode="train", epochs=2, train_images=100, batch=25, layers=SMALL),
+    "diverge": dict(mode="train", epochs=3, lr=50),
+    "dilution": dict(mode="dilution", batch=16),
+    "search": dict(mode="search", layers=SMALL, levels=1, optimizers="momentum, adam", seeds=2, epochs=1,
+                   train_images=100, batch_range=[16, 32]),
+    "mlp": dict(mode="steps", epochs=0, layers=[{"kind": "fc", "units": 12}, {"kind": "sigmoid"},
+                                                {"kind": "fc", "units": 10}, {"kind": "softmax"}]),
+}
+
+
+def all_frames(params) -> list:
+    s = Stepper(TrainLab(TrainLab.validate(params)))
+    s.ensure(1 << 20)
+    return s.frames
+
+
+@pytest.fixture(scope="module")
+def made():
+    return {name: all_frames(params) for name, params in CASES.items()}
+
+
+def draw(frame, width=78, colour=False) -> str:
+    if not colour:
+        return conftest.draw("train", frame, width)
+    from tui_lab.export.text import console
+    from tui_lab.render import render_frame
+
+    buf = io.StringIO()
+    console(buf, colour=True, width=width).print(render_frame("train", frame, width, {}))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("width", [78, 100])
+def test_every_frame_fits(made, name, width):
+    for frame in made[name]:
+        for colour in (False, True):
+            text = draw(frame, width, colour)
+            widest = max(cell_len(Text.from_ansi(line).plain.rstrip()) for line in text.splitlines())
+            assert widest <= width, (name, frame.index, colour, widest)
+
+
+def test_plain_text_says_what_each_step_shows(made):
+    fs = made["steps"]
+    by_phase = {}
+    for f in fs:
+        by_phase.setdefault(f.values["phase"], []).append(draw(f))
+    assert "CONV1 ⟂" not in by_phase["init"][0] and "He: w ~ N(0, 2/fan_in)" in by_phase["init"][0]
+    assert "◀ label" in by_phase["error"][0] and "−ln p[" in by_phase["error"][0]
+    conv = next(t for t in by_phase["backward"] if "∂L/∂CONV1.w" in t)
+    assert "✓ matches autograd" in conv and "the largest term" in conv and "← RELU1" in conv
+    assert "✓ matches torch.optim.SGD" in by_phase["update"][0] and "before: CONV1" in by_phase["update"][0]
+    # Without colour, pictures fall back to character ramps (no half-blocks that need colour).
+    assert "▀" not in by_phase["forward"][0] and "▀" in draw(fs[2], colour=True)
+
+
+def test_training_dilution_and_search_screens(made):
+    last = draw(made["train"][-1])
+    assert "test error" in last and "confusion (rows: true digit" in last and "learned filters" in last
+    assert "✗ diverged at iteration" in draw(made["diverge"][-1])
+    dil = draw(made["dilution"][-1])
+    assert "first/last =" in dil and "log scale" in dil and "✓ matches autograd" in dil
+    search = draw(made["search"][-1])
+    assert "wins so far: random" in search and "winner" in search and "the lesson is" in search
+    assert "g grid, r random" in draw(made["search"][1])
+
+
+def test_bundled_short_scenarios_replay_in_text(tmp_path):
+    session = Session(load("train-five-steps"), device="cpu")
+    session.finish()
+    assert len(session.stepper.frames) == 14
+    assert all("Traceback" not in draw(f) for f in session.stepper.frames)
+    session.close()
