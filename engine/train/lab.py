@@ -51,6 +51,10 @@ class TrainLab(Lab):
         self.trainer: tm.Trainer | None = None
         self.epoch = 0
         self.curve: list[list[float]] = []  # [epoch, loss, valid_loss, train_error, valid_error]
+        self.samples_per_s: float | None = None  # measured while training; never in a frame
+
+    def live_facts(self) -> dict[str, Any]:
+        return {"samples_per_s": self.samples_per_s}
 
     def length(self) -> int:
         cfg = self.cfg

@@ -68,9 +68,10 @@ def epochs(lab) -> Iterator[tuple[str, dict[str, Any]]]:
             "mode": cfg.mode, "phase": "train", "device": lab.device, "epoch": lab.epoch, "epochs": cfg.epochs,
             "iteration": tr.iteration, "lr": tr.lr, "batch": tr.batch, "optimizer": cfg.optimizer,
             "loss": float(losses.mean()),
-            # Wall-clock, so it differs run to run: the one value in these frames that does.
-            "samples_per_s": len(lab.y_train) / elapsed if elapsed > 0 else None,
         }
+        # Wall-clock, so never in a frame (replays stay byte-identical): the app shows it
+        # through Lab.live_facts().
+        lab.samples_per_s = len(lab.y_train) / elapsed if elapsed > 0 else None
         limit = DIVERGED * max(lab.curve[0][1], math.log(CLASSES))
         with np.errstate(invalid="ignore"):
             bad = np.flatnonzero(~(losses <= limit))  # NaN compares false: caught too

@@ -143,7 +143,7 @@ def render(frame: Frame, width: int, view: dict) -> RenderableType:
         return search(v, width)
     if phase in ("setup", "init", "forward", "error", "backward", "update") and mode == "steps":
         return STEPS[phase](v, width)
-    return training(v, width)
+    return training(v, width, view)
 
 
 # --- the five steps ----------------------------------------------------------------
@@ -264,11 +264,14 @@ def pct(x: float | None) -> str:
     return "–" if x is None else f"{num(100 * x, 3)}%"
 
 
-def training(v, width: int) -> RenderableType:
+def training(v, width: int, view: dict | None = None) -> RenderableType:
     head = Text()
     head.append(f"epoch {v.get('epoch', 0)}/{v.get('epochs', 0)}", style="bold")
     head.append(f" · iteration {v['iteration']} · lr {num(v['lr'])} · batch {v['batch']} · {v['optimizer']}"
                 f" · {v['device']}")
+    rate = (view or {}).get("live", {}).get("samples_per_s")
+    if rate:  # measured in the app, never in a frame
+        head.append(f" · {count(rate)} samples/s", style="cyan")
     parts: list[RenderableType] = [head]
     if v.get("diverged"):
         loss = v["diverged_loss"]
