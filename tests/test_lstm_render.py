@@ -28,7 +28,7 @@ def test_every_frame_draws_at_78_and_100_columns(name):
             assert max(cell_len(line) for line in text.splitlines()) <= width
     last = draw(session.stepper.frames[-1], 78)
     if session.stepper.frames[-1].values["mode"] == "step":
-        assert "✓ matches torch" in last
+        assert "✓ matches nn." in last
 
 
 def test_unit_key_moves_the_formula_line():
@@ -39,7 +39,7 @@ def test_unit_key_moves_the_formula_line():
     (key, _name, _desc, fn), = renderer("lstm").VIEW_KEYS
     assert key == "u"
     fn(view)
-    assert f"unit 1: f_1 = σ({frame.values['current']['pre']['f'][1]:.4g})".replace("-", "−") in draw(frame, 100, view)
+    assert f"unit 1: f_1[1] = σ({frame.values['current']['pre']['f'][1]:.4g})".replace("-", "−") in draw(frame, 100, view)
 
 
 async def test_app_steps_through_the_gates():
@@ -55,6 +55,6 @@ async def test_app_steps_through_the_gates():
         await pilot.press("u")
         view = screen.query_one("#frame").view
         assert view == {"unit_shift": 1}
-        assert "unit 1: f_1 = σ(" in draw(screen.session.frame, 78, view)
+        assert "unit 1: f_1[1] = σ(" in draw(screen.session.frame, 78, view)
         await pilot.press("p")
         assert caption(screen).startswith("t = 1: [h_0, x_1]")

@@ -7,20 +7,28 @@ from typing import Any
 
 import numpy as np
 from rich.console import Group, RenderableType
+from rich.color import Color
+from rich.style import Style
 from rich.text import Text
 
-from engine.core.fmt import factor, num
+from engine.core.fmt import num
 from engine.core.frame import Frame
+from engine.lstm import captions
 
-from .common import grid, labelled, plot
 from . import ViewKey
+from .common import OKABE_ITO, Series, check_line, grid, labelled, plot
 
 CELL = 8  # columns one number takes in a grid, with its padding
 ROWS = {  # current-step vectors, in the lecture's order: (key in `current`, label)
     "lstm": (("f", "f_t forget"), ("i", "i_t input"), ("g", "C̃_t cand."), ("c", "C_t cell"), ("o", "o_t output"), ("h", "h_t")),
     "rnn": (("a", "a_t"), ("h", "h_t")),
 }
-SERIES = (("rnn_explode", "RNN σ>1"), ("rnn_vanish", "RNN σ<1"), ("lstm", "LSTM"))
+# Gradient mode's three runs: (key, colour, marker). Each keeps its colour and its marker
+# wherever it appears (plot, figures line, chunk table), so it reads without colour too.
+SERIES = (("rnn_explode", OKABE_ITO["vermillion"], "x"),
+          ("rnn_vanish", OKABE_ITO["blue"], "o"),
+          ("lstm", OKABE_ITO["bluish green"], "+"))
+GHOST = OKABE_ITO["grey"]
 
 
 def next_unit(view: dict[str, Any]) -> None:
@@ -32,7 +40,7 @@ VIEW_KEYS = (ViewKey("u", "unit", "show the next hidden unit (the formula line a
 
 def render(frame: Frame, width: int, view: dict) -> RenderableType:
     if frame.values["mode"] == "gradient":
-        return _gradient(frame, width)
+        return _gradient(frame, width, view)
     return _step(frame, width, view)
 
 
@@ -73,10 +81,8 @@ def _step(frame: Frame, width: int, view: dict) -> RenderableType:
         labels.append(label)
         rows.append(_row(cur.get(key), units))
     if cell == "lstm" and "c" in cur:
-        f, i, g = (np.asarray(cur[k]) for k in ("f", "i", "g"))
-        cp = np.asarray(v["c_prev"])
         labels += ["f·C_{t−1} kept", "i·C̃ written"]
-        rows += [_row(f * cp, units), _row(i * g, units)]
+        rows += [_row(cur["kept"], units), _row(cur["written"], units)]
     col = [f"[{j}]" + ("◀" if j == u else "") for j in units]
     more = f" (units {units.start}–{units.stop - 1} of {H}; u shows the next)" if len(units) < H else ""
     now = [n for n, (key, _) in enumerate(ROWS[cell]) if key == stage]
@@ -102,34 +108,30 @@ def _step(frame: Frame, width: int, view: dict) -> RenderableType:
         if W.shape[1] * CELL + 10 <= width:
             marks = [(u, j) for j in range(W.shape[1])]
             parts.append(labelled(f"{name} over [h_{t - 1}, x_{t}] (row {u} gives unit {u})", grid(W, marked=marks)))
-    if "torch_max_diff" in v:
-        ok = v["torch_max_diff"] <= 1e-6
-        ref = "nn.LSTMCell" if cell == "lstm" else "nn.RNNCell"
-        parts.append(Text(("✓ matches" if ok else "✗ differs from") + f" torch {ref} (largest difference {num(v['torch_max_diff'])})",
-                          style="green" if ok else "red"))
+    if "check" in v:
+        parts.append(check_line(v["check"]))
     return Group(*parts)
 
 
 def _formula(v: Any, u: int) -> str:
-    """The current stage for the unit on view, with its numbers (the caption follows `unit`)."""
+    """The current stage for the unit on view, in the caption's own words (the caption and the
+    knobs follow the scenario's `unit`; `u` only looks at another)."""
     cur, t, stage = v["current"], v["t"], v["stage"]
     if stage == "concat":
-        return f"unit {u}: reads [h_{t - 1}, x_{t}], {len(cur['concat'])} numbers"
-    if stage in ("f", "i", "o"):
-        return f"unit {u}: {stage}_{t} = σ({num(cur['pre'][stage][u])}) = {num(cur[stage][u])}"
-    if stage == "g":
-        return f"unit {u}: C̃_{t} = tanh({num(cur['pre']['g'][u])}) = {num(cur['g'][u])}"
-    if stage == "c":
-        f, i, g, cp = cur["f"][u], cur["i"][u], cur["g"][u], v["c_prev"][u]
-        return (f"unit {u}: C_{t} = f·C_{t - 1} + i·C̃ = {factor(f)}·{factor(cp)} + {factor(i)}·{factor(g)} = {num(cur['c'][u])}"
-                f"   forgot {num(cp - f * cp)}, wrote {num(i * g)}")
-    if stage == "h" and v["cell"] == "lstm":
-        return f"unit {u}: h_{t} = o·tanh(C_{t}) = {factor(cur['o'][u])}·tanh({num(cur['c'][u])}) = {num(cur['h'][u])}"
-    if stage == "a":
-        return f"unit {u}: a_{t} = W_hh·h_{t - 1} + W_xh·x_{t} + b_h = {num(cur['a'][u])}"
-    if stage == "h":
-        return f"unit {u}: h_{t} = tanh({num(cur['a'][u])}) = {num(cur['h'][u])}"
-    return f"unit {u}: h_{t} = {num(cur['h'][u])}; y_{t} has {len(cur['y'])} outputs"
+        line = f"reads [h_{t - 1}, x_{t}], {len(cur['concat'])} numbers"
+    elif stage in captions.GATE:
+        line = captions.gate(stage, t, u, cur["pre"][stage][u], cur[stage][u])
+    elif stage == "c":
+        line = captions.cell_state(t, u, cur, v["c_prev"])
+    elif stage == "h" and v["cell"] == "lstm":
+        line = captions.hidden(t, u, cur)
+    elif stage == "a":
+        line = captions.rnn_pre(t, u, cur["a"][u])
+    elif stage == "h":
+        line = captions.rnn_hidden(t, u, cur["a"][u], cur["h"][u])
+    else:
+        line = f"h_{t}[{u}] = {num(cur['h'][u])}; y_{t} has {len(cur['y'])} outputs"
+    return f"unit {u}: {line}"
 
 
 def _belt(v: Any, units: range, u: int, fits: int) -> RenderableType:
@@ -152,27 +154,48 @@ def _belt(v: Any, units: range, u: int, fits: int) -> RenderableType:
 
 
 # --- gradient mode ----------------------------------------------------------------------
-def _gradient(frame: Frame, width: int) -> RenderableType:
+def _names(v: Any) -> dict[str, str]:
+    sv = v["sv"]
+    return {"rnn_explode": f"RNN σ={num(sv['rnn_explode'])}", "rnn_vanish": f"RNN σ={num(sv['rnn_vanish'])}", "lstm": "LSTM"}
+
+
+def _gradient(frame: Frame, width: int, view: dict) -> RenderableType:
     v = frame.values
     stage = v["stage"]
     parts: list[RenderableType] = []
-    sv = v["sv"]
-    labels = {"rnn_explode": f"RNN σ={num(sv['rnn_explode'])}", "rnn_vanish": f"RNN σ={num(sv['rnn_vanish'])}", "lstm": "LSTM"}
-    series = [(labels[k], list(v["T"]), list(v["norms"][k])) for k, _ in SERIES]
+    names = _names(v)
+    log = not view.get("ylog", False)  # this plot spans decades: log unless `y` switches it
+    scale = "log scale" if log else "linear scale"
     if v["T"]:
-        parts.append(plot(series, width - 2, 16, title="‖∂h_T/∂h_0‖ against T (log scale)", xlabel="T", ylog=True))
+        series = [Series(names[k], list(v["T"]), list(v["norms"][k]), colour, mark) for k, colour, mark in SERIES]
+        series += _ghost(view.get("ghost"), v)
+        parts.append(plot(series, width - 2, 16, title=f"‖∂h_T/∂h_0‖ against T ({scale})", xlabel="T", ylog=log))
+        line = Text()
+        for k, colour, mark in SERIES:
+            line.append(f"{mark} {names[k]}: {num(v['norms'][k][-1])}   ", style=Style(color=Color.from_rgb(*colour), bold=True))
+        line.append(f"at T = {v['T'][-1]}", style="bold")
+        parts.append(line)
     else:
-        # common.plot draws a dummy point at y = 0 when it has none, which a log scale cannot take.
+        # common.plot draws a dummy point when it has none, which says nothing.
         parts.append(Text(f"‖∂h_T/∂h_0‖ against T, T = 1 … {v['horizon']}: step to draw it", style="italic"))
-    if v["T"]:
-        T = v["T"][-1]
-        parts.append(Text("   ".join(f"{labels[k]}: {num(v['norms'][k][-1])}" for k, _ in SERIES) + f"   at T = {T}", style="bold"))
-    # Clipping and the chunks go first: the plot above them no longer changes.
+    if "check" in v:
+        parts.append(check_line(v["check"]))
+    # Clipping and the chunks go first: the plot below them no longer changes.
     if stage in ("clip", "clip_slide"):
         parts.insert(0, _clipping(v, width))
     if stage == "tbptt":
         parts.insert(0, _chunks(v, width))
     return Group(*parts)
+
+
+def _ghost(ghost: Frame | None, v: Any) -> list[Series]:
+    """The curves a knob turn changed, as they were before it, grey with '·'."""
+    if ghost is None or ghost.values.get("mode") != "gradient" or not ghost.values.get("T"):
+        return []
+    g = ghost.values
+    old = _names(g)
+    return [Series(f"before: {old[k]}", list(g["T"]), list(g["norms"][k]), GHOST, "·") for k, *_ in SERIES
+            if list(g["norms"][k]) != list(v["norms"][k]) or list(g["T"]) != list(v["T"])]
 
 
 def _clipping(v: Any, width: int) -> RenderableType:
@@ -186,7 +209,7 @@ def _clipping(v: Any, width: int) -> RenderableType:
         "and scales to ‖g‖ = threshold/‖g‖. Correct: ‖g‖ = √Σg², scale by threshold/‖g‖ (torch's clip_grad_norm_).",
         style="italic")
     more = f" (first {len(shown)} of {len(g)})" if len(shown) < len(g) else ""
-    return Group(labelled(f"gradient clipping, threshold {num(v['clip'])}{more}",
+    return Group(labelled(f"gradient clipping, threshold {num(v['clip'])}, of g in {_names(v)['rnn_explode']}{more}",
                           grid(np.array(rows), row_labels=_plain(labels), col_labels=[str(j) for j in shown])), note)
 
 
@@ -200,9 +223,10 @@ def _chunks(v: Any, width: int) -> RenderableType:
     a, e = v["chunks"][v["chunk_index"]]
     arrow = Text(f"gradient flows from h_{e} back to h_{a} only; the hidden state itself is carried forward", style="italic")
     n = len(v["chunk_norms"]["rnn_explode"])
-    rows = [list(v["chunk_norms"][k]) + [math.nan] * (len(v["chunks"]) - n) for k, _ in SERIES]
+    rows = [list(v["chunk_norms"][k]) + [math.nan] * (len(v["chunks"]) - n) for k, *_ in SERIES]
     names = [f"{a + 1}–{e}" for a, e in v["chunks"]]
     fits = max(2, (width - 14) // CELL)
     table = labelled("‖∂h_end/∂h_start‖ within each chunk",
-                     grid(np.array(rows)[:, :fits], row_labels=_plain([s[1] for s in SERIES]), col_labels=_plain(names[:fits])))
+                     grid(np.array(rows)[:, :fits], row_labels=_plain([f"{mark} {_names(v)[k]}" for k, _, mark in SERIES]),
+                          col_labels=_plain(names[:fits])))
     return Group(line, arrow, table)
