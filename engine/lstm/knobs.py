@@ -23,7 +23,7 @@ from .math import GATES
 
 NUMBER = {"step": 0.1, "big": 1.0, "low": -10.0, "high": 10.0, "integer": False}  # weights, biases, inputs
 INPUT_KNOBS = 4  # x_1[j] for the first few j
-NOTE_ITEMS = 3  # changed values a note names before "… n more"
+NOTE_ITEMS = 2  # changed values a note names before "… n more"
 
 
 def step_knobs(cfg: StepConfig, p: Mapping[str, Any]) -> list[Knob]:
@@ -54,10 +54,10 @@ def step_knobs(cfg: StepConfig, p: Mapping[str, Any]) -> list[Knob]:
 
 
 def flow_knobs(cfg: FlowConfig) -> list[Knob]:
-    out = [Knob("σ > 1 (sv_explode)", "sv_explode", step=0.05, big=0.25, low=1, high=4, integer=False),
-           Knob("σ < 1 (sv_vanish)", "sv_vanish", step=0.05, big=0.2, low=0.05, high=1, integer=False),
-           Knob("LSTM forget bias", "forget_bias", step=0.5, big=2, low=-10, high=10, integer=False),
-           Knob("T (horizon)", "horizon", step=1, big=10, low=1, high=200),
+    out = [Knob("σ>1", "sv_explode", step=0.05, big=0.25, low=1, high=4, integer=False),
+           Knob("σ<1", "sv_vanish", step=0.05, big=0.2, low=0.05, high=1, integer=False),
+           Knob("forget bias b_f", "forget_bias", step=0.5, big=2, low=-10, high=10, integer=False),
+           Knob("T", "horizon", step=1, big=10, low=1, high=200),
            Knob("clip threshold", "clip", step=1, big=10, low=1, high=1000, integer=False),
            Knob("chunk length", "chunk", step=1, big=5, low=1, high=200)]
     scale = Knob("input scale", "input_scale", step=0.25, big=1, low=0, high=10, integer=False)
@@ -67,33 +67,35 @@ def flow_knobs(cfg: FlowConfig) -> list[Knob]:
 
 # --- what changed --------------------------------------------------------------------------
 SYMBOL = {"f": "f", "i": "i", "g": "C̃", "c": "C", "o": "o", "h": "h", "a": "a"}
+FLOW_LABEL = {"rnn_explode": "RNN σ>1", "rnn_vanish": "RNN σ<1", "lstm": "LSTM"}
 
 
-def step_note(cfg: StepConfig, before: list[dict[str, Any]], after: list[dict[str, Any]], unit_before: int) -> str:
-    """The values of the captions' unit that changed, in time order: "f_1[0] 0.7858 → 0.8022, …"."""
-    u = cfg.unit
-    if u != unit_before:
-        return f"the captions and knobs now follow unit {u}"
-    keys = ("f", "i", "g", "c", "o", "h") if cfg.cell == "lstm" else ("a", "h")
-    changes = [f"{SYMBOL[k]}_{t}[{u}] {num(a[k][u])} → {num(b[k][u])}"
-               for t, (a, b) in enumerate(zip(before, after), 1) for k in keys
-               if num(a[k][u]) != num(b[k][u])]
-    if not changes:
-        return f"no value of unit {u} changes"
+def _short(x: float) -> str:
+    return num(x, 3)  # the frame shows every digit; a note fits one line
+
+
+def _listed(changes: list[str]) -> str:
     more = len(changes) - NOTE_ITEMS
     return ", ".join(changes[:NOTE_ITEMS]) + (f", … {more} more" if more > 0 else "")
 
 
-FLOW_LABEL = {"rnn_explode": "RNN σ > 1", "rnn_vanish": "RNN σ < 1", "lstm": "LSTM"}
+def step_note(cfg: StepConfig, before: list[dict[str, Any]], after: list[dict[str, Any]], unit_before: int) -> str:
+    """The values of the captions' unit that changed, in time order: "f_1[0] 0.786 → 0.802, …"."""
+    u = cfg.unit
+    if u != unit_before:
+        return f"the captions and knobs now follow unit {u}"
+    keys = ("f", "i", "g", "c", "o", "h") if cfg.cell == "lstm" else ("a", "h")
+    changes = [f"{SYMBOL[k]}_{t}[{u}] {_short(a[k][u])} → {_short(b[k][u])}"
+               for t, (a, b) in enumerate(zip(before, after), 1) for k in keys
+               if _short(a[k][u]) != _short(b[k][u])]
+    return _listed(changes) if changes else f"no value of unit {u} changes"
 
 
 def flow_note(cfg: FlowConfig, before: Mapping[str, float], after: Mapping[str, float]) -> str:
-    """The end of the plot, the clipped gradient and the chunks, where they changed."""
-    norms = [f"{FLOW_LABEL[k]} {num(before[k])} → {num(after[k])}" for k in FLOW_LABEL if num(before[k]) != num(after[k])]
-    parts = [f"‖∂h_T/∂h_0‖ at T = {cfg.horizon}: " + ", ".join(norms)] if norms else []
-    for k, name in (("grad", "‖g‖"), ("clipped", "clipped ‖g‖")):
-        if num(before[k]) != num(after[k]):
-            parts.append(f"{name} {num(before[k])} → {num(after[k])}")
-    if before["chunks"] != after["chunks"]:
-        parts.append(f"{num(before['chunks'])} → {num(after['chunks'])} chunks")
-    return "; ".join(parts) or "the plot is unchanged"
+    """The ends of the curves, the gradient and its clipped norm, the chunks, where they changed."""
+    names = FLOW_LABEL | {"grad": "‖g‖", "clipped": "clipped ‖g‖", "chunks": "chunks"}
+    changed = [k for k in names if _short(before[k]) != _short(after[k])]
+    if not changed:
+        return "the plot is unchanged"
+    at = f"at T = {cfg.horizon}: " if any(k in FLOW_LABEL for k in changed) else ""
+    return at + _listed([f"{names[k]} {_short(before[k])} → {_short(after[k])}" for k in changed])
