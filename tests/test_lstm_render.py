@@ -18,14 +18,30 @@ def draw(frame, width=78, view=None) -> str:
     return conftest.draw("lstm", frame, width, view)
 
 
+def grids(renderable):
+    """Every number grid in a drawn frame (Groups opened); Text wraps itself, a grid never does."""
+    from rich.console import Group
+
+    from tui_lab.render.common import CellGrid
+
+    if isinstance(renderable, CellGrid):
+        yield renderable
+    elif isinstance(renderable, Group):
+        for part in renderable.renderables:
+            yield from grids(part)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_frame_draws_at_78_and_100_columns(name):
+    from tui_lab.render import render_frame
+
     session = Session(load(name), device="cpu")
     session.finish()
     for frame in session.stepper.frames:
         for width in (78, 100):
             text = draw(frame, width)
             assert max(cell_len(line) for line in text.splitlines()) <= width
+            assert all(g.width < width for g in grids(render_frame("lstm", frame, width, {}))), (frame.index, width)
     last = draw(session.stepper.frames[-1], 78)
     if session.stepper.frames[-1].values["mode"] == "step":
         assert "✓ matches nn." in last

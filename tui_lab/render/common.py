@@ -126,12 +126,12 @@ def labelled(label: str, body: RenderableType) -> Group:
 OKABE_ITO = {"orange": (230, 159, 0), "sky blue": (86, 180, 233), "bluish green": (0, 158, 115),
              "yellow": (240, 228, 66), "blue": (0, 114, 178), "vermillion": (213, 94, 0),
              "reddish purple": (204, 121, 167), "grey": (153, 153, 153)}
-MARKS = 10  # marker characters along one curve: enough to follow it, few enough to leave it readable
 
 
 class Series(NamedTuple):
-    """One curve of a plot. `colour` (r, g, b) and `marker`, a character drawn at a few of its
-    points and in the legend, are optional; with a marker the curve reads without colour too."""
+    """One curve of a plot. `colour` (r, g, b) and `marker` are optional: a curve with a marker is
+    drawn with that character (at character resolution, and so is its legend mark) instead of
+    braille dots, so it reads without colour too and no two curves look alike."""
 
     label: str
     xs: Sequence[float]
@@ -176,12 +176,7 @@ def plot(
             any_points = True
             x_lo, x_hi = min(x_lo, pts[0][0], *(p[0] for p in pts)), max(x_hi, *(p[0] for p in pts))
             xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-            if s.marker:
-                plt.plot(xs, ys, marker="braille", color=s.colour)
-                every = max(1, math.ceil(len(pts) / MARKS))
-                plt.scatter(xs[::every], ys[::every], marker=s.marker, color=s.colour, label=s.label or None)
-            else:
-                plt.plot(xs, ys, label=s.label or None, marker="braille", color=s.colour)
+            plt.plot(xs, ys, label=s.label or None, marker=s.marker or "braille", color=s.colour)
     if any_points:
         # Reference lines as flat series, so their labels sit in the legend, not on the data.
         for y, label in hlines:

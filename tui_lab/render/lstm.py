@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from rich.console import Group, RenderableType
@@ -16,7 +16,7 @@ from engine.core.frame import Frame
 from engine.lstm import captions
 
 from . import ViewKey
-from .common import OKABE_ITO, Series, check_line, grid, labelled, plot
+from .common import OKABE_ITO, CellGrid, Series, check_line, grid, labelled, plot
 
 CELL = 8  # columns one number takes in a grid, with its padding
 ROWS = {  # current-step vectors, in the lecture's order: (key in `current`, label)
@@ -58,6 +58,16 @@ def _window(n: int, centre: int, fits: int) -> range:
     return range(start, start + fits)
 
 
+def _fitting(build: Callable[[int], CellGrid], most: int, width: int) -> tuple[CellGrid, int]:
+    """build(n) with the largest n ≤ `most` whose grid fits in `width` columns (at least n = 1),
+    and that n: a number such as −0.000425 takes more than CELL columns."""
+    for n in range(max(1, most), 0, -1):
+        table = build(n)
+        if table.width <= width:
+            break
+    return table, n
+
+
 def _row(values: Any, shown: range) -> list[float]:
     if values is None or len(values) == 0:
         return [math.nan] * len(shown)
@@ -68,27 +78,34 @@ def _step(frame: Frame, width: int, view: dict) -> RenderableType:
     v = frame.values
     H, t, cell, stage = v["hidden_size"], v["t"], v["cell"], v["stage"]
     u = (v["unit"] + view.get("unit_shift", 0)) % H
-    fits = max(3, (width - 14) // CELL)
-    units = _window(H, u, fits)
+    fits = max(3, (width - 14) // CELL)  # columns of numbers, a first guess
     cur = v["current"]
     parts: list[RenderableType] = []
     if stage != "start" and u != v["unit"]:  # the caption already spells out the scenario's own unit
         parts.append(Text(_formula(v, u), style="bold cyan"))
     # The current step's vectors, one row each; '·' where not computed yet.
     labels = [f"h_{t - 1}" if t else "h_0"] + (["C_" + str(max(t - 1, 0))] if cell == "lstm" else [])
-    rows = [_row(v["h_prev"], units)] + ([_row(v["c_prev"], units)] if cell == "lstm" else [])
+    vectors = [v["h_prev"]] + ([v["c_prev"]] if cell == "lstm" else [])
     for key, label in ROWS[cell]:
         labels.append(label)
-        rows.append(_row(cur.get(key), units))
+        vectors.append(cur.get(key))
     if cell == "lstm" and "c" in cur:
         labels += ["f·C_{t−1} kept", "i·C̃ written"]
-        rows += [_row(cur["kept"], units), _row(cur["written"], units)]
-    col = [f"[{j}]" + ("◀" if j == u else "") for j in units]
-    more = f" (units {units.start}–{units.stop - 1} of {H}; u shows the next)" if len(units) < H else ""
+        vectors += [cur["kept"], cur["written"]]
     now = [n for n, (key, _) in enumerate(ROWS[cell]) if key == stage]
-    marks = [(len(rows) - len(ROWS[cell]) - (2 if "c" in cur and cell == "lstm" else 0) + now[0], units.index(u))] if now else []
-    parts.append(labelled(f"t = {t}, unit by unit{more}",
-                          grid(np.array(rows), row_labels=_plain(labels), col_labels=_plain(col), marked=marks)))
+    row_now = len(labels) - len(ROWS[cell]) - (2 if "c" in cur and cell == "lstm" else 0) + now[0] if now else None
+
+    def units_grid(n: int) -> CellGrid:
+        units = _window(H, u, n)
+        col = [f"[{j}]" + ("◀" if j == u else "") for j in units]
+        marks = [(row_now, units.index(u))] if row_now is not None else []
+        return grid(np.array([_row(r, units) for r in vectors]), row_labels=_plain(labels), col_labels=_plain(col),
+                    marked=marks)
+
+    table, n_units = _fitting(units_grid, min(fits, H), width - 1)
+    units = _window(H, u, n_units)
+    more = f" (units {units.start}–{units.stop - 1} of {H}; u shows the next)" if len(units) < H else ""
+    parts.append(labelled(f"t = {t}, unit by unit{more}", table))
     if stage in ("concat", "f", "i", "g", "o", "a") and t:
         x = np.asarray(v["x"])
         shown = _window(len(x), int(np.argmax(np.abs(x))) if len(x) else 0, fits)
@@ -167,8 +184,9 @@ def _gradient(frame: Frame, width: int, view: dict) -> RenderableType:
     log = not view.get("ylog", False)  # this plot spans decades: log unless `y` switches it
     scale = "log scale" if log else "linear scale"
     if v["T"]:
-        series = [Series(names[k], list(v["T"]), list(v["norms"][k]), colour, mark) for k, colour, mark in SERIES]
-        series += _ghost(view.get("ghost"), v)
+        # The ghost first, so that the curves of now are drawn over it where they meet.
+        series = _ghost(view.get("ghost"), v)
+        series += [Series(names[k], list(v["T"]), list(v["norms"][k]), colour, mark) for k, colour, mark in SERIES]
         parts.append(plot(series, width - 2, 16, title=f"‖∂h_T/∂h_0‖ against T ({scale})", xlabel="T", ylog=log))
         line = Text()
         for k, colour, mark in SERIES:
@@ -199,18 +217,22 @@ def _ghost(ghost: Frame | None, v: Any) -> list[Series]:
 
 
 def _clipping(v: Any, width: int) -> RenderableType:
-    fits = max(3, (width - 16) // CELL)
     g = np.asarray(v["grad"])
-    shown = range(min(len(g), fits))
-    rows = [_row(g, shown), _row(v["clipped"], shown), _row(v["clipped_slide"], shown)]
     labels = [f"g ‖{num(v['grad_norm'], 3)}‖", f"clipped ‖{num(v['clipped_norm'], 3)}‖", f"slide ‖{num(v['clipped_slide_norm'], 3)}‖"]
+
+    def table(n: int) -> CellGrid:
+        shown = range(min(len(g), n))
+        rows = [_row(g, shown), _row(v["clipped"], shown), _row(v["clipped_slide"], shown)]
+        return grid(np.array(rows), row_labels=_plain(labels), col_labels=[str(j) for j in shown])
+
+    body, n = _fitting(table, len(g), width - 1)
     note = Text(
         "The slide's code: grad_norm = np.sum(grad * grad) is the squared norm, so it clips when ‖g‖² > threshold "
         "and scales to ‖g‖ = threshold/‖g‖. Correct: ‖g‖ = √Σg², scale by threshold/‖g‖ (torch's clip_grad_norm_).",
         style="italic")
-    more = f" (first {len(shown)} of {len(g)})" if len(shown) < len(g) else ""
-    return Group(labelled(f"gradient clipping, threshold {num(v['clip'])}, of g in {_names(v)['rnn_explode']}{more}",
-                          grid(np.array(rows), row_labels=_plain(labels), col_labels=[str(j) for j in shown])), note)
+    more = f" (first {n} of {len(g)})" if n < len(g) else ""
+    return Group(labelled(f"gradient clipping, threshold {num(v['clip'])}, of g in {_names(v)['rnn_explode']}{more}", body),
+                 note)
 
 
 def _chunks(v: Any, width: int) -> RenderableType:
@@ -225,8 +247,8 @@ def _chunks(v: Any, width: int) -> RenderableType:
     n = len(v["chunk_norms"]["rnn_explode"])
     rows = [list(v["chunk_norms"][k]) + [math.nan] * (len(v["chunks"]) - n) for k, *_ in SERIES]
     names = [f"{a + 1}–{e}" for a, e in v["chunks"]]
-    fits = max(2, (width - 14) // CELL)
-    table = labelled("‖∂h_end/∂h_start‖ within each chunk",
-                     grid(np.array(rows)[:, :fits], row_labels=_plain([f"{mark} {_names(v)[k]}" for k, _, mark in SERIES]),
-                          col_labels=_plain(names[:fits])))
+    labels = _plain([f"{mark} {_names(v)[k]}" for k, _, mark in SERIES])
+    body, _ = _fitting(lambda n: grid(np.array(rows)[:, :n], row_labels=labels, col_labels=_plain(names[:n])),
+                       len(names), width - 1)
+    table = labelled("‖∂h_end/∂h_start‖ within each chunk", body)
     return Group(line, arrow, table)
