@@ -443,3 +443,14 @@ def test_the_gradient_budget_names_the_horizon():
 def test_an_empty_tensor_means_not_given():
     """Every `set` and knob turn passes all the params, empty weights included."""
     assert LSTMLab.validate({"W_f": [], "x": [], "W_hh": []}) == LSTMLab.validate({})
+
+
+def test_frames_are_built_only_when_read():
+    """A knob turn steps a new lab to the same place: the frames passed on the way stay unbuilt."""
+    lab = LSTMLab(LSTMLab.validate({"mode": "gradient", "horizon": 40}))
+    stepper = Stepper(lab)
+    stepper.ensure(30)
+    assert [f._frame is None for f in stepper.frames[1:]] == [True] * 30
+    frame = stepper.frames[30]
+    assert frame.values["T"] == tuple(range(1, 31)) and frame.values is frame.values  # built once, then kept
+    assert [f._frame is None for f in stepper.frames[1:30]] == [True] * 29

@@ -9,12 +9,14 @@ show it a step at a time.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 import numpy as np
 
 from ..core.frame import Frame
+from .lazyframe import LazyFrame
 from . import captions
 from .config import FlowConfig
 from .math import GATES, clip_as_slide, clip_gradient, lstm_jacobian, lstm_step, orthogonal, rnn_jacobian, rnn_step, spectral_norm
@@ -90,36 +92,55 @@ def run(cfg: FlowConfig, draws: dict[str, Any]) -> Flow:
 
 
 def frames(cfg: FlowConfig, draws: dict[str, Any], flow: Flow) -> Iterator[Frame]:
+    """Frame 0, one per T, the two clipping frames and one per chunk, each built when first shown."""
     T_max = cfg.horizon
     base = {"mode": "gradient", "cell": "rnn and lstm", "hidden_size": cfg.hidden, "input_size": cfg.inputs,
             "horizon": T_max, "sv": {"rnn_explode": cfg.sv_explode, "rnn_vanish": cfg.sv_vanish},
             "clip": cfg.threshold, "chunk": cfg.chunk, "input_scale": cfg.input_scale, "forget_bias": cfg.forget_bias}
 
     def upto(t: int) -> dict[str, Any]:
-        return {"t": t, "history": flow.history[:t], "T": list(range(1, t + 1)),
-                "norms": {k: v[:t] for k, v in flow.norms.items()}}
+        values = {**base, "t": t, "history": flow.history[:t], "T": list(range(1, t + 1)),
+                  "norms": {k: v[:t] for k, v in flow.norms.items()}}
+        if t == T_max:  # from T = horizon on, every frame carries the check against autograd
+            values["check"] = check()
+        return values
 
-    yield Frame(0, captions.flow_intro(cfg), {**base, **upto(0), "stage": "start"})
-    for t in range(1, T_max):
-        yield Frame(t, captions.flow(cfg, t, flow.norms), {**base, **upto(t), "stage": "flow"}, {"T": t})
-    # From T = horizon on, every frame carries the check against autograd.
-    done = {**base, **upto(T_max), "check": flow_check(cfg, draws, flow.jacobians)}
-    yield Frame(T_max, captions.flow(cfg, T_max, flow.norms), {**done, "stage": "flow"}, {"T": T_max})
-    g = flow.grad
-    size, squared = float(np.linalg.norm(g)), float(np.sum(g * g))
-    clipping = {"grad": g, "clipped": flow.clipped, "clipped_slide": flow.clipped_slide, "grad_norm": size,
-                "clipped_norm": float(np.linalg.norm(flow.clipped)), "slide_grad_norm": squared,
-                "clipped_slide_norm": float(np.linalg.norm(flow.clipped_slide))}
-    yield Frame(T_max + 1, captions.clipping(cfg, size, clipping["clipped_norm"]), {**done, "stage": "clip", **clipping})
-    yield Frame(T_max + 2, captions.clipping_slide(cfg, squared, clipping["clipped_slide_norm"]),
-                {**done, "stage": "clip_slide", **clipping})
-    # Truncated BPTT: the gradient flows back only to the start of its own chunk.
-    for n, (a, e) in enumerate(flow.bounds):
+    @functools.cache
+    def check() -> dict[str, Any]:
+        return flow_check(cfg, draws, flow.jacobians)
+
+    def at(t: int) -> Frame:
+        if t == 0:
+            return Frame(0, captions.flow_intro(cfg), {**upto(0), "stage": "start"})
+        return Frame(t, captions.flow(cfg, t, flow.norms), {**upto(t), "stage": "flow"}, {"T": t})
+
+    def clipping(slide: bool) -> Frame:
+        g = flow.grad
+        size, squared = float(np.linalg.norm(g)), float(np.sum(g * g))
+        values = {"grad": g, "clipped": flow.clipped, "clipped_slide": flow.clipped_slide, "grad_norm": size,
+                  "clipped_norm": float(np.linalg.norm(flow.clipped)), "slide_grad_norm": squared,
+                  "clipped_slide_norm": float(np.linalg.norm(flow.clipped_slide))}
+        if slide:
+            caption = captions.clipping_slide(cfg, squared, values["clipped_slide_norm"])
+        else:
+            caption = captions.clipping(cfg, size, values["clipped_norm"])
+        return Frame(T_max + 1 + slide, caption, {**upto(T_max), "stage": "clip_slide" if slide else "clip", **values})
+
+    def chunk(n: int) -> Frame:
+        """Truncated BPTT: the gradient flows back only to the start of its own chunk."""
+        a, e = flow.bounds[n]
         within = {k: v[: n + 1] for k, v in flow.chunk_norms.items()}
         caption = captions.chunk(cfg, n, a, e, within["rnn_explode"][-1], flow.norms["rnn_explode"][e - 1])
         # `chunk` stays the chunk length (as in every frame); `chunk_index` is which chunk this is.
-        yield Frame(T_max + 3 + n, caption, {**done, "stage": "tbptt", "chunks": flow.bounds, "chunk_index": n,
-                                             "chunk_norms": within}, {"chunk_index": n})
+        return Frame(T_max + 3 + n, caption, {**upto(T_max), "stage": "tbptt", "chunks": flow.bounds, "chunk_index": n,
+                                              "chunk_norms": within}, {"chunk_index": n})
+
+    for t in range(T_max + 1):
+        yield LazyFrame(t, functools.partial(at, t))
+    yield LazyFrame(T_max + 1, functools.partial(clipping, False))
+    yield LazyFrame(T_max + 2, functools.partial(clipping, True))
+    for n in range(len(flow.bounds)):
+        yield LazyFrame(T_max + 3 + n, functools.partial(chunk, n))
 
 
 def summary(flow: Flow) -> dict[str, float]:

@@ -58,8 +58,7 @@ class LSTMLab(Lab):
             yield from gradflow.frames(cfg, self.draws, self.flow)
             return
         source = captions.source(cfg, self.params["checkpoint"], self.arrays.drawn, self.seed)
-        cells = stepping.lstm_frames if cfg.cell == "lstm" else stepping.rnn_frames
-        yield from cells(cfg, self.arrays, self.steps, source)
+        yield from stepping.frames(cfg, self.arrays, self.steps, source)
 
     # --- knobs -----------------------------------------------------------------------
     def knobs(self) -> list[Knob]:

@@ -6,6 +6,7 @@ frame runs the same sequence through torch's own cell and carries the check reco
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterator
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from ..core.frame import Frame
 from . import captions
 from .config import LSTM_STAGES, MAX_SHOWN_WEIGHTS, RNN_STAGES, CellArrays, StepConfig
+from .lazyframe import LazyFrame
 from .math import GATES, lstm_step, rnn_step
 from .reference import cell_check
 
@@ -63,66 +65,64 @@ def trace(cfg: StepConfig, arrays: CellArrays) -> list[dict[str, Any]]:
     return out
 
 
-def lstm_frames(cfg: StepConfig, arrays: CellArrays, steps: list[dict[str, Any]], source: str) -> Iterator[Frame]:
-    u, common = cfg.unit, base(cfg, arrays)
-    W, b = arrays.gates()
-    history: list[dict[str, np.ndarray]] = []
-    state = f"h_0 = {captions.vector_head(arrays.h0)}, C_0 = {captions.vector_head(arrays.c0)}"
-    yield Frame(0, captions.intro(cfg, state, source),
-                {**common, "t": 0, "stage": "start", "history": [], "current": {}, "h_prev": arrays.h0,
-                 "c_prev": arrays.c0, "x": []})
-    h, c, index = arrays.h0, arrays.c0, 0
-    for t, s in enumerate(steps, 1):
-        x = arrays.xs[t - 1]
-        for stage in LSTM_STAGES:
+def frames(cfg: StepConfig, arrays: CellArrays, steps: list[dict[str, Any]], source: str) -> Iterator[Frame]:
+    """Frame 0, then one frame per stage per time step, each built when first shown."""
+    common = base(cfg, arrays)
+    lstm = cfg.cell == "lstm"
+    # One history entry per completed time step; the gates' keys stay, empty, in an RNN's, so
+    # one history shape serves both cells.
+    entries = [{k: s[k] for k in HISTORY} if lstm else {k: [] for k in HISTORY[:-1]} | {k: s[k] for k in ("h", "a", "y")}
+               for s in steps]
+    state = f"h_0 = {captions.vector_head(arrays.h0)}" + (f", C_0 = {captions.vector_head(arrays.c0)}" if lstm else "")
+    start = {**common, "t": 0, "stage": "start", "history": [], "current": {}, "h_prev": arrays.h0, "x": []}
+    if lstm:
+        start["c_prev"] = arrays.c0
+    yield Frame(0, captions.intro(cfg, state, source), start)
+    build = _lstm_frame if lstm else _rnn_frame
+    index = 0
+    for t in range(1, cfg.steps + 1):
+        for stage in cfg.stages:
             index += 1
-            current = partial(s, stage, c)
-            if stage == "h":
-                history.append({k: s[k] for k in HISTORY})
-            if stage == "concat":
-                caption = captions.concat(t, s["concat"], cfg.hidden, cfg.inputs, _token(arrays, t))
-            elif stage in GATES:
-                caption = captions.gate(stage, t, u, s["pre"][stage][u], s[stage][u],
-                                        captions.gate_terms(stage, u, W, b, s["concat"]))
-            elif stage == "c":
-                caption = captions.cell_state(t, u, current, c)
-            else:
-                caption = captions.hidden(t, u, s)
-            values = {**common, "t": t, "stage": stage, "history": history, "current": current,
-                      "h_prev": h, "c_prev": c, "x": x}
-            if index == cfg.length - 1:
-                caption += _checked(values, cell_check(cfg, arrays, history))
-            yield Frame(index, caption, values, {"stage": stage, "unit": u})
-        h, c = s["h"], s["c"]
+            done = t if stage == cfg.stages[-1] else t - 1  # the last stage completes the step
+            yield LazyFrame(index, functools.partial(build, cfg, arrays, steps, common, entries[:done], index, t, stage))
 
 
-def rnn_frames(cfg: StepConfig, arrays: CellArrays, steps: list[dict[str, Any]], source: str) -> Iterator[Frame]:
-    u, common, w = cfg.unit, base(cfg, arrays), arrays.weights
-    history: list[dict[str, Any]] = []
-    yield Frame(0, captions.intro(cfg, f"h_0 = {captions.vector_head(arrays.h0)}", source),
-                {**common, "t": 0, "stage": "start", "history": [], "current": {}, "h_prev": arrays.h0, "x": []})
-    h, index = arrays.h0, 0
-    ckpt = cfg.checkpoint
-    for t, s in enumerate(steps, 1):
-        x = arrays.xs[t - 1]
-        for stage in RNN_STAGES:
-            index += 1
-            current = {k: s[k] for k in RNN_STAGES[: RNN_STAGES.index(stage) + 1]}
-            if stage == "y":
-                # The gates' keys stay, empty, so one history shape serves both cells.
-                history.append({k: [] for k in HISTORY[:-1]} | {k: s[k] for k in ("h", "a", "y")})
-            if stage == "a":
-                caption = captions.rnn_pre(t, u, s["a"][u], captions.rnn_pre_terms(u, w, h, x), _token(arrays, t))
-            elif stage == "h":
-                caption = captions.rnn_hidden(t, u, s["a"][u], s["h"][u])
-            else:
-                likeliest = ckpt.vocab[int(np.argmax(s["y"]))] if ckpt is not None else None
-                caption = captions.rnn_output(t, s["y"], likeliest)
-            values = {**common, "t": t, "stage": stage, "history": history, "current": current, "h_prev": h, "x": x}
-            if index == cfg.length - 1:
-                caption += _checked(values, cell_check(cfg, arrays, history))
-            yield Frame(index, caption, values, {"stage": stage, "unit": u})
-        h = s["h"]
+def _lstm_frame(cfg: StepConfig, arrays: CellArrays, steps: list[dict[str, Any]], common: dict[str, Any],
+                history: list[dict[str, Any]], index: int, t: int, stage: str) -> Frame:
+    u, s, x = cfg.unit, steps[t - 1], arrays.xs[t - 1]
+    h, c = (arrays.h0, arrays.c0) if t == 1 else (steps[t - 2]["h"], steps[t - 2]["c"])
+    current = partial(s, stage, c)
+    if stage == "concat":
+        caption = captions.concat(t, s["concat"], cfg.hidden, cfg.inputs, _token(arrays, t))
+    elif stage in GATES:
+        W, b = arrays.gates()
+        caption = captions.gate(stage, t, u, s["pre"][stage][u], s[stage][u], captions.gate_terms(stage, u, W, b, s["concat"]))
+    elif stage == "c":
+        caption = captions.cell_state(t, u, current, c)
+    else:
+        caption = captions.hidden(t, u, s)
+    values = {**common, "t": t, "stage": stage, "history": history, "current": current, "h_prev": h, "c_prev": c, "x": x}
+    if index == cfg.length - 1:
+        caption += _checked(values, cell_check(cfg, arrays, history))
+    return Frame(index, caption, values, {"stage": stage, "unit": u})
+
+
+def _rnn_frame(cfg: StepConfig, arrays: CellArrays, steps: list[dict[str, Any]], common: dict[str, Any],
+               history: list[dict[str, Any]], index: int, t: int, stage: str) -> Frame:
+    u, s, x = cfg.unit, steps[t - 1], arrays.xs[t - 1]
+    h = arrays.h0 if t == 1 else steps[t - 2]["h"]
+    current = {k: s[k] for k in RNN_STAGES[: RNN_STAGES.index(stage) + 1]}
+    if stage == "a":
+        caption = captions.rnn_pre(t, u, s["a"][u], captions.rnn_pre_terms(u, arrays.weights, h, x), _token(arrays, t))
+    elif stage == "h":
+        caption = captions.rnn_hidden(t, u, s["a"][u], s["h"][u])
+    else:
+        ckpt = cfg.checkpoint
+        caption = captions.rnn_output(t, s["y"], ckpt.vocab[int(np.argmax(s["y"]))] if ckpt is not None else None)
+    values = {**common, "t": t, "stage": stage, "history": history, "current": current, "h_prev": h, "x": x}
+    if index == cfg.length - 1:
+        caption += _checked(values, cell_check(cfg, arrays, history))
+    return Frame(index, caption, values, {"stage": stage, "unit": u})
 
 
 def _checked(values: dict[str, Any], check: dict[str, Any]) -> str:

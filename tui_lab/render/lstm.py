@@ -35,7 +35,8 @@ def next_unit(view: dict[str, Any]) -> None:
     view["unit_shift"] = view.get("unit_shift", 0) + 1
 
 
-VIEW_KEYS = (ViewKey("u", "unit", "show the next hidden unit (the formula line and the window of units)", next_unit),)
+VIEW_KEYS = (ViewKey("u", "unit", "look at the next hidden unit (a line for it, the window of units); the knobs stay on the caption's unit",
+                      next_unit),)
 
 
 def render(frame: Frame, width: int, view: dict) -> RenderableType:
