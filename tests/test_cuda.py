@@ -137,18 +137,19 @@ def test_lstm_steps_match_nn_lstmcell_on_device(dev, dtype, tol):
 
     s = session("lstm-gates", dev)
     lab, history = s.lab, s.finish().values["history"]
-    cell = torch.nn.LSTMCell(lab.In, lab.H, dtype=dtype).to(dev)
+    H, (W, b), cell_in = lab.cfg.hidden, lab.arrays.gates(), lab.arrays
+    cell = torch.nn.LSTMCell(lab.cfg.inputs, H, dtype=dtype).to(dev)
     with torch.no_grad():
-        cell.weight_hh.copy_(torch.from_numpy(np.concatenate([lab.W[k][:, :lab.H] for k in TORCH_ORDER])))
-        cell.weight_ih.copy_(torch.from_numpy(np.concatenate([lab.W[k][:, lab.H:] for k in TORCH_ORDER])))
-        cell.bias_ih.copy_(torch.from_numpy(np.concatenate([lab.b[k] for k in TORCH_ORDER])))
+        cell.weight_hh.copy_(torch.from_numpy(np.concatenate([W[k][:, :H] for k in TORCH_ORDER])))
+        cell.weight_ih.copy_(torch.from_numpy(np.concatenate([W[k][:, H:] for k in TORCH_ORDER])))
+        cell.bias_ih.copy_(torch.from_numpy(np.concatenate([b[k] for k in TORCH_ORDER])))
         cell.bias_hh.zero_()
-        h, c = (torch.from_numpy(v)[None].to(dev, dtype) for v in (lab.h0, lab.c0))
-        for x, step in zip(lab.xs, history):
+        h, c = (torch.from_numpy(v)[None].to(dev, dtype) for v in (cell_in.h0, cell_in.c0))
+        for x, step in zip(cell_in.xs, history):
             h, c = cell(torch.from_numpy(x)[None].to(dev, dtype), (h, c))
             assert np.max(np.abs(h[0].double().cpu().numpy() - step["h"])) < tol
             assert np.max(np.abs(c[0].double().cpu().numpy() - step["c"])) < tol
-    assert len(history) == lab.T
+    assert len(history) == lab.cfg.steps
     assert same_frames("lstm-gates", dev) == TOLERANCE["lstm"]
 
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.core.lab import Stepper
-from engine.lstm.lab import GATES, LSTMLab
-from engine.lstm.math import TORCH_ORDER
+from engine.lstm.lab import LSTMLab
+from engine.lstm.math import GATES, TORCH_ORDER
 from engine.core.params import ParamError
 
 NAME = {"f": "f", "i": "i", "g": "C", "o": "o"}
@@ -135,7 +135,7 @@ def _lstm_h(W, b, H, xs, h0, c0):
 def test_gradient_norms_match_autograd(input_scale):
     raw = dict(mode="gradient", hidden_size=5, input_size=3, horizon=12, input_scale=input_scale, chunk=5, clip=2.0)
     lab, frames = run(seed=3, **raw)
-    g = LSTMLab(lab.params, seed=3).gradient_setup()  # the same draws as the frames used
+    g = lab.draws  # what the frames were computed from
     t = lambda a: torch.tensor(a)  # noqa: E731
     xs = [t(x) for x in g["xs"]]
     norms = frames[-1].values["norms"]
@@ -307,3 +307,150 @@ def test_bad_checkpoints(tmp_path, make, raw, key, text):
     with pytest.raises(ParamError) as info:
         LSTMLab.validate({"checkpoint": str(path), "text": "bad", **raw})
     assert info.value.key == key and text in info.value.message, str(info.value)
+
+
+# --- captions: every scalar carries its unit index (issue 11.10) ----------------------------------
+import re
+
+SCALAR = re.compile(r"(C̃|[fioChaC])_(\d+)(?!\d)")
+
+
+def scalar_symbols_without_index(caption: str) -> list[str]:
+    """Symbols such as o_1 or C_0 that are not followed by [u]; the concatenation [h_{t−1}, x_t]
+    and the row products W[u]·h_{t−1}, W[u]·x_t are vectors on purpose and are removed first."""
+    text = re.sub(r"\[h_\d+, x_\d+\]", "", caption)
+    text = re.sub(r"·(h|x)_\d+", "", text)
+    text = re.sub(r"(y|h|C)_\d+ = \[", "", text)  # a whole vector: y_t = [...], h_0 = [...]
+    return [m.group(0) for m in SCALAR.finditer(text) if not text[m.end():].startswith("[")]
+
+
+@pytest.mark.parametrize("name,unit", [("lstm-gates", 0), ("lstm-gates", 1), ("lstm-hello", 2), ("lstm-rnn", 1)])
+def test_scalar_captions_index_every_unit(name, unit):
+    from scenarios import load
+
+    sc = load(name)
+    lab = LSTMLab(LSTMLab.validate({**sc.params, "unit": unit}), seed=sc.seed)
+    for frame in list(lab.frames())[1:]:
+        if frame.values["stage"] in ("concat", "y"):
+            continue  # vectors: [h_{t−1}, x_t] and y_t
+        assert scalar_symbols_without_index(frame.caption) == [], frame.caption
+
+
+def test_cell_state_and_hidden_captions_written_out():
+    from scenarios import load
+
+    lab = LSTMLab(load("lstm-gates").params)
+    frames = list(lab.frames())
+    assert frames[5].caption.startswith("C_1[0] = f_1[0]·C_0[0] + i_1[0]·C̃_1[0] = ")
+    assert frames[7].caption.startswith("h_1[0] = o_1[0]·tanh(C_1[0]) = ")
+    assert scalar_symbols_without_index("h_1[0] = o_1·tanh(C_1)") == ["o_1", "C_1"]  # the old caption fails
+
+
+# --- the check record, decided in the engine ------------------------------------------------------
+@pytest.mark.parametrize("name,reference", [("lstm-gates", "nn.LSTMCell"), ("lstm-rnn", "nn.RNNCell")])
+def test_the_last_step_frame_carries_the_check_record(name, reference):
+    from scenarios import load
+
+    sc = load(name)
+    _, frames = run(seed=sc.seed, **sc.params)
+    check = frames[-1].values["check"]
+    assert check["reference"] == reference and check["ok"] is True and check["tolerance"] == 1e-9
+    assert check["max_diff"] < 1e-12 and frames[-1].values["torch_max_diff"] == check["max_diff"]
+    assert all("check" not in f.values for f in frames[:-1])
+
+
+def test_a_wrong_step_fails_the_check(monkeypatch):
+    """Break the engine's cell (the forget gate reads C wrongly) and the torch check says so."""
+    from engine.lstm import stepping
+
+    real = stepping.lstm_step
+
+    def broken(W, b, h, c, x):
+        return real(W, b, h, 1.001 * c, x)
+
+    monkeypatch.setattr(stepping, "lstm_step", broken)
+    from scenarios import load
+
+    _, frames = run(**load("lstm-gates").params)
+    check = frames[-1].values["check"]
+    assert check["ok"] is False and check["max_diff"] > 1e-6
+
+
+def test_gradient_frames_are_checked_against_autograd(monkeypatch):
+    _, frames = run(mode="gradient", horizon=6, chunk=4)
+    checks = [f.values.get("check") for f in frames]
+    assert checks[:6] == [None] * 6  # from T = horizon on
+    assert all(c["reference"] == "autograd" and c["ok"] for c in checks[6:])
+    from engine.lstm import gradflow
+
+    real = gradflow.rnn_jacobian
+    monkeypatch.setattr(gradflow, "rnn_jacobian", lambda W, h: 1.01 * real(W, h))
+    _, frames = run(mode="gradient", horizon=6, chunk=4)
+    assert frames[-1].values["check"]["ok"] is False
+
+
+# --- checkpoints of several layers ---------------------------------------------------------------
+def test_a_two_layer_lstm_checkpoint_steps_layer_0(tmp_path):
+    path = tmp_path / "deep.pt"
+    torch.manual_seed(1)
+    vocab, H = "abcd ", 4
+    model = CharModel("lstm", len(vocab), H, 0)
+    model.rnn = torch.nn.LSTM(len(vocab), H, num_layers=2, batch_first=True)
+    torch.save({"format": "tui-lab/charrnn", "version": 1, "cell": "lstm", "vocab": list(vocab),
+                "settings": {"hidden_size": H, "layers": 2, "embedding": 0}, "model": model.state_dict(),
+                "optimizer": None}, path)
+    _, frames = run(checkpoint=str(path), text="bad cab")
+    assert "(layer 0 of 2: its h_t feeds layer 1, not the output)" in frames[0].caption
+    layer0 = torch.nn.LSTM(len(vocab), H, batch_first=True)
+    with torch.no_grad():
+        for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(layer0, f"{k}_l0").copy_(getattr(model.rnn, f"{k}_l0"))
+        ids = torch.tensor([[vocab.index(ch) for ch in "bad cab"]])
+        out, _ = layer0(torch.nn.functional.one_hot(ids, len(vocab)).float())
+    hs = np.array([step["h"] for step in frames[-1].values["history"]])
+    np.testing.assert_allclose(hs, out[0].numpy(), atol=1e-6)
+
+
+def test_a_two_layer_rnn_checkpoint_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "deep.pt"
+    model = CharModel("rnn", 5, 4, 0)
+    model.rnn = torch.nn.RNN(5, 4, num_layers=2, batch_first=True)
+    torch.save({"format": "tui-lab/charrnn", "version": 1, "cell": "rnn", "vocab": list("abcd "),
+                "settings": {"hidden_size": 4, "layers": 2, "embedding": 0}, "model": model.state_dict(),
+                "optimizer": None}, path)
+    with pytest.raises(ParamError) as info:
+        LSTMLab.validate({"checkpoint": str(path), "cell": "rnn", "text": "bad"})
+    assert info.value.key == "params.checkpoint"
+    assert "a vanilla RNN of 2 layers; this lab steps layer 0" in info.value.message
+
+
+# --- sizes, before anything is allocated ------------------------------------------------------------
+def test_a_long_text_through_a_wide_checkpoint_is_refused_by_the_budget(tmp_path):
+    path = tmp_path / "wide.pt"
+    save_checkpoint(path, H=256)
+    with pytest.raises(ParamError) as info:
+        LSTMLab.validate({"checkpoint": str(path), "text": "abcd " * 12})
+    assert info.value.key == "params.text" and "at most 10,000,000; use a shorter sequence" in info.value.message
+    LSTMLab.validate({"checkpoint": str(path), "text": "abcd " * 2})  # a short one fits
+
+
+def test_the_gradient_budget_names_the_horizon():
+    with pytest.raises(ParamError) as info:
+        LSTMLab.validate({"mode": "gradient", "hidden_size": 64, "horizon": 200, "chunk": 1})
+    assert info.value.key == "params.horizon" and "at most 10,000,000" in info.value.message
+
+
+def test_an_empty_tensor_means_not_given():
+    """Every `set` and knob turn passes all the params, empty weights included."""
+    assert LSTMLab.validate({"W_f": [], "x": [], "W_hh": []}) == LSTMLab.validate({})
+
+
+def test_frames_are_built_only_when_read():
+    """A knob turn steps a new lab to the same place: the frames passed on the way stay unbuilt."""
+    lab = LSTMLab(LSTMLab.validate({"mode": "gradient", "horizon": 40}))
+    stepper = Stepper(lab)
+    stepper.ensure(30)
+    assert [f._frame is None for f in stepper.frames[1:]] == [True] * 30
+    frame = stepper.frames[30]
+    assert frame.values["T"] == tuple(range(1, 31)) and frame.values is frame.values  # built once, then kept
+    assert [f._frame is None for f in stepper.frames[1:30]] == [True] * 29

@@ -77,7 +77,7 @@ def spectral_norm(J: np.ndarray) -> float:
     return float(np.linalg.svd(J, compute_uv=False)[0])
 
 
-def clip(grad: np.ndarray, threshold: float) -> np.ndarray:
+def clip_gradient(grad: np.ndarray, threshold: float) -> np.ndarray:
     """Rescale so that ‖grad‖ ≤ threshold (what torch.nn.utils.clip_grad_norm_ does)."""
     norm = float(np.sqrt(np.sum(grad * grad)))
     return grad * (threshold / norm) if norm > threshold else grad.copy()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 from rich.cells import cell_len
@@ -122,8 +122,26 @@ def labelled(label: str, body: RenderableType) -> Group:
     return Group(Text(label, style="bold"), body)
 
 
+# Okabe & Ito's colour-blind-safe palette (2008), by name, so a series keeps its colour everywhere.
+OKABE_ITO = {"orange": (230, 159, 0), "sky blue": (86, 180, 233), "bluish green": (0, 158, 115),
+             "yellow": (240, 228, 66), "blue": (0, 114, 178), "vermillion": (213, 94, 0),
+             "reddish purple": (204, 121, 167), "grey": (153, 153, 153)}
+
+
+class Series(NamedTuple):
+    """One curve of a plot. `colour` (r, g, b) and `marker` are optional: a curve with a marker is
+    drawn with that character (at character resolution, and so is its legend mark) instead of
+    braille dots, so it reads without colour too and no two curves look alike."""
+
+    label: str
+    xs: Sequence[float]
+    ys: Sequence[float]
+    colour: tuple[int, int, int] | None = None
+    marker: str = ""
+
+
 def plot(
-    series: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+    series: Sequence[tuple],
     width: int,
     height: int,
     title: str = "",
@@ -134,7 +152,8 @@ def plot(
 ) -> Text:
     """A line plot drawn by plotext, as a Rich Text, so the app and replay draw it alike.
 
-    series: (label, xs, ys); non-finite points are dropped. hlines: (y, label) reference lines.
+    series: Series, or plain (label, xs, ys); non-finite points are dropped. hlines: (y, label)
+    reference lines.
     """
     import plotext as plt
 
@@ -151,12 +170,13 @@ def plot(
         plt.yscale("log")
     any_points = False
     x_lo, x_hi = math.inf, -math.inf
-    for label, xs, ys in series:
-        pts = [(float(x), float(y)) for x, y in zip(xs, ys) if math.isfinite(float(y)) and (not ylog or float(y) > 0)]
+    for s in (Series(*s) for s in series):
+        pts = [(float(x), float(y)) for x, y in zip(s.xs, s.ys) if math.isfinite(float(y)) and (not ylog or float(y) > 0)]
         if pts:
             any_points = True
             x_lo, x_hi = min(x_lo, pts[0][0], *(p[0] for p in pts)), max(x_hi, *(p[0] for p in pts))
-            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label or None, marker="braille")
+            xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+            plt.plot(xs, ys, label=s.label or None, marker=s.marker or "braille", color=s.colour)
     if any_points:
         # Reference lines as flat series, so their labels sit in the legend, not on the data.
         for y, label in hlines:
