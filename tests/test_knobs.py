@@ -42,6 +42,7 @@ def test_a_turn_equals_a_fresh_replay_with_that_value(name, knob: Knob):
     step = min(3, (controller.session.last or 3))
     controller.goto(step)
     old = controller.session.knob_value(knob)
+    turned = 0
     for clicks in (1, -1):
         value = knob.turned(old, clicks)
         if value == old:
@@ -54,6 +55,7 @@ def test_a_turn_equals_a_fresh_replay_with_that_value(name, knob: Knob):
             assert isinstance(exc, ParamError), exc
             continue
         assert knob.label in note
+        turned += 1
         fresh = Session(scenario.with_params(**with_value(scenario.params, knob.key, value)), device="cpu")
         fresh.goto(controller.session.index)
         assert fresh.index == controller.session.index
@@ -62,6 +64,7 @@ def test_a_turn_equals_a_fresh_replay_with_that_value(name, knob: Knob):
         fresh.close()
         controller.knob(knob.key, old)  # and back
         assert get(controller.session.scenario.params, knob.key) == old
+    assert turned, f"{knob.label}: neither a step up nor down was allowed"
     assert controller.recording is None
     controller.session.close()
 
