@@ -42,7 +42,21 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output (auto: only on a terminal)")
     p.add_argument("--device", choices=DEVICES, default="auto", help="for the app: auto, cpu, cuda or mps")
     p.add_argument("--seed", type=int, default=None, help="for the app: override each scenario's seed")
+    for q, dest in ((p, "allow_dir"), (o, "allow_dir_sub"), (c, "allow_dir_sub"), (r, "allow_dir_sub")):
+        # Before or after the subcommand, and both add up: a subcommand's own dest, since
+        # argparse would otherwise let the subcommand's default replace what came before.
+        q.add_argument("--allow-dir", action="append", metavar="DIR", dest=dest, default=[],
+                       help="a folder whose files a scenario may read besides its own folder (repeatable)")
     return p
+
+
+def _allow_dirs(args: argparse.Namespace) -> list[str]:
+    """--allow-dir folders, each checked to be a folder."""
+    dirs = [*args.allow_dir, *getattr(args, "allow_dir_sub", [])]
+    for d in dirs:
+        if not Path(d).expanduser().is_dir():
+            raise CliError(f"--allow-dir {d}: no such folder")
+    return dirs
 
 
 def _check_seed(seed: int | None) -> None:
@@ -62,13 +76,13 @@ def cmd_list() -> int:
     return 0
 
 
-def cmd_check(files: Sequence[str]) -> int:
+def cmd_check(files: Sequence[str], allow: Sequence[str] = ()) -> int:
     from scenarios import ScenarioError, load
 
     bad = 0
     for f in files:
         try:
-            sc = load(f)
+            sc = load(f, allow=allow)
         except ScenarioError as exc:
             print(exc, file=sys.stderr)
             bad += 1
@@ -86,7 +100,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     _check_seed(args.seed)
     if not 0 < args.interval <= 600:
         raise CliError("--interval must be more than 0 and at most 600 seconds")
-    scenario = load(args.scenario)
+    scenario = load(args.scenario, allow=_allow_dirs(args))
     try:
         return _replay(args, scenario)
     except ParamError as exc:
@@ -121,12 +135,13 @@ def _replay(args: argparse.Namespace, scenario) -> int:
 def cmd_app(args: argparse.Namespace, scenario: str | None) -> int:
     from .app import LabApp
 
+    allow = _allow_dirs(args)
     if scenario is not None:
         from scenarios import load
 
-        load(scenario)  # fail before the screen opens, with the one-line message
+        load(scenario, allow=allow)  # fail before the screen opens, with the one-line message
     _check_seed(args.seed)
-    LabApp(scenario=scenario, device=args.device, seed=args.seed).run()
+    LabApp(scenario=scenario, device=args.device, seed=args.seed, allow_dirs=allow).run()
     return 0
 
 
@@ -140,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             return cmd_list()
         if args.command == "check":
-            return cmd_check(args.files)
+            return cmd_check(args.files, _allow_dirs(args))
         if args.command == "replay":
             return cmd_replay(args)
         return cmd_app(args, getattr(args, "scenario", None))

@@ -7,9 +7,12 @@ mapping (from TOML, the edit form, or a script's `set`) into clean values or rai
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
+
+from .fmt import visible
 
 REQUIRED = object()
 
@@ -18,9 +21,24 @@ class ParamError(ValueError):
     """A bad parameter: `key` is the dotted path (e.g. `params.kernel` or `params.optimizers[1].lr`)."""
 
     def __init__(self, key: str, message: str) -> None:
+        # Keys and values come from files and forms: control characters are shown, never sent.
+        key, message = visible(key), visible(message)
         super().__init__(f"{key}: {message}")
         self.key = key
         self.message = message
+
+
+def did_you_mean(word: Any, allowed: Iterable[str]) -> str:
+    """"did you mean `padding`? " when `word` is close to one allowed name, else ""."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(allowed), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`? " if close else ""
+
+
+def unknown_key(key: str, name: str, allowed: Sequence[str], what: str = "unknown key") -> ParamError:
+    """The one message for a key that is not declared: the near one, then every allowed one."""
+    return ParamError(key, f"{what}; {did_you_mean(name, allowed)}allowed keys: " + ", ".join(allowed))
 
 
 @dataclass(frozen=True)
@@ -31,7 +49,10 @@ class Param:
       int, float, bool   scalars (an int is accepted where a float is wanted)
       choice             a string from `choices`
       str                any string (text, formulas)
-      path               a file name; a relative one is read from the scenario file's folder
+      path               a file name; a relative one is read from the scenario file's folder,
+                         and only files inside that folder or an --allow-dir are read
+                         (scenarios/loader.py); `choices` lists names that are built-in
+                         sources rather than files (conv's "shapes")
       tensor             nested lists of numbers, rectangular, with depth in `ndims`
       ints / floats      a flat list of numbers, length in `length` if given
       tables             a list of tables, each validated against `fields`
@@ -165,7 +186,8 @@ def _check_one(p: Param, key: str, v: Any) -> Any:
         return v
     if p.kind == "choice":
         if v not in p.choices:
-            raise ParamError(key, f"expected {p.allowed()}, got {_type_name(v)}")
+            hint = did_you_mean(v, p.choices).replace("`", '"').rstrip()
+            raise ParamError(key, f"expected {p.allowed()}, got {_type_name(v)}" + (f"; {hint}" if hint else ""))
         return v
     if p.kind in ("str", "path"):
         if not isinstance(v, str):
@@ -199,7 +221,7 @@ def validate(spec: Sequence[Param], raw: Mapping[str, Any], where: str = "params
     known = {p.name: p for p in spec}
     for k in raw:
         if k not in known:
-            raise ParamError(f"{where}.{k}", "unknown key; allowed keys: " + ", ".join(known))
+            raise unknown_key(f"{where}.{k}", k, list(known))
     out: dict[str, Any] = {}
     for p in spec:
         key = f"{where}.{p.name}"
