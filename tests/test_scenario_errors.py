@@ -225,3 +225,17 @@ def test_control_characters_in_messages_are_made_visible(tmp_path):
         load(str(f))
     assert "\x1b" not in str(info.value) and "\x07" not in str(info.value)
     assert "pad␛]0;PWNED␇: unknown key" in str(info.value)
+
+
+def test_the_catalogue_lists_a_broken_file_instead_of_failing(tmp_path, monkeypatch):
+    """`list` and the home screen read only titles; one unreadable file must not stop them."""
+    import scenarios.catalog as catalog
+
+    (tmp_path / "conv-deep.toml").write_text('title = "x"\nlab = "conv"\nnote = ' + "[" * 600 + "]" * 600 + "\n")
+    (tmp_path / "conv-bom.toml").write_bytes('\ufefftitle = "With a BOM"\nlab = "conv"\n'.encode())
+    monkeypatch.setattr(catalog, "HERE", tmp_path)
+    rows = {s.name: s for s in catalog.bundled()}
+    assert rows["conv-bom"].title == "With a BOM" and rows["conv-bom"].lab == "conv"
+    assert rows["conv-deep"].title == "conv-deep"
+    assert rows["conv-deep"].description == "cannot be read: arrays or inline tables nest more than 32 levels deep here; " \
+                                            "at most 32 are allowed"
