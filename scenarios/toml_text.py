@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 import tomllib
 
-# Scenario values nest a few levels (a [F][C][H][W] kernel is 4); tomllib recurses once per
-# level and a few hundred levels exhaust Python's stack, so depth is checked before parsing.
-MAX_DEPTH = 32
+# tomllib recurses once per level, so the depth limit is checked before it parses.
+from engine.core.params import MAX_DEPTH
 
 UTF8_BOM = "\ufeff"
 

@@ -239,3 +239,16 @@ def test_the_catalogue_lists_a_broken_file_instead_of_failing(tmp_path, monkeypa
     assert rows["conv-deep"].title == "conv-deep"
     assert rows["conv-deep"].description == "cannot be read: arrays or inline tables nest more than 32 levels deep here; " \
                                             "at most 32 are allowed"
+
+
+def test_deep_lists_from_a_form_are_refused_not_a_recursion_error():
+    """The edit form and `set` hand values in without a file: the same limit holds."""
+    from engine.conv.lab import ConvLab
+    from engine.core.params import ParamError
+
+    deep = 1
+    for _ in range(600):
+        deep = [deep]
+    with pytest.raises(ParamError) as info:
+        ConvLab.validate({"input": deep})
+    assert str(info.value) == "params.input: lists nest more than 32 levels deep; at most 32 are allowed"

@@ -16,11 +16,12 @@ from textual import work
 from textual._context import active_message_pump
 from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
-from textual.command import CommandPalette
+from textual.command import CommandPalette, DiscoveryHit, Hit
 from textual.content import Content
 from textual.dom import NoScreen
 from textual.events import Resize
 from textual.geometry import Size
+from textual.markup import escape
 from textual.screen import Screen
 from textual.system_commands import SystemCommandsProvider
 from textual.widget import Widget
@@ -36,9 +37,6 @@ class LabCommands(SystemCommandsProvider):
     id, `arch-alexnet`, or the key), and drawn literally (titles are never markup)."""
 
     async def search(self, query: str) -> Iterable:
-        from textual.command import Hit
-        from textual.markup import escape
-
         matcher = self.matcher(query)
         for name, help_text, callback, *_ in self.app.get_system_commands(self.screen):
             score = max(matcher.match(name), matcher.match(help_text or ""))
@@ -46,9 +44,6 @@ class LabCommands(SystemCommandsProvider):
                 yield Hit(score, _highlight(matcher, name), callback, text=name, help=escape(help_text or ""))
 
     async def discover(self) -> Iterable:
-        from textual.command import DiscoveryHit
-        from textual.markup import escape
-
         for name, help_text, callback, discover in self.app.get_system_commands(self.screen):
             if discover:
                 yield DiscoveryHit(Content(name), callback, text=name, help=escape(help_text or ""))
@@ -60,7 +55,7 @@ def _highlight(matcher, name: str) -> Content:
     _score, offsets = matcher.fuzzy_search.match(matcher.query, name)
     for offset in offsets:
         if not name[offset].isspace():
-            content = content.stylize(matcher._match_style, offset, offset + 1)
+            content = content.stylize(matcher.match_style, offset, offset + 1)
     return content
 
 
@@ -99,6 +94,7 @@ class LabApp(App):
         # Headless export shows one prepared screen instead of the home screen.
         self.start_screen = screen
         self.closing = False
+        self._catalogue: list | None = None
 
     def on_mount(self) -> None:
         if self.start_screen is not None:
@@ -155,7 +151,7 @@ class LabApp(App):
     def pop_screen(self) -> AwaitComplete:
         stack = self._under_notice()
         if self._from_closed_screen() or len(stack) <= 1 or isinstance(stack[-1], HomeScreen):
-            return AwaitComplete.nothing()  # the home screen is the floor: q there quits
+            return AwaitComplete.nothing()  # the home screen is never popped (q there quits)
         if self._guarded():  # whoever pops means the screen under the notice
             super().pop_screen()
             result = super().pop_screen()
@@ -233,8 +229,7 @@ class LabApp(App):
 
     # --- command palette ----------------------------------------------------------
     def action_command_palette(self) -> None:
-        """One palette at a time (a second ctrl+p, even while the first is still closing,
-        does nothing), and none while the terminal is too small to use it."""
+        """One palette at a time, and none while the terminal is too small to use it."""
         if self._guarded() or any(isinstance(s, CommandPalette) for s in self.screen_stack):
             return
         # No fixed id (Textual gives its palette one): the last one may still be unmounting.
@@ -255,9 +250,11 @@ class LabApp(App):
                 keys = binding.key.replace(",", " / ")
                 yield SystemCommand(f"{binding.description}", f"key: {keys}",
                                     lambda a=binding.action: screen.run_action(a))
-        from scenarios import bundled
+        if self._catalogue is None:  # the palette asks on every key typed
+            from scenarios import bundled
 
-        for info in bundled():
+            self._catalogue = bundled()
+        for info in self._catalogue:
             yield SystemCommand(f"Open: {visible(info.title)}", f"{info.lab} lab · {info.name}",
                                 lambda n=info.name: self.open_scenario(n))
 

@@ -16,6 +16,11 @@ from .fmt import visible
 
 REQUIRED = object()
 
+# Lists and tables nest a few levels in any real scenario (a [F][C][H][W] kernel is 4); a few
+# hundred levels exhaust Python's stack in any recursive reader, so deeper is refused, in files
+# (scenarios/toml_text.py) and in values from forms alike.
+MAX_DEPTH = 32
+
 
 class ParamError(ValueError):
     """A bad parameter: `key` is the dotted path (e.g. `params.kernel` or `params.optimizers[1].lr`)."""
@@ -147,11 +152,13 @@ def _check_number(p: Param, key: str, v: Any) -> int | float:
 def tensor_shape(key: str, v: Any, ndims: Sequence[int], shapes: Mapping[int, str] | None = None) -> tuple[int, ...]:
     """Shape of a rectangular nested list of finite numbers; ParamError if ragged or not numeric."""
 
-    def walk(x: Any, path: str) -> tuple[int, ...]:
+    def walk(x: Any, path: str, depth: int = 1) -> tuple[int, ...]:
         if isinstance(x, list):
+            if depth > MAX_DEPTH:
+                raise ParamError(key, f"lists nest more than {MAX_DEPTH} levels deep; at most {MAX_DEPTH} are allowed")
             if not x:
                 raise ParamError(key, f"{path or 'the list'} is empty")
-            subs = [walk(e, f"{path}[{i}]") for i, e in enumerate(x)]
+            subs = [walk(e, f"{path}[{i}]", depth + 1) for i, e in enumerate(x)]
             first = subs[0]
             for i, s in enumerate(subs):
                 if s != first:
