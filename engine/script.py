@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
-from .core.params import Param, ParamError, validate
+from .core.params import Param, ParamError, did_you_mean, unknown_key, validate
 
 # A snapshot's file name stem: no folders, so a scenario cannot write outside the output folder.
 SNAPSHOT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -47,17 +47,19 @@ def validate_script(raw: Any, lab_params: Sequence[Param], where: str = "script"
         if do is None:
             raise ParamError(f"{key}.do", "missing; expected one of " + ", ".join(ACTIONS))
         if not isinstance(do, str) or do not in ACTIONS:
-            raise ParamError(f"{key}.do", f"unknown action {do!r}; expected one of " + ", ".join(ACTIONS))
+            raise ParamError(f"{key}.do", f"unknown action {do!r}; {did_you_mean(do, ACTIONS)}expected one of "
+                             + ", ".join(ACTIONS))
         spec = ACTIONS[do]
         rest = {k: v for k, v in action.items() if k != "do"}
         if do == "set":
             for k in rest:
                 if k not in ("key", "value"):
-                    raise ParamError(f"{key}.{k}", "unknown key for 'set'; allowed keys: key, value")
+                    raise unknown_key(f"{key}.{k}", k, ["key", "value"], "unknown key for 'set'")
             if not isinstance(rest.get("key"), str):
                 raise ParamError(f"{key}.key", "missing; expected the name of a parameter")
             if rest["key"] not in names:
-                raise ParamError(f"{key}.key", f"unknown parameter {rest['key']!r}; allowed: " + ", ".join(sorted(names)))
+                raise ParamError(f"{key}.key", f"unknown parameter {rest['key']!r}; {did_you_mean(rest['key'], names)}"
+                                 "allowed: " + ", ".join(sorted(names)))
             if "value" not in rest:
                 raise ParamError(f"{key}.value", "missing; expected the parameter's new value")
             clean = dict(rest)

@@ -6,11 +6,12 @@ allowed, e.g. `sobel.toml:7: params.padding: expected an integer ≥ 0, got -1`.
 
 from __future__ import annotations
 
+import os
 import re
-import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
+from engine.core.fmt import visible
 from engine.core.params import Param, ParamError, validate
 from engine.registry import LABS, lab_class
 from engine.script import validate_script
@@ -18,6 +19,7 @@ from engine.core.seeding import SEED_MAX
 from scenarios.scenario import Scenario
 
 from .catalog import HERE, bundled_paths
+from .toml_text import TomlProblem, decode, parse, without_bom
 
 
 TOP = (
@@ -34,6 +36,8 @@ class ScenarioError(ValueError):
     """One problem with one scenario file, already worded for the person."""
 
     def __init__(self, source: str, message: str, key: str = "", line: int | None = None) -> None:
+        # File names, keys and values come from the person's files: shown, never obeyed.
+        source, key, message = visible(source), visible(key), visible(message)
         where = source + (f":{line}" if line else "")
         super().__init__(f"{where}: {key + ': ' if key else ''}{message}")
         self.source, self.key, self.line, self.message = source, key, line, message
@@ -65,9 +69,8 @@ def find_line(text: str, key: str) -> int | None:
         header = re.compile(rf"^\s*\[\s*{re.escape('.'.join(parts[:-1]))}\s*\]")
         for i, line in enumerate(lines):
             if header.match(line):
-                start = i
                 end = next((j for j in range(i + 1, len(lines)) if lines[j].lstrip().startswith("[")), len(lines))
-                break
+                return _find_key(lines, leaf, i, end) or i + 1
     else:
         # A top-level key sits before the first table header.
         end = next((j for j, line in enumerate(lines) if line.lstrip().startswith("[")), len(lines))
@@ -82,27 +85,30 @@ def _find_key(lines: list[str], leaf: str, start: int, end: int) -> int | None:
     return None
 
 
-def load_text(text: str, source: str, name: str = "", path: Path | None = None) -> Scenario:
-    """Parse and validate scenario text; ScenarioError on any problem."""
+def load_text(text: str, source: str, name: str = "", path: Path | None = None,
+              allow: Sequence[str | Path] = ()) -> Scenario:
+    """Parse and validate scenario text; ScenarioError on any problem.
+
+    Files the scenario names are read only from its folder (the current one without a
+    `path`) or the folders in `allow` (--allow-dir).
+    """
+    text = without_bom(text)
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
-        line = int(m.group(1)) if m else None
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
-        raise ScenarioError(source, f"not valid TOML: {msg}", line=line) from None
+        raw = parse(text)
+    except TomlProblem as exc:
+        raise ScenarioError(source, exc.message, line=exc.line) from None
     try:
         top = validate(TOP, raw, where="")
         # validate() prefixes keys with "<where>."; top-level keys have no prefix.
         cls = lab_class(top["lab"])
         if not isinstance(top["params"], dict):
             raise ParamError("params", "expected a table ([params])")
-        params = cls.validate(resolve_paths(cls.PARAMS, top["params"], path))
+        params = cls.validate(resolve_paths(cls.PARAMS, top["params"], path, allow))
         script = validate_script(top["script"], cls.PARAMS)
-        for action in script:
-            if action["do"] == "set":  # a file named by `set` is read from the scenario's folder too
-                action["value"] = resolve_paths(cls.PARAMS, {action["key"]: action["value"]}, path)[action["key"]]
+        spec = {p.name: p for p in cls.PARAMS}
+        for i, action in enumerate(script):
+            if action["do"] == "set":  # a file named by `set` obeys the same rule as the file's own
+                action["value"] = resolve_file(spec[action["key"]], action["value"], path, allow, f"script[{i}].value")
         _check_sets(cls, params, script)
     except ParamError as exc:
         key = exc.key.lstrip(".")
@@ -119,23 +125,55 @@ def load_text(text: str, source: str, name: str = "", path: Path | None = None) 
     )
 
 
-def resolve_paths(spec: Any, raw: dict[str, Any], scenario: Path | None) -> dict[str, Any]:
-    """Relative file params are read from the scenario file's folder when the file is there,
-    so a scenario and its data can move together; otherwise they stay as written
-    (relative to where tui-lab runs)."""
-    if scenario is None:
-        return raw
+def resolve_paths(spec: Sequence[Param], raw: dict[str, Any], scenario: Path | None,
+                  allow: Sequence[str | Path] = (), where: str = "params") -> dict[str, Any]:
+    """`raw` with each file param checked by `resolve_file`: the one place a scenario's
+    files are let in (the loader, `set` actions, and the app's edit form call it)."""
     out = dict(raw)
     for p in spec:
-        value = raw.get(p.name)
-        if p.kind == "path" and isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-            # A model names its file and a NAME in it: `net.py:Net`; the file is what moves along.
-            m = re.fullmatch(r"(.*\.py)(:\w+)", value)
-            file, name = m.groups() if m else (value, "")
-            beside = scenario.parent / file
-            if beside.exists():
-                out[p.name] = str(beside) + name
+        if p.name in raw:
+            out[p.name] = resolve_file(p, raw[p.name], scenario, allow, f"{where}.{p.name}")
     return out
+
+
+def resolve_file(p: Param, value: Any, scenario: Path | None, allow: Sequence[str | Path], key: str) -> Any:
+    """The value a lab should open for file param `p`, or ParamError if it lies outside.
+
+    A relative name is read from the scenario file's folder when the file is there, so a
+    scenario and its data move together; otherwise it stays as written (relative to where
+    tui-lab runs). Either way the file, with every symlink followed, must lie inside the
+    scenario's folder (the current folder for a scenario built in the app) or a folder named
+    with --allow-dir: a scenario someone shares cannot pull ~/.ssh into an export. A name
+    that does not exist is left to the lab, which says so.
+    """
+    if p.kind != "path" or not isinstance(value, str) or not value or value in p.choices:
+        return value
+    # A model names its file and a NAME in it (`net.py:Net`): the file is what is checked and
+    # moves along; `package.module:NAME` names no file at all.
+    m = re.fullmatch(r"(.*\.py)(:\w+)", value)
+    if m:
+        return resolve_file(p, m.group(1), scenario, allow, key) + m.group(2)
+    if re.fullmatch(r"[\w.]+:\w+", value):
+        return value
+    written = value
+    given = Path(value).expanduser()
+    if not given.is_absolute() and scenario is not None and (scenario.parent / given).exists():
+        given = scenario.parent / given
+        value = str(given)
+    if not os.path.lexists(given):
+        return value
+    home = (scenario.parent if scenario is not None else Path.cwd()).absolute()
+    try:
+        real = given.resolve()
+        roots = [home.resolve(), *(Path(d).expanduser().resolve() for d in allow)]
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise ParamError(key, f"cannot follow {value}: {getattr(exc, 'strerror', None) or exc}") from None
+    if any(real.is_relative_to(root) for root in roots):
+        return value
+    shown = written if written == str(real) else f"{written} (that is, {real})"
+    folder = f"the scenario's folder {home}" if scenario is not None else f"the current folder {home}"
+    raise ParamError(key, f"{shown} is outside {folder}; scenarios read files only there and below, or in a "
+                          f"folder named with --allow-dir: to allow this one, add --allow-dir {real.parent}")
 
 
 def _check_sets(cls: Any, params: dict[str, Any], script: list[dict[str, Any]]) -> None:
@@ -172,20 +210,27 @@ def resolve(name_or_path: str) -> Path:
 MAX_BYTES = 20_000_000
 
 
-def load(name_or_path: str) -> Scenario:
+def load(name_or_path: str, allow: Sequence[str | Path] = ()) -> Scenario:
+    """A bundled name or a file, validated; files it names are read only from its own folder
+    or the folders in `allow` (--allow-dir)."""
     path = resolve(name_or_path)
     if not path.is_file():
         raise ScenarioError(str(path), "not a regular file (a device, pipe or socket?); expected a .toml scenario file")
     if path.stat().st_size > MAX_BYTES:
         raise ScenarioError(str(path), f"is {path.stat().st_size:,} bytes; a scenario file may be at most {MAX_BYTES:,}")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(str(path), "not a UTF-8 text file") from None
+        with path.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)  # the file may grow between stat and read
     except OSError as exc:
         raise ScenarioError(str(path), f"cannot read: {exc.strerror}") from None
     source = path.name if path.parent == HERE else str(path)
-    return load_text(text, source, name=path.stem, path=path)
+    if len(data) > MAX_BYTES:
+        raise ScenarioError(source, f"is larger than {MAX_BYTES:,} bytes, the most a scenario file may be")
+    try:
+        text = decode(data)
+    except TomlProblem as exc:
+        raise ScenarioError(source, exc.message, line=exc.line) from None
+    return load_text(text, source, name=path.stem, path=path, allow=allow)
 
 
 def located(scenario: Scenario, exc: ParamError) -> ScenarioError:

@@ -1,6 +1,6 @@
 """The app as a person uses it, driven by the Pilot."""
 
-
+import asyncio
 
 from tui_lab.app import LabApp
 from tui_lab.screens.scenario import ScenarioScreen
@@ -201,3 +201,293 @@ async def test_save_asks_before_overwriting(tmp_path):
     from scenarios import load
 
     assert load(str(target)).title == "My Sobel"
+
+
+# --- home, palette and the screen stack (issue 11.6, 12) -------------------------------------
+
+async def test_coming_home_clears_the_filter_and_shows_the_scenario_left():
+    app = LabApp(device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"gates", "enter")
+        screen = await wait_ready(pilot, app)
+        assert screen.scenario.name == "lstm-gates"
+        await pilot.press("q")
+        await pilot.pause()
+        home = app.screen
+        assert type(home).__name__ == "HomeScreen" and home.query_one("#search").value == ""
+        options = home.query_one("#scenarios")
+        assert options.get_option_at_index(options.highlighted).id == "lstm-gates"
+        await pilot.press("escape", *"exploding")
+        assert home.query_one("#search").value == "exploding"
+        assert options.get_option_at_index(options.highlighted).id == "lstm-gradient-flow"
+        # One escape clears the filter and the whole list is back at once.
+        await pilot.press("escape")
+        assert home.query_one("#search").value == ""
+        assert options.option_count == len(home.scenarios) + len({s.lab for s in home.scenarios})
+
+
+async def _palette(pilot, app, text):
+    await pilot.press("ctrl+p")
+    await pilot.pause(0.2)
+    await pilot.press(*text)
+    for _ in range(40):  # the palette searches in a worker
+        await pilot.pause(0.05)
+        if app.screen.query("CommandList").first().option_count:
+            break
+
+
+async def test_palette_finds_a_scenario_by_its_id_and_opening_replaces_the_open_one():
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_ready(pilot, app)
+        await _palette(pilot, app, "arch-alexnet")
+        first = app.screen.query_one("CommandList").get_option_at_index(0)
+        assert str(first.prompt).startswith("Open: AlexNet as the lecture describes it")
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        screen = await wait_ready(pilot, app)
+        assert screen.scenario.name == "arch-alexnet"
+        await _palette(pilot, app, "lstm-gates")
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        screen = await wait_ready(pilot, app)
+        assert screen.scenario.name == "lstm-gates"
+        assert [type(s).__name__ for s in app.screen_stack] == ["Screen", "HomeScreen", "ScenarioScreen"]
+        await pilot.press("q")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HomeScreen" and app.is_running
+
+
+async def test_palette_twice_around_a_shrink_is_one_palette():
+    app = LabApp(device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.resize_terminal(50, 15)
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        names = [type(s).__name__ for s in app.screen_stack]
+        assert names == ["Screen", "HomeScreen", "LabPalette", "TooSmallScreen"], names
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause(0.2)
+        assert type(app.screen).__name__ == "LabPalette"
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+p")  # the closed palette is gone: a new one opens
+        await pilot.pause(0.2)
+        assert type(app.screen).__name__ == "LabPalette"
+
+
+async def test_too_small_notice_follows_the_real_size_whatever_opens_meanwhile():
+    app = LabApp(device="cpu")
+    async with app.run_test(size=(50, 15)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TooSmallScreen"
+        await pilot.press("ctrl+p")  # no palette while the terminal is too small
+        await pilot.pause(0.2)
+        assert [type(s).__name__ for s in app.screen_stack] == ["Screen", "HomeScreen", "TooSmallScreen"]
+        app.open_scenario("conv-sobel")  # as a palette command would, while too small
+        await pilot.pause(0.2)
+        assert type(app.screen).__name__ == "TooSmallScreen"
+        await pilot.resize_terminal(100, 30)
+        screen = await wait_ready(pilot, app)
+        assert screen.scenario.name == "conv-sobel"
+        await pilot.press("q")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HomeScreen" and app.is_running
+        # A resize in the middle of a step: the notice comes and goes, the step stays.
+        await pilot.press("enter")
+        screen = await wait_ready(pilot, app)
+        await pilot.press("n", "n")
+        await pilot.resize_terminal(40, 10)
+        await pilot.pause(0.1)
+        assert "Terminal too small: 40×10" in str(app.screen.query_one("#too-small").render())
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.1)
+        assert app.screen is screen and status(screen).startswith("step 2 / 9")
+
+
+async def test_only_the_screen_on_show_closes_screens_or_quits():
+    """A key handled by a screen after another opened over it (typed before, delivered after)
+    was meant for that screen: it must not close the one on top, nor quit."""
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = app.screen
+        screen.call_next(screen.action_back)  # runs as the scenario screen, under the help
+        await pilot.pause(0.2)
+        assert app.screen is help_screen and app.is_running
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        await pilot.press("q")  # from the screen on show: back home, as always
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HomeScreen"
+        home = app.screen
+        screen.call_next(screen.action_back)  # the closed scenario screen asks again: nothing
+        await pilot.pause(0.2)
+        assert app.screen is home and app.is_running
+
+
+async def test_key_bursts_never_crash(monkeypatch):
+    """Keys as a person mashes them: many delivered before the app has handled the last,
+    over the home list, the palette, scenarios opening and closing, and resizes."""
+    import random
+
+    from textual import events
+
+    # Until the scenario screen uses LabHeader itself (the lead's file).
+    import tui_lab.screens.scenario as scenario_module
+    from tui_lab.screens.header import LabHeader
+
+    monkeypatch.setattr(scenario_module, "Header", LabHeader)
+    keys = ["enter", "escape", "q", "down", "up", "n", "p", "ctrl+p", "a", "s", "?", "g", "e"]
+    for seed in range(4):
+        rnd = random.Random(seed)
+        app = LabApp(device="cpu")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            for _ in range(25):
+                if rnd.random() < 0.15:
+                    await pilot.resize_terminal(rnd.choice([40, 70, 100]), rnd.choice([12, 24, 30]))
+                for key in rnd.choices(keys, weights=[6, 6, 2, 2, 1, 1, 1, 2, 1, 1, 1, 1, 1], k=rnd.randint(1, 6)):
+                    app.post_message(events.Key(key, key if len(key) == 1 else None))
+                await asyncio.sleep(rnd.random() * 0.03)
+            await pilot.pause(0.5)
+        assert app._exception is None, (seed, app._exception)
+
+
+async def test_header_update_after_its_screen_closed_is_ignored():
+    """Textual's Header queries its title widget from the app's queue; if the screen closed
+    in between (open, then q at once) that query fails and ends the app."""
+    from textual.screen import Screen
+    from textual.widgets._header import HeaderTitle
+
+    from tui_lab.screens.header import LabHeader
+
+    class Plain(Screen):
+        def compose(self):
+            yield LabHeader()
+
+    app = LabApp(device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.push_screen(Plain())
+        await pilot.pause()
+        header = app.screen.query_one(LabHeader)
+        app.sub_title = "changed"
+        await pilot.pause()
+        assert "changed" in str(header.query_one(HeaderTitle).render())
+        await header.query_one(HeaderTitle).remove()  # as while the screen is taken down
+        app.sub_title = "again"
+        await pilot.pause()
+        assert app._exception is None
+
+
+# --- what a person typed or a file holds is shown literally (issue 12) -----------------------
+
+HOSTILE_TITLE = "[b]bold?[/b] [/] \x1b]0;PWNED\x07 \x1b[2J"
+SHOWN_TITLE = "[b]bold?[/b] [/] ␛]0;PWNED␇ ␛[2J"
+
+
+async def test_home_list_and_description_show_titles_literally(monkeypatch):
+    from pathlib import Path
+
+    import tui_lab.screens.home as home_module
+    from scenarios import ScenarioInfo
+
+    real = home_module.bundled()
+    fake = ScenarioInfo("conv-sobel", HOSTILE_TITLE, "conv", "about [red]x[/red] \x1b[31m", Path("x.toml"))
+    monkeypatch.setattr(home_module, "bundled", lambda: [fake, *[s for s in real if s.name != "conv-sobel"]])
+    app = LabApp(device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        home = app.screen
+        options = home.query_one("#scenarios")
+        first = options.get_option_at_index(1)
+        assert first.id == "conv-sobel" and first.prompt.title == SHOWN_TITLE
+        description = home.query_one("#description").render()
+        assert str(description).splitlines()[:2] == [SHOWN_TITLE, "about [red]x[/red] ␛[31m"]
+
+
+async def test_header_and_notifications_show_file_text_literally(tmp_path):
+    from textual.widgets._header import HeaderTitle
+
+    good = tmp_path / "title.toml"
+    good.write_text('title = "[b]bold?[/b] [/] \\u001b]0;PWNED\\u0007 \\u001b[2J"\nlab = "conv"\n')
+    bad = tmp_path / "bad[b].toml"
+    bad.write_text('title = "x"\nlab = "conv"\n[params]\nmode = "[/]\\u001b[2J"\n')
+    app = LabApp(device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.open_scenario(str(bad))
+        await pilot.pause(0.2)
+        note = [n for n in app._notifications][-1]
+        assert 'got the string "[/]␛[2J"' in note.message and "bad[b].toml" in note.message
+        assert "\x1b" not in note.message and not note.markup
+        app.open_scenario(str(good))
+        screen = await wait_ready(pilot, app)
+        assert str(screen.query_one(HeaderTitle).render()).startswith(SHOWN_TITLE)
+        assert app._exception is None
+
+
+async def test_save_dialog_messages_are_literal(tmp_path):
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_ready(pilot, app)
+        await pilot.press("s")
+        await pilot.pause()
+        dialog = app.screen
+        dialog.query_one("#save-path").value = str(tmp_path / "no[/]such" / "[b]x[/b]")
+        await pilot.press("enter")
+        await pilot.pause()
+        shown = str(dialog.query_one("#save-error").render())
+        assert shown == f"Cannot write {tmp_path}/no[/]such/[b]x[/b].toml: no such folder"
+        (tmp_path / "old[red].toml").write_text("keep")
+        dialog.query_one("#save-path").value = str(tmp_path / "old[red]")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert str(dialog.query_one("#save-error").render()) == \
+            f"{tmp_path}/old[red].toml exists: press Save again to overwrite it."
+        dialog.query_one("#save-path").value = str(tmp_path / "[bold]new")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert (tmp_path / "[bold]new.toml").exists()
+        assert app._notifications and list(app._notifications)[-1].message == f"Saved {tmp_path}/[bold]new.toml"
+
+
+# --- narrow terminals (issue 11.7) ------------------------------------------------------------
+
+async def test_home_rows_never_wrap_and_ids_show_when_there_is_room():
+    for size, ids in (((80, 24), False), ((100, 30), True)):
+        app = LabApp(device="cpu")
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            options = app.screen.query_one("#scenarios")
+            assert options.virtual_size.height == options.option_count, size  # one line each
+            lines = [str(s.text) for s in options.render_lines(options.region.reset_offset)]
+            row = next(line for line in lines if "Sobel kernel" in line)
+            assert ("conv-sobel" in row) is ids, (size, row)
+
+
+async def test_footer_groups_are_spaced_like_every_other_key():
+    from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
+
+    for size in ((80, 24), (100, 30)):
+        app = LabApp(scenario="conv-sobel", device="cpu")
+        async with app.run_test(size=size) as pilot:
+            screen = await wait_ready(pilot, app)
+            await pilot.pause(0.2)
+            label, group = screen.query_one(FooterLabel), screen.query_one(KeyGroup)
+            keys = [k for k in screen.query(FooterKey) if "-grouped" not in k.classes]
+            after = min((k for k in keys if k.region.x >= label.region.right), key=lambda k: k.region.x)
+            before = max((k for k in keys if k.region.right <= group.region.x), key=lambda k: k.region.right)
+            # "Play +− Speed f Finish": one cell each side, as between any two keys.
+            assert after.region.x - label.region.right == 1, size
+            assert group.region.x - before.region.right == 1, size
+            assert max(k.region.right for k in keys) <= size[0]

@@ -65,7 +65,7 @@ def test_bad_action_names_index_and_key(tmp_path):
     path.write_text('title = "x"\nlab = "conv"\n[[script]]\ndo = "step"\n[[script]]\ndo = "caption"\ntxt = "hi"\n')
     out = run_cli("check", str(path))
     assert out.returncode == 2
-    assert out.stderr.strip().endswith("script[1].txt: unknown key; allowed keys: text")
+    assert out.stderr.strip().endswith("script[1].txt: unknown key; did you mean `text`? allowed keys: text")
 
 
 def test_cast_is_asciicast_v2_with_timing(scripted, tmp_path):

@@ -1,16 +1,78 @@
-"""The Textual app: home screen, scenario screens, the command palette, the size guard."""
+"""The Textual app: home screen, scenario screens, the command palette, the size guard.
+
+Two rules about the screen stack live here, for every screen:
+- the too-small notice is on top exactly while the terminal is below the minimum, whatever
+  else opens or closes meanwhile (it is never left behind under another screen);
+- a key typed for a screen that has closed since does nothing when it arrives: it cannot
+  close the screen below, or quit from the home screen.
+"""
 
 from __future__ import annotations
 
-from typing import Iterable
+from pathlib import Path
+from typing import Iterable, Sequence
 
-from rich.text import Text
+from textual import work
+from textual._context import active_message_pump
 from textual.app import App, SystemCommand
+from textual.await_complete import AwaitComplete
+from textual.command import CommandPalette, DiscoveryHit, Hit
+from textual.content import Content
+from textual.dom import NoScreen
 from textual.events import Resize
+from textual.geometry import Size
+from textual.markup import escape
 from textual.screen import Screen
+from textual.system_commands import SystemCommandsProvider
+from textual.widget import Widget
+
+from engine.core.fmt import visible
 
 from .screens.home import HomeScreen
 from .screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
+
+
+class LabCommands(SystemCommandsProvider):
+    """The palette's commands, found by title or by what the help line shows (a scenario's
+    id, `arch-alexnet`, or the key), and drawn literally (titles are never markup)."""
+
+    async def search(self, query: str) -> Iterable:
+        matcher = self.matcher(query)
+        for name, help_text, callback, *_ in self.app.get_system_commands(self.screen):
+            score = max(matcher.match(name), matcher.match(help_text or ""))
+            if score > 0:
+                yield Hit(score, _highlight(matcher, name), callback, text=name, help=escape(help_text or ""))
+
+    async def discover(self) -> Iterable:
+        for name, help_text, callback, discover in self.app.get_system_commands(self.screen):
+            if discover:
+                yield DiscoveryHit(Content(name), callback, text=name, help=escape(help_text or ""))
+
+
+def _highlight(matcher, name: str) -> Content:
+    """Textual's Matcher.highlight reads the name as markup; this keeps it literal."""
+    content = Content(name)
+    _score, offsets = matcher.fuzzy_search.match(matcher.query, name)
+    for offset in offsets:
+        if not name[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
+
+
+class LabPalette(CommandPalette):
+    """Textual's palette, closed only while it is the screen on top: an escape typed twice
+    fast would otherwise close the palette and then the screen under it."""
+
+    def dismiss(self, result=None) -> AwaitComplete:
+        if self.app.screen is not self:
+            return AwaitComplete.nothing()
+        return super().dismiss(result)
+
+    @work(exclusive=True, group=CommandPalette._GATHER_COMMANDS_GROUP, exit_on_error=False)
+    async def _gather_commands(self, search_value: str) -> None:
+        # Textual's own, in a worker whose failure does not end the app: it queries the list,
+        # which is gone when the palette closes while it runs.
+        await CommandPalette._gather_commands.__wrapped__(self, search_value)
 
 
 class LabApp(App):
@@ -19,15 +81,20 @@ class LabApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "tui-lab"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = {LabCommands}
 
     def __init__(self, scenario: str | None = None, device: str = "auto", seed: int | None = None,
-                 screen: Screen | None = None) -> None:
+                 screen: Screen | None = None, allow_dirs: Sequence[str | Path] = ()) -> None:
         super().__init__()
         self.start_scenario = scenario
         self.device_name = device
         self.seed = seed
+        # Folders besides a scenario's own whose files it may read (--allow-dir).
+        self.allow_dirs = tuple(allow_dirs)
         # Headless export shows one prepared screen instead of the home screen.
         self.start_screen = screen
+        self.closing = False
+        self._catalogue: list | None = None
         # Live runs left with q, by scenario: reopening one resumes it (see LabRunner).
         self.parked: dict = {}
 
@@ -38,28 +105,25 @@ class LabApp(App):
         self.push_screen(HomeScreen())
         if self.start_scenario:
             self.open_scenario(self.start_scenario)
-        self._guard_size(self.size.width, self.size.height)
+        self._guard()
 
     def open_scenario(self, name) -> None:
         """Open a bundled name, a path or a Scenario built in memory (`open --model`); a bad
-        file is a notification, not a crash. A scenario whose model is code asks first."""
-        from scenarios import ScenarioError, load
+        file is a notification, not a crash. A scenario whose model is code asks first.
 
-        from .keys import scenario_screen
+        The new scenario replaces whatever was open above the home screen, so q always
+        walks back home, not through every lab visited from the palette.
+        """
+        from scenarios import ScenarioError, load
 
         if isinstance(name, str):
             try:
-                scenario = load(name)
+                scenario = load(name, allow=self.allow_dirs)
             except ScenarioError as exc:
-                self.notify(Text(str(exc)), title="Cannot open scenario", severity="error", timeout=10)
+                self.notify(str(exc), title="Cannot open scenario", severity="error", timeout=10)
                 return
         else:
             scenario = name
-
-        def push(ok: bool = True) -> None:
-            if ok:
-                self.push_screen(scenario_screen(scenario.lab)(scenario, device=self.device_name, seed=self.seed))
-
         spec = None
         if scenario.lab == "arch":
             from engine.arch.model import needs_trust
@@ -68,25 +132,134 @@ class LabApp(App):
         if spec:
             from .screens.trust import TrustScreen
 
-            self.push_screen(TrustScreen(spec), push)
+            self.push_screen(TrustScreen(spec), lambda ok: ok and self._open(scenario))
         else:
-            push()
+            self._open(scenario)
+
+    def _open(self, scenario) -> None:
+        from .keys import scenario_screen
+
+        home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
+        if home is not None:
+            while self.screen_stack[-1] is not home:
+                super().pop_screen()
+            home.visited = scenario.name
+        super().push_screen(scenario_screen(scenario.lab)(scenario, device=self.device_name, seed=self.seed))
+        self._guard()
+
+    # --- what a person typed or a file holds is shown literally ------------------
+    def format_title(self, title: str, sub_title: str) -> Content:
+        return super().format_title(visible(title), visible(sub_title))
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification is literal text: messages quote file names, keys and values."""
+        super().notify(visible(message, keep_newlines=True), title=visible(title), severity=severity,
+                       timeout=timeout, markup=False)
+
+    # --- the screen stack ---------------------------------------------------------
+    def push_screen(self, screen, *args, **kwargs):
+        guarded = self._guarded()
+        if guarded:  # the notice stays on top: lift it, push, and put it back
+            super().pop_screen()
+        result = super().push_screen(screen, *args, **kwargs)
+        if guarded:
+            self._guard()
+        return result
+
+    def pop_screen(self) -> AwaitComplete:
+        stack = self._under_notice()
+        if self._from_closed_screen() or len(stack) <= 1 or isinstance(stack[-1], HomeScreen):
+            return AwaitComplete.nothing()  # the home screen is never popped (q there quits)
+        if self._guarded():  # whoever pops means the screen under the notice
+            super().pop_screen()
+            result = super().pop_screen()
+            self._guard()
+            return result
+        return super().pop_screen()
+
+    def switch_screen(self, screen) -> AwaitComplete:
+        if self._guarded():
+            super().pop_screen()
+            result = super().switch_screen(screen)
+            self._guard()
+            return result
+        return super().switch_screen(screen)
+
+    def exit(self, *args, **kwargs) -> None:
+        if not self._from_closed_screen():
+            self.closing = True
+            super().exit(*args, **kwargs)
+
+    def _guarded(self) -> bool:
+        return bool(self.screen_stack) and isinstance(self.screen_stack[-1], TooSmallScreen)
+
+    def _under_notice(self) -> list[Screen]:
+        """The stack as a person means it: without the too-small notice."""
+        return [s for s in self.screen_stack if not isinstance(s, TooSmallScreen)]
+
+    def _from_closed_screen(self) -> bool:
+        """Is a handler of a screen that is no longer on show running (a key typed before it
+        closed)? Its requests to close or quit were meant for it, not for what is now on top."""
+        try:
+            pump = active_message_pump.get()
+        except LookupError:
+            return False
+        if not isinstance(pump, Widget):
+            return False  # the app itself: a palette command, a resize, a test
+        try:
+            screen = pump if isinstance(pump, Screen) else pump.screen
+        except NoScreen:
+            return True
+        stack = self.screen_stack
+        if stack and screen is stack[-1]:
+            return False
+        # Under the notice, the screen below it is still the one a person is on.
+        return not (self._guarded() and len(stack) >= 2 and screen is stack[-2])
+
+    async def _shutdown(self) -> None:
+        self.closing = True  # also when closed from outside exit() (a test's run_test)
+        await super()._shutdown()
+
+    async def _on_key(self, event) -> None:
+        # Keys still queued once the app is closing meet screens half taken down (or none:
+        # Textual would raise), and a key for a screen not yet mounted would run its actions
+        # before its widgets exist: both are dropped, never a crash.
+        if self.closing or not self.screen_stack or not self.screen.is_mounted:
+            event.prevent_default()
+            event.stop()
 
     # --- size guard ---------------------------------------------------------------
     def on_resize(self, event: Resize) -> None:
-        self._guard_size(event.size.width, event.size.height)
+        self._guard(event.size)
 
-    def _guard_size(self, width: int, height: int) -> None:
+    def _guard(self, size: Size | None = None) -> None:
+        """The too-small notice on top exactly while the terminal is too small."""
+        width, height = size or self.size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
-        top = self.screen_stack[-1] if self.screen_stack else None
-        if small and not isinstance(top, TooSmallScreen):
-            self.push_screen(TooSmallScreen())
-        elif small and isinstance(top, TooSmallScreen):
-            top.update(width, height)
-        elif not small and isinstance(top, TooSmallScreen):
-            self.pop_screen()
+        if not self.screen_stack or self.start_screen is not None:
+            return
+        if small and not self._guarded():
+            super().push_screen(TooSmallScreen(width, height))
+        elif small:
+            self.screen_stack[-1].update(width, height)
+        elif self._guarded():
+            super().pop_screen()
 
     # --- command palette ----------------------------------------------------------
+    def action_command_palette(self) -> None:
+        """One palette at a time, and none while the terminal is too small to use it."""
+        if self._guarded() or any(isinstance(s, CommandPalette) for s in self.screen_stack):
+            return
+        # No fixed id (Textual gives its palette one): the last one may still be unmounting.
+        self.push_screen(LabPalette())
+
+    def search_themes(self) -> None:
+        """The palette's Theme command, in the same safe palette."""
+        from textual.theme import ThemeProvider
+
+        self.push_screen(LabPalette(providers=[ThemeProvider], placeholder="Search for themes…"))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         from .screens.scenario import ScenarioScreen
@@ -95,8 +268,11 @@ class LabApp(App):
             from .keys import bindings_of, palette_commands
 
             yield from palette_commands(screen, bindings_of(type(screen)))
-        from scenarios import bundled
+        if self._catalogue is None:  # the palette asks on every key typed
+            from scenarios import bundled
 
-        for info in bundled():
-            yield SystemCommand(f"Open: {info.title}", f"{info.lab} lab · {info.name}",
+            self._catalogue = bundled()
+        for info in self._catalogue:
+            yield SystemCommand(f"Open: {visible(info.title)}", f"{info.lab} lab · {info.name}",
                                 lambda n=info.name: self.open_scenario(n))
+

@@ -50,7 +50,21 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--device", choices=DEVICES, default="auto", help="for the app: auto, cpu, cuda or mps")
     p.add_argument("--seed", type=int, default=None, help="for the app: override each scenario's seed")
+    for q, dest in ((p, "allow_dir"), (o, "allow_dir_sub"), (c, "allow_dir_sub"), (r, "allow_dir_sub")):
+        # Before or after the subcommand, and both add up: a subcommand's own dest, since
+        # argparse would otherwise let the subcommand's default replace what came before.
+        q.add_argument("--allow-dir", action="append", metavar="DIR", dest=dest, default=[],
+                       help="a folder whose files a scenario may read besides its own folder (repeatable)")
     return p
+
+
+def _allow_dirs(args: argparse.Namespace) -> list[str]:
+    """--allow-dir folders, each checked to be a folder."""
+    dirs = [*args.allow_dir, *getattr(args, "allow_dir_sub", [])]
+    for d in dirs:
+        if not Path(d).expanduser().is_dir():
+            raise CliError(f"--allow-dir {d}: no such folder")
+    return dirs
 
 
 def _check_seed(seed: int | None) -> None:
@@ -70,13 +84,13 @@ def cmd_list() -> int:
     return 0
 
 
-def cmd_check(files: Sequence[str]) -> int:
+def cmd_check(files: Sequence[str], allow: Sequence[str] = ()) -> int:
     from scenarios import ScenarioError, load
 
     bad = 0
     for f in files:
         try:
-            sc = load(f)
+            sc = load(f, allow=allow)
         except ScenarioError as exc:
             print(exc, file=sys.stderr)
             bad += 1
@@ -94,7 +108,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     _check_seed(args.seed)
     if not 0 < args.interval <= 600:
         raise CliError("--interval must be more than 0 and at most 600 seconds")
-    scenario = cli_model.scenario_for(args)
+    scenario = cli_model.scenario_for(args, _allow_dirs(args))
     try:
         return _replay(args, scenario)
     except ParamError as exc:
@@ -129,20 +143,16 @@ def _replay(args: argparse.Namespace, scenario) -> int:
 def cmd_app(args: argparse.Namespace, scenario: str | None) -> int:
     from .app import LabApp
 
-    if args.command == "open":
-        _check_seed(args.seed)
-        built = cli_model.scenario_for(args)  # --model's, or the file's (allowed with --trust-code)
-        if args.model:  # in memory, opened over the home screen
-            app = LabApp(scenario=built, device=args.device, seed=args.seed)
-            app.run()
-            return app.return_code or 0
-    if scenario is not None:
-        from scenarios import load
-
-        load(scenario)  # fail before the screen opens, with the one-line message
+    allow = _allow_dirs(args)
     _check_seed(args.seed)
-    LabApp(scenario=scenario, device=args.device, seed=args.seed).run()
-    return 0
+    if args.command == "open":
+        # --model's scenario, or the file's (its model allowed with --trust-code); either way
+        # any problem is one line before the screen opens.
+        built = cli_model.scenario_for(args, allow)
+        scenario = built if args.model else scenario
+    app = LabApp(scenario=scenario, device=args.device, seed=args.seed, allow_dirs=allow)
+    app.run()
+    return app.return_code or 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             return cmd_list()
         if args.command == "check":
-            return cmd_check(args.files)
+            return cmd_check(args.files, _allow_dirs(args))
         if args.command == "replay":
             return cmd_replay(args)
         if args.command == "doctor":

@@ -7,20 +7,43 @@ mapping (from TOML, the edit form, or a script's `set`) into clean values or rai
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
+
+from .fmt import visible
 
 REQUIRED = object()
+
+# Lists and tables nest a few levels in any real scenario (a [F][C][H][W] kernel is 4); a few
+# hundred levels exhaust Python's stack in any recursive reader, so deeper is refused, in files
+# (scenarios/toml_text.py) and in values from forms alike.
+MAX_DEPTH = 32
 
 
 class ParamError(ValueError):
     """A bad parameter: `key` is the dotted path (e.g. `params.kernel` or `params.optimizers[1].lr`)."""
 
     def __init__(self, key: str, message: str) -> None:
+        # Keys and values come from files and forms: control characters are shown, never sent.
+        key, message = visible(key), visible(message)
         super().__init__(f"{key}: {message}")
         self.key = key
         self.message = message
+
+
+def did_you_mean(word: Any, allowed: Iterable[str]) -> str:
+    """"did you mean `padding`? " when `word` is close to one allowed name, else ""."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(allowed), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`? " if close else ""
+
+
+def unknown_key(key: str, name: str, allowed: Sequence[str], what: str = "unknown key") -> ParamError:
+    """The one message for a key that is not declared: the near one, then every allowed one."""
+    return ParamError(key, f"{what}; {did_you_mean(name, allowed)}allowed keys: " + ", ".join(allowed))
 
 
 @dataclass(frozen=True)
@@ -31,7 +54,10 @@ class Param:
       int, float, bool   scalars (an int is accepted where a float is wanted)
       choice             a string from `choices`
       str                any string (text, formulas)
-      path               a file name; a relative one is read from the scenario file's folder
+      path               a file name; a relative one is read from the scenario file's folder,
+                         and only files inside that folder or an --allow-dir are read
+                         (scenarios/loader.py); `choices` lists names that are built-in
+                         sources rather than files (conv's "shapes")
       tensor             nested lists of numbers, rectangular, with depth in `ndims`
       ints / floats      a flat list of numbers, length in `length` if given
       tables             a list of tables, each validated against `fields`
@@ -126,11 +152,13 @@ def _check_number(p: Param, key: str, v: Any) -> int | float:
 def tensor_shape(key: str, v: Any, ndims: Sequence[int], shapes: Mapping[int, str] | None = None) -> tuple[int, ...]:
     """Shape of a rectangular nested list of finite numbers; ParamError if ragged or not numeric."""
 
-    def walk(x: Any, path: str) -> tuple[int, ...]:
+    def walk(x: Any, path: str, depth: int = 1) -> tuple[int, ...]:
         if isinstance(x, list):
+            if depth > MAX_DEPTH:
+                raise ParamError(key, f"lists nest more than {MAX_DEPTH} levels deep; at most {MAX_DEPTH} are allowed")
             if not x:
                 raise ParamError(key, f"{path or 'the list'} is empty")
-            subs = [walk(e, f"{path}[{i}]") for i, e in enumerate(x)]
+            subs = [walk(e, f"{path}[{i}]", depth + 1) for i, e in enumerate(x)]
             first = subs[0]
             for i, s in enumerate(subs):
                 if s != first:
@@ -165,7 +193,8 @@ def _check_one(p: Param, key: str, v: Any) -> Any:
         return v
     if p.kind == "choice":
         if v not in p.choices:
-            raise ParamError(key, f"expected {p.allowed()}, got {_type_name(v)}")
+            hint = did_you_mean(v, p.choices).replace("`", '"').rstrip()
+            raise ParamError(key, f"expected {p.allowed()}, got {_type_name(v)}" + (f"; {hint}" if hint else ""))
         return v
     if p.kind in ("str", "path"):
         if not isinstance(v, str):
@@ -174,6 +203,8 @@ def _check_one(p: Param, key: str, v: Any) -> Any:
     if p.kind == "tensor":
         if not isinstance(v, list):
             raise ParamError(key, f"expected {p.allowed()}, got {_type_name(v)}")
+        if v == [] and p.default == []:
+            return v  # "not given", written out (a scenario changed in the app keeps every key)
         tensor_shape(key, v, p.ndims, p.shapes)
         return v
     if p.kind in ("ints", "floats"):
@@ -199,7 +230,7 @@ def validate(spec: Sequence[Param], raw: Mapping[str, Any], where: str = "params
     known = {p.name: p for p in spec}
     for k in raw:
         if k not in known:
-            raise ParamError(f"{where}.{k}", "unknown key; allowed keys: " + ", ".join(known))
+            raise unknown_key(f"{where}.{k}", k, list(known))
     out: dict[str, Any] = {}
     for p in spec:
         key = f"{where}.{p.name}"

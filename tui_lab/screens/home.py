@@ -2,16 +2,47 @@
 
 from __future__ import annotations
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from engine.core.fmt import visible
 from engine.registry import LAB_TITLES
 from scenarios import ScenarioInfo, bundled
+
+from .header import LabHeader
+
+# Below this many cells a row drops its id column (the description box still shows the id).
+ID_COLUMN_FROM = 80
+
+
+class Row:
+    """One scenario in the list: its title, and its id at the right edge when the list is wide
+    enough. Never wraps: a title too long for the row ends in an ellipsis."""
+
+    def __init__(self, title: str, name: str) -> None:
+        self.title, self.name = visible(title), visible(name)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.max_width < ID_COLUMN_FROM:
+            yield Text("  " + self.title, no_wrap=True, overflow="ellipsis")
+            return
+        grid = Table.grid(expand=True, padding=(0, 0, 0, 2), pad_edge=True)  # 2 cells before each column
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(width=len(self.name) + 2, no_wrap=True, style="dim", justify="right")  # width holds padding
+        grid.add_row(Text(self.title, no_wrap=True, overflow="ellipsis"), Text(self.name, no_wrap=True))
+        yield grid
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(1, options.max_width)
 
 
 class HomeScreen(Screen):
@@ -27,9 +58,11 @@ class HomeScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.scenarios: list[ScenarioInfo] = bundled()
+        # The scenario opened last (set by the app); coming back to the list shows it again.
+        self.visited: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="≡")
+        yield LabHeader(icon="≡")
         yield Input(placeholder="type to filter scenarios (lab, title, words)", id="search", select_on_focus=False)
         yield OptionList(id="scenarios")
         yield Static("", id="description")
@@ -55,7 +88,7 @@ class HomeScreen(Screen):
                 lab = s.lab
                 batch.append(Option(Text(LAB_TITLES.get(lab, lab), style="bold"), disabled=True))
             # Text, not markup: titles may hold brackets, and parsing markup costs start-up time.
-            batch.append(Option(Text.assemble("  ", s.title, "  ", (s.name, "dim")), id=s.name))
+            batch.append(Option(Row(s.title, s.name), id=s.name))
         options.add_options(batch)
         if options.option_count == 0:
             options.add_option(Option("no scenario matches; escape clears the filter", disabled=True))
@@ -65,13 +98,31 @@ class HomeScreen(Screen):
 
     def _describe(self) -> None:
         options = self.query_one(OptionList)
-        text = ""
+        text = Text()
         if options.highlighted is not None:
             opt = options.get_option_at_index(options.highlighted)
             info = next((s for s in self.scenarios if s.name == opt.id), None)
-            if info:
-                text = f"[b]{info.title}[/b]\n{info.description}\n[dim]{info.lab} lab · tui-lab open {info.name}[/]"
+            if info:  # Text, never markup: a title may hold [brackets]
+                text = Text.assemble((visible(info.title), "bold"), "\n", visible(info.description), "\n",
+                                     (f"{info.lab} lab · tui-lab open {visible(info.name)}", "dim"))
         self.query_one("#description", Static).update(text)
+
+    def on_screen_resume(self) -> None:
+        """Back from a scenario: the whole list again, on the scenario just left, so a new
+        search starts from an empty box (not `gatesexploding`)."""
+        if self.visited is None:
+            return
+        visited, self.visited = self.visited, None
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = ""
+        self._fill("")
+        options = self.query_one(OptionList)
+        try:
+            options.highlighted = options.get_option_index(visited)
+        except OptionDoesNotExist:  # an id not in the list (opened from a file)
+            pass
+        options.focus()
 
     @on(Input.Changed, "#search")
     def _filter(self, event: Input.Changed) -> None:
@@ -100,7 +151,10 @@ class HomeScreen(Screen):
         this key: keys typed quickly would otherwise land on the list. `q` quits while the
         search box is empty, and is a letter once something has been typed.
         """
-        search = self.query_one("#search", Input)
+        try:
+            search = self.query_one("#search", Input)
+        except NoMatches:  # a key that arrives while the app closes and takes the screen down
+            return
         if search.has_focus:
             return
         char = event.character
@@ -120,7 +174,9 @@ class HomeScreen(Screen):
 
     def action_clear(self) -> None:
         search = self.query_one("#search", Input)
-        search.value = ""
+        with search.prevent(Input.Changed):
+            search.value = ""
+        self._fill("")  # now, not when the Changed message arrives: keys typed next filter afresh
         self.query_one(OptionList).focus()
 
     def action_help(self) -> None:

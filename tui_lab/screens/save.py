@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,9 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from scenarios.scenario import Scenario
-
 from engine.core.files import write_atomic
+from engine.core.fmt import visible
+from scenarios.scenario import Scenario
 from scenarios.writer import scenario_document
 
 
@@ -28,7 +29,7 @@ class SaveScreen(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="save-dialog"):
-            yield Static(self.heading, classes="dialog-title")
+            yield Static(Text(self.heading), classes="dialog-title")
             yield Static("File", classes="field-label")
             yield Input(f"{self.scenario.name}-mine.toml", id="save-path")
             yield Static("Title (shown in lists and the header)", classes="field-label")
@@ -53,23 +54,35 @@ class SaveScreen(ModalScreen[Path | None]):
 
         raw = self.query_one("#save-path", Input).value.strip()
         if not raw:
-            self.query_one("#save-error", Static).update("[b red]Type a file name.[/]")
+            self._say("Type a file name.")
             return
-        path = Path(raw).expanduser()
-        if path.suffix != ".toml":
-            path = path.with_suffix(".toml")
-        if path.exists() and self.confirmed != path:
+        try:
+            path = Path(raw).expanduser()
+            if path.suffix != ".toml":
+                path = path.with_suffix(".toml")
+            exists, folder = path.exists(), path.is_dir()
+        except (ValueError, OSError):  # a NUL byte, a name like "/" with no stem
+            self._say(f"{raw} is not a file name that can be written.")
+            return
+        if folder:
+            self._say(f"{path} is a folder; type a file name.")
+            return
+        if exists and self.confirmed != path:
             self.confirmed = path
-            self.query_one("#save-error", Static).update(f"[b yellow]{path} exists: press Save again to overwrite it.[/]")
+            self._say(f"{path} exists: press Save again to overwrite it.", "bold yellow")
             return
         title = self.query_one("#save-title", Input).value.strip() or self.scenario.title
         try:
             write_atomic(path, scenario_document(replace(self.scenario, title=title), self.script))
-        except OSError as exc:
-            self.query_one("#save-error", Static).update(f"[b red]Cannot write {path}: {exc.strerror}[/]")
+        except (OSError, ValueError) as exc:
+            self._say(f"Cannot write {path}: {getattr(exc, 'strerror', None) or exc}")
             return
         self.app.notify(f"Saved {path}")
         self.dismiss(path)
+
+    def _say(self, message: str, style: str = "bold red") -> None:
+        """A line under the fields; Text, never markup, since it quotes what was typed."""
+        self.query_one("#save-error", Static).update(Text(visible(message), style=style))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, LoadingIndicator, Static
+from textual.widgets import Footer, LoadingIndicator, Static
 
 from engine.core.fmt import visible
 from engine.session import Session
@@ -23,6 +23,7 @@ from scenarios.scenario import Scenario
 from ..keys import COMMON, bindings_of
 from ..runner import LabRunner, with_seed
 from ..widgets import FrameView, StatusBar
+from .header import LabHeader
 
 
 class ScenarioScreen(Screen):
@@ -38,7 +39,7 @@ class ScenarioScreen(Screen):
         self.knob_index = 0
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="≡")
+        yield LabHeader(icon="≡")
         yield LoadingIndicator(id="loading")
         yield Static("", id="caption")
         yield FrameView(self.scenario.lab, id="frame")
@@ -94,8 +95,14 @@ class ScenarioScreen(Screen):
         self.query_one("#loading").display = False
         self.query_one(StatusBar).busy = ""
         self.notify(Text(msg.text), title="Cannot continue", severity="error", timeout=8)
-        if msg.fatal:
+        if msg.fatal:  # nothing to show: back to the list (once this screen is on top again)
+            self.app.call_after_refresh(self._leave_if_on_top)
+
+    def _leave_if_on_top(self) -> None:
+        if self.app.screen is self:
             self.app.pop_screen()
+        elif self.is_attached:
+            self.set_timer(0.3, self._leave_if_on_top)
 
     def _draw(self, frame, note: str = "", ghost=None) -> None:
         """The caption stays above the frame, so scrolling a tall frame never hides it."""
