@@ -253,7 +253,8 @@ async def test_palette_finds_a_scenario_by_its_id_and_opening_replaces_the_open_
         await pilot.pause(0.3)
         screen = await wait_ready(pilot, app)
         assert screen.scenario.name == "lstm-gates"
-        assert [type(s).__name__ for s in app.screen_stack] == ["Screen", "HomeScreen", "ScenarioScreen"]
+        assert [type(s).__name__ for s in app.screen_stack][:2] == ["Screen", "HomeScreen"] and len(app.screen_stack) == 3
+        assert isinstance(app.screen_stack[2], ScenarioScreen)
         await pilot.press("q")
         await pilot.pause()
         assert type(app.screen).__name__ == "HomeScreen" and app.is_running
