@@ -21,10 +21,9 @@ from scenarios.loader import bundled_paths
 
 GOLDEN = ROOT / "tests" / "golden"
 NAMES = [p.stem for p in bundled_paths()]
-# Replays that take several seconds of CPU each (2-core machine): the full suite runs them,
+# Replays that take several seconds of CPU (100 swarm starts): the full suite runs them,
 # `-m "not slow"` leaves them out.
-SLOW = {"optim-himmelblau-swarm", "charrnn-min-char-rnn", "charrnn-sonnets", "charrnn-learn-to-write",
-        "charrnn-sampling"}
+SLOW = {"optim-himmelblau-swarm"}
 
 
 def replay_both(name: str, steps: int | None = None) -> tuple[str, str]:
