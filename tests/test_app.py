@@ -93,9 +93,18 @@ async def test_edit_rejects_bad_value_and_applies_good_one():
 async def test_save_writes_a_valid_scenario(tmp_path):
     from scenarios import load
 
+    # The kernel is edited first, so a writer that dropped it (the loader would fill in the
+    # default) or wrote the bundled scenario instead of the one on screen fails.
+    vertical = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
     app = LabApp(scenario="conv-sobel", device="cpu")
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_ready(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#param-kernel").value = str(vertical)
+        await pilot.press("ctrl+s")
+        screen = await wait_ready(pilot, app)
+        assert screen.scenario.params["kernel"] == vertical
         await pilot.press("s")
         await pilot.pause()
         target = tmp_path / "mine.toml"
@@ -103,7 +112,9 @@ async def test_save_writes_a_valid_scenario(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
     again = load(str(target))
-    assert again.params["kernel"] == [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]
+    assert "kernel = [" in target.read_text(encoding="utf-8")
+    assert again.params == {**load("conv-sobel").params, "kernel": vertical}
+    assert (again.lab, again.seed) == ("conv", 0)
 
 
 async def test_too_small_terminal_note_and_recovery():

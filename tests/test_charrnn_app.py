@@ -40,3 +40,22 @@ async def test_train_pause_keys_and_leave():
         await pilot.pause(0.2)
         await pilot.press("q")  # leaving while it trains stops it cleanly
         await pilot.pause(0.3)
+        assert type(app.screen).__name__ == "HomeScreen" and not screen.playing
+    assert app._exception is None and app.return_code in (None, 0)
+
+
+async def test_leaving_while_it_trains_stops_the_training():
+    # 2,000 iterations, 5 a frame: still training when left, on any machine.
+    app = LabApp(scenario="charrnn-learn-to-write", device="cpu")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: len(screen.session.stepper.frames) > 3)
+        stepper = screen.session.stepper
+        await pilot.press("q")
+        await pilot.pause(1.0)  # a frame being computed when q came may still finish
+        assert type(app.screen).__name__ == "HomeScreen" and not stepper.done
+        left = len(stepper.frames)
+        await pilot.pause(1.0)
+        assert len(stepper.frames) == left  # no worker goes on training for a screen that is gone
+    assert app._exception is None and app.return_code in (None, 0)

@@ -386,11 +386,37 @@ def test_render_fits_and_shows_every_marker(width):
         {"kind": "sgd", "name": "wild", "lr": 0.3}]))
     text = text_of(render_frame("optim", frames[-1], width), width)
     assert max(len(line) for line in text.splitlines()) <= width
-    for marker in ("S", "M", "A", "o", "*", "x ← x − α∇f", "Why Momentum Really Works", "f(x) per step"):
+    for marker in ("x ← x − α∇f", "Why Momentum Really Works", "f(x) per step"):
         assert marker in text
     assert "diverged at step" in text  # 'wild' (α·λ = 3) leaves the bound
-    # The wild one is past the view: drawn as an arrow at the edge.
-    assert any(a in text for a in "←→↑↓↖↗↙↘")
+    # Each marker in the map cell its point falls in, worked out here from the frame's positions:
+    # capitals where the optimizers are now, o at the start, * at the minimum, and the wild one
+    # (now at y = 128, far above the view) as ↑ on the top edge above its x.
+    v = frames[-1].values
+    the_map, cell = map_cells(text, width, v["view"])
+    for o in v["optimizers"][:3]:
+        assert cell(*v["paths"][o["name"]][-1]) == o["letter"], o["name"]
+    assert cell(*v["paths"]["sgd"][0]) == "o" and cell(0.0, 0.0) == "*"
+    wild_x, wild_y = v["paths"]["wild"][-1]
+    assert wild_y > v["view"][3] and cell(wild_x, v["view"][3] - 1e-9) == "↑"
+    assert sum(row.count("↑") for row in the_map) == 1
+
+
+def map_cells(text: str, width: int, view) -> tuple[list[str], object]:
+    """The surface map's rows as drawn, and the character at the cell holding a point (x, y):
+    the map spans the view, left to right and top (ymax) to bottom, beside the state panel
+    from 90 columns on."""
+    lines = text.splitlines()
+    top = next(i for i, line in enumerate(lines) if line.startswith("f(x, y) = ")) + 1
+    bottom = next(i for i in range(top, len(lines)) if lines[i].startswith("x ∈ ["))
+    cols = width // 2 - 2 if width >= 90 else width - 2
+    the_map = [line[:cols] for line in lines[top:bottom]]
+    xmin, xmax, ymin, ymax = view
+
+    def cell(x: float, y: float) -> str:
+        return the_map[math.floor((ymax - y) / (ymax - ymin) * len(the_map))][math.floor((x - xmin) / (xmax - xmin) * cols)]
+
+    return the_map, cell
 
 
 def test_zoom_and_pan_only_change_the_view():
@@ -414,7 +440,13 @@ def test_swarm_renders():
     frames = all_frames(lab(surface="himmelblau", steps=30, swarm=10, optimizers=[{"kind": "sgd", "lr": 0.01}]))
     text = text_of(render_frame("optim", frames[-1], 100), 100)
     assert "swarm: 100 starts on a 10×10 grid" in text
-    assert any(d in text for d in "1234")
+    # Each cell shows the number of the minimum its start ends in; Himmelblau's four minima lie
+    # one in each quadrant, and SGD from a corner of the view ends in the minimum of that corner.
+    v = frames[-1].values
+    _map, cell = map_cells(text, 100, v["view"])
+    for x, y in ((-4.9, 4.9), (4.9, 4.9), (-4.9, -4.9), (4.9, -4.9)):
+        digit = next(i + 1 for i, (_name, px, py) in enumerate(v["points"]) if px * x > 0 and py * y > 0)
+        assert cell(x, y) == str(digit), (x, y)
 
 
 # --- robustness: markup in names, complex constants, eps = 0, many points, huge values ----------------

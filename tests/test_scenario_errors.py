@@ -18,6 +18,24 @@ def expected(path: Path) -> str:
     return first[len("# expect: "):]
 
 
+def test_every_kind_of_load_error_has_a_bad_file():
+    """Each file a different error; every lab's params, the file itself, its top-level keys and
+    its script each have one."""
+    import re
+
+    from engine.registry import LABS
+
+    wants = [expected(p) for p in BAD]
+    assert len(set(wants)) == len(wants), "two bad files expect the same message"
+    lab_of = {p: (re.search(rb'^lab = "(\w+)"', p.read_bytes(), re.M) or [b"", b""])[1].decode() for p in BAD}
+    for lab in LABS:
+        assert any(lab_of[p] == lab and ": params." in w for p, w in zip(BAD, wants)), f"no bad {lab} params file"
+    for part in (": not valid TOML", ": not a UTF-8 text file", ": title: missing", ": lab: expected one of",
+                 ": seed: ", ": unknown key; allowed keys: title", ": script[", ".do: unknown action",
+                 ": unknown key; allowed keys: times", ".value: "):
+        assert any(part in w for w in wants), f"no bad file expects {part!r}"
+
+
 def message_for(path: Path) -> str:
     from scenarios import ScenarioError, load
 
