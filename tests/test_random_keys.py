@@ -35,18 +35,7 @@ class KnownCrash(AssertionError):
 
 # Crashes found with seed 0, each reproduced by the key sequence in its reason; xfail (not
 # strict) until fixed. Only that crash is expected: any other finding fails the test.
-_EDIT = ("cannot write NoneType as TOML",
-         "`e` crashes the optimizer lab: EditScreen compose TypeError, cannot write NoneType as TOML "
-         "(the optimizer tables' lr/rho None; issue 11 point 2); keys: e")
-_PALETTE = ("DuplicateIds: Tried to insert a widget with ID '--command-palette'",
-            "a second command palette over the too-small note: DuplicateIds '--command-palette'; "
-            "keys: ctrl+p resize:44x17 ctrl+p")
-KNOWN: dict[str, tuple[str, str]] = {
-    "optim-conventions": _EDIT,
-    "optim-himmelblau-swarm": _EDIT,
-    "optim-rosenbrock": _EDIT,
-    "conv-image-blur": _PALETTE,
-}
+KNOWN: dict[str, tuple[str, str]] = {}  # none known: every crash it finds fails the test
 
 
 def _params():
