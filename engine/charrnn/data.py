@@ -129,7 +129,7 @@ def split(n_chars: int, val_frac: float, batch: int, seq_len: int) -> tuple[Bloc
     valid = held_out(n_chars, val_frac)
     cut = n_chars - valid
     train = Block(0, cut, batch)
-    if not valid:
+    if val_frac <= 0:
         return train, None
     rows = max(1, min(batch, (valid - 1) // max(1, seq_len)))
     return train, Block(cut, n_chars, rows)
