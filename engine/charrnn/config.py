@@ -152,10 +152,10 @@ def _check_budget(p: dict[str, Any], arch: dict[str, Any], V: int) -> int:
     """The model's parameters, one-hot width and activations per step against engine/core/budget.py."""
     key = "params.checkpoint" if p["checkpoint"] else "params.hidden_size"
     if not arch["embedding"]:
-        budget.require("params.embedding", "a one-hot input vector (one entry per character)", V, budget.ONE_HOT,
+        budget.require("params.embedding", "the one-hot input's width (one entry per character)", V, budget.ONE_HOT,
                        "set embedding > 0 for a vocabulary this large")
     n = parameter_count(arch["cell"], V, arch["hidden_size"], arch["layers"], arch["embedding"])
-    budget.require(key, "the model's parameters", n, budget.PARAMETERS, "lower hidden_size, layers or embedding")
+    budget.require(key, "the model's parameter count", n, budget.PARAMETERS, "lower hidden_size, layers or embedding")
     acts = activations(arch["cell"], V, arch["hidden_size"], arch["layers"], arch["embedding"], p["batch"], p["seq_len"])
     budget.require(key if p["checkpoint"] else "params.batch", "the values one training step keeps (batch × seq_len × "
                    "(input + layers × gates and states + 2 × vocabulary))", acts, budget.ACTIVATIONS,
