@@ -25,10 +25,7 @@ def train(cfg: CharRNNConfig, v: dict[str, Any], k: int) -> str:
     its = f"iterations {v['iteration'] - k + 1}–{v['iteration']}" if k > 1 else f"iteration {v['iteration']}"
     mean = "mean loss" if k > 1 else "loss"
     text = f"{its}: {mean} {num(v['loss'])} nats/char"
-    if "valid_loss" in v:
-        text += f", validation {num(v['valid_loss'])}" + (" (few held out: noisy)" if cfg.valid.chars < FEW_HELD_OUT else "")
-        text += _best(v)
-    else:
+    if "valid_loss" not in v:
         text += f" (ln {v['vocab_size']} = {num(v['ln_vocab'])} at the start)"
     text += f", ‖g‖ = {num(v['grad_norm'])}"
     if v["clipped"] and cfg.clip_mode == "norm":
@@ -41,6 +38,9 @@ def train(cfg: CharRNNConfig, v: dict[str, Any], k: int) -> str:
         text += "; end of text: hidden state reset"
     if "sample" in v:
         text += "; sample taken"
+    if "valid_loss" in v:
+        text += f"; validation {num(v['valid_loss'])}" + (" (few held out: noisy)" if cfg.valid.chars < FEW_HELD_OUT else "")
+        text += _best(v)
     return text
 
 
