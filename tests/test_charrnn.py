@@ -106,8 +106,9 @@ def test_first_training_step_matches_a_plain_torch_loop(tiny):
         assert f.values["loss"] == pytest.approx(loss.item(), rel=1e-5)
         assert f.values["grad_norm"] == pytest.approx(norm.item(), rel=1e-5)
         assert f.values["clipped"] == 1 and "rescaled to norm 0.05" in f.caption
-        check = f.values["check"]  # ‖g‖ against a float64 sum of squares of the same gradients
-        assert check["ok"] and check["reference"] == "√Σg² in float64" and check["max_diff"] < 1e-5
+    check = frames[-1].values["check"]  # ‖g‖ against a float64 sum of squares of the same gradients, at the end
+    assert check["ok"] and check["reference"] == "√Σg² in float64" and check["max_diff"] < 1e-5
+    assert "check" not in frames[1].values  # and every eval_every iterations, not at each
 
 
 def test_value_clipping_clamps_each_element(tiny):

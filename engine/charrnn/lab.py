@@ -119,9 +119,11 @@ class CharRNNLab(Controls, Lab):
         started = time.perf_counter()
         reset = False
         stats = []
+        every = cfg.eval_every
+        due = last or t.iteration // every < (t.iteration + k) // every  # measure, and check ‖g‖, at this step's end
         for i in range(k):
             reset |= t.pos + cfg.seq_len > t.inputs.shape[0]
-            stats.append(t.step(check=i == k - 1))
+            stats.append(t.step(check=due and i == k - 1))
         rows = torch.stack(stats).tolist()  # the one copy to the CPU this step: k × (loss, ‖g‖, clamped, ‖g‖ in float64)
         elapsed = time.perf_counter() - started
         self.chars_per_s = k * cfg.batch * cfg.seq_len / elapsed if elapsed > 0 else None
@@ -132,13 +134,13 @@ class CharRNNLab(Controls, Lab):
         loss, norm = sum(losses) / k, max(r[1] for r in rows)
         clipped = sum(1 for r in rows if (r[1] > cfg.clip if cfg.clip_mode == "norm" else r[2] > 0)) if cfg.clip else 0
         values = {**base, "phase": "train", "iteration": t.iteration, "loss": loss, "grad_norm": norm, "clipped": clipped,
-                  "clamped": int(sum(r[2] for r in rows)), "reset": reset, "lr": t.lr, "curve": self.curve.values(),
-                  "check": record("√Σg² in float64", abs(rows[-1][1] - rows[-1][3]), GRAD_CHECK * max(1.0, rows[-1][3]))}
+                  "clamped": int(sum(r[2] for r in rows)), "reset": reset, "lr": t.lr, "curve": self.curve.values()}
+        if due:
+            values["check"] = record("√Σg² in float64", abs(rows[-1][1] - rows[-1][3]), GRAD_CHECK * max(1.0, rows[-1][3]))
         if not (math.isfinite(loss) and math.isfinite(norm)):
             values["diverged"] = True
             return values
-        every = cfg.eval_every
-        if cfg.valid is not None and (last or t.iteration // every > (t.iteration - k) // every):
+        if cfg.valid is not None and due:
             values.update(self.validation.measure(t))
         if cfg.valid is not None:
             values["valid_curve"] = self.validation.curve.values()

@@ -54,15 +54,14 @@ class Curve:
 
 
 def make_optimizer(name: str, params: Any, lr: float):
+    """The rule, as torch.optim writes it; fused into one kernel where torch has one (the same
+    update, a few times faster than a loop over the tensors for a model this small)."""
     import torch
 
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, alpha=0.95)  # char-rnn's decay rate
-    if name == "adagrad":
-        return torch.optim.Adagrad(params, lr=lr)  # min-char-rnn's rule
-    return torch.optim.Adam(params, lr=lr)
+    rule = {"sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad}.get(name, torch.optim.Adam)  # Adagrad: min-char-rnn's
+    return rule(params, lr=lr, fused=True)
 
 
 def optimizer_matches(state: Any, optimizer: Any) -> bool:
