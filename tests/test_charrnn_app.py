@@ -71,8 +71,15 @@ async def test_validation_plot_bits_threads_and_the_best_checkpoint(tmp_path, mo
         assert "bits/char" in text and "log₂ 42" in text and "nats/char" not in text.split("\n")[0]
         await pilot.press("t")
         await pilot.pause(0.3)
+        import os
+
+        import torch
+
+        # The app leaves a core for the interface on machines of 4 cores or fewer; headless uses them all.
+        default = torch.get_num_threads()
         threads = screen.session.lab.live_facts()["threads"]
-        assert threads >= 1 and f"{threads} CPU thread" in shown(screen)
+        assert threads == (max(1, default - 1) if os.cpu_count() <= 4 else default)
+        assert f"{threads} CPU thread" in shown(screen)
         await pilot.press("w")
         await wait_for(pilot, lambda: (tmp_path / "charrnn.pt.best").exists())
         from engine.charrnn import checkpoint

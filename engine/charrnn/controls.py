@@ -1,4 +1,5 @@
-"""What a person does to a running char-RNN lab: knobs, the greedy key, saving and loading.
+"""What a person does to a running char-RNN lab: knobs, the greedy key, saving and loading, and
+which weights the samples after training come from.
 
 A mixin of CharRNNLab, kept apart so the lab reads as orchestration. Every change applies
 from the next iteration or the next character drawn; frames already made never change.
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import checkpoint as ckpt
-from .model import architecture
+from .model import architecture, build_model
 from .sampling import TOP_K_STEPS
 from .training import make_optimizer, optimizer_matches
 from ..core.fmt import num
@@ -65,6 +66,20 @@ class Controls:
         # Reset (r) starts again from the scenario's own value, so only editing the key keeps it.
         drawn = f"all {n} characters are drawn" if n else "generate = 0" + ("" if every else " and sample_every = 0")
         return f" (no samples left to draw: {drawn}; e sets {key} and starts again)"
+
+    def sampling_model(self: CharRNNLab) -> tuple[Any, dict[str, Any]]:
+        """The weights to sample from: the best by validation (unless sample_from = "last"), else the last."""
+        t, best = self.trainer, self.validation.best
+        if self.generation:
+            return self.model, {"kind": "loaded", "iteration": t.iteration, "valid_loss": None}
+        if self.cfg.iterations == 0 and self.origin:
+            return self.model, self.origin
+        if self.cfg.sample_from == "best" and best is not None and best["iteration"] != t.iteration:
+            model = build_model(self.cfg.cell, len(self.cfg.vocab), self.cfg.hidden_size, self.cfg.layers,
+                                self.cfg.embedding, self.device)
+            model.load_state_dict(best["state"])
+            return model, {"kind": "best", "iteration": best["iteration"], "valid_loss": best["valid_loss"]}
+        return self.model, {"kind": "last", "iteration": t.iteration, "valid_loss": self.validation.measured_at(t.iteration)}
 
     # --- checkpoints ---------------------------------------------------------------------------------
     def settings(self: CharRNNLab, iteration: int, valid_loss: float | None) -> dict[str, Any]:

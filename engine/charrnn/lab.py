@@ -8,6 +8,7 @@ The arithmetic lives in training.py and sampling.py, the rules and budgets in co
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -69,6 +70,7 @@ class CharRNNLab(Controls, Lab):
         self.lock = threading.Lock()  # the generator (a worker) and the w / l keys (another thread)
         self.chars_per_s: float | None = None  # measured, never in a frame: see live_facts()
         self.default_threads = torch.get_num_threads()
+        self.threads_now: int | None = None  # what the last step used
 
     @property
     def model(self) -> Any:
@@ -78,16 +80,21 @@ class CharRNNLab(Controls, Lab):
         return self.cfg.frames
 
     def live_facts(self) -> dict[str, Any]:
-        return {"chars_per_s": self.chars_per_s, "threads": self.threads_used()}
+        return {"chars_per_s": self.chars_per_s, "threads": self.threads_now}
 
-    def threads_used(self) -> int | None:
-        return cpu_thread_count(self.device, self.default_threads)
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """The model to this step alone (the w and l keys wait), on the CPU threads decided in the
+        thread that computes it (see training.cpu_thread_count)."""
+        self.threads_now = cpu_thread_count(self.device, self.default_threads)
+        with self.lock, cpu_threads(self.threads_now):
+            yield
 
     # --- frames ---------------------------------------------------------------------------------
     def frames(self) -> Iterator[Frame]:
         cfg, t = self.cfg, self.trainer
         base = {"device": self.device, "cell": cfg.cell, "vocab_size": len(cfg.vocab), "ln_vocab": math.log(len(cfg.vocab))}
-        with self.lock, cpu_threads(self.threads_used()):
+        with self.busy():
             loss0 = t.first_loss()
             values: dict[str, Any] = {**base, "phase": "setup", "iteration": t.iteration, "loss": loss0, "grad_norm": None,
                                       "vocab": "".join(cfg.vocab), "text_chars": len(cfg.text), "parameters": cfg.parameters,
@@ -102,7 +109,7 @@ class CharRNNLab(Controls, Lab):
         index, done = 0, 0
         while done < cfg.iterations:
             k = min(cfg.per_step, cfg.iterations - done)
-            with self.lock, cpu_threads(self.threads_used()):
+            with self.busy():
                 values = self._train(base, k, last=done + k == cfg.iterations)
             done, index = done + k, index + 1
             if values.get("diverged"):
@@ -159,30 +166,16 @@ class CharRNNLab(Controls, Lab):
         return self.cfg.prime or self.cfg.text[0]
 
     # --- sampling, one character per frame -------------------------------------------------------------
-    def sampling_model(self) -> tuple[Any, dict[str, Any]]:
-        """The weights to sample from: the best by validation (unless sample_from = "last"), else the last."""
-        t, best = self.trainer, self.validation.best
-        if self.generation:
-            return self.model, {"kind": "loaded", "iteration": t.iteration, "valid_loss": None}
-        if self.cfg.iterations == 0 and self.origin:
-            return self.model, self.origin
-        if self.cfg.sample_from == "best" and best is not None and best["iteration"] != t.iteration:
-            model = build_model(self.cfg.cell, len(self.cfg.vocab), self.cfg.hidden_size, self.cfg.layers,
-                                self.cfg.embedding, self.device)
-            model.load_state_dict(best["state"])
-            return model, {"kind": "best", "iteration": best["iteration"], "valid_loss": best["valid_loss"]}
-        return self.model, {"kind": "last", "iteration": t.iteration, "valid_loss": self.validation.measured_at(t.iteration)}
-
     def _sampling_frames(self, index: int, base: dict[str, Any]) -> Iterator[Frame]:
         prime = written = self.prime_text()
         s = self.sampler
-        with self.lock, cpu_threads(self.threads_used()):
+        with self.busy():
             model, origin = self.sampling_model()
             generation = self.generation
             with evaluating(model):
                 logits, state = s.prime(model, prime)
         for position in range(self.cfg.generate):
-            with self.lock, cpu_threads(self.threads_used()):
+            with self.busy():
                 if self.generation != generation:  # the l key swapped in a checkpoint: read the context again
                     (model, origin), generation = self.sampling_model(), self.generation
                     with evaluating(model):

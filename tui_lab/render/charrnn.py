@@ -115,7 +115,7 @@ def _training(v, width: int, view: dict) -> RenderableType:
         held = f"; {count(v['held_out'])} held out for validation" if v.get("held_out") else ""
         parts.append(Text(f"{count(v['text_chars'])} characters of text{held}; training in {v['streams']} stream(s) of "
                           f"{count(v['stream_chars'])}; {count(v['parameters'])} parameters", style="dim"))
-    if v["curve"] or v.get("valid_curve"):
+    if len(v["curve"]) + len(v.get("valid_curve", ())) > 1:  # one point is no curve yet
         parts.append(loss_plot(v, width - 2, view, u))
     if v.get("check"):
         parts.append(check_line(v["check"]))
