@@ -20,26 +20,11 @@ from engine.core.params import ParamError
 
 torch = pytest.importorskip("torch")
 
-TINY = "the cat sat on the mat. the cat ate the rat.\n"
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture
-def tiny(tmp_path):
-    path = tmp_path / "tiny.txt"
-    path.write_text(TINY, encoding="utf-8")
-    return str(path)
+from test_charrnn import one_thread, tiny  # noqa: F401 (fixtures: one CPU thread, a tiny text)
 
 
 def small(text, **more):
-    return {"text": text, "hidden_size": 8, "embedding": 4, "seq_len": 4, "batch": 2, "sample_every": 0,
+    return {"text": str(text), "hidden_size": 8, "embedding": 4, "seq_len": 4, "batch": 2, "sample_every": 0,
             "generate": 0, "val_frac": 0, **more}
 
 

@@ -9,21 +9,12 @@ import pytest
 from engine.charrnn import data
 from engine.charrnn.lab import CharRNNLab
 from engine.core.params import ParamError
+from test_charrnn import make, one_thread  # noqa: F401 (one_thread: an autouse fixture)
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def make(raw: dict, seed: int = 0) -> CharRNNLab:
-    return CharRNNLab(CharRNNLab.validate(raw), seed=seed, device="cpu")
 
 
 def write(tmp_path, text: str):
