@@ -73,8 +73,19 @@ class Plain(nn.Module):
         return self.head(out), state
 
 
-def plain_rate(params: dict, device: str, iterations: int) -> float:
-    """The textbook loop, logging loss.item() each iteration as a training script would."""
+def plain_rate(params: dict, device: str, iterations: int, threads: int | None = None) -> float:
+    """The textbook loop, logging loss.item() each iteration as a training script would; on `threads`
+    CPU threads (None: torch's default, as the lab uses headless)."""
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return _plain_rate(params, device, iterations)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _plain_rate(params: dict, device: str, iterations: int) -> float:
     text = SONNETS.read_text(encoding="utf-8")
     vocab = sorted(set(text))
     ids = torch.tensor([vocab.index(c) for c in text])
