@@ -58,10 +58,12 @@ def make_optimizer(name: str, params: Any, lr: float):
     update, a few times faster than a loop over the tensors for a model this small)."""
     import torch
 
+    params = list(params)
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, alpha=0.95)  # char-rnn's decay rate
-    rule = {"sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad}.get(name, torch.optim.Adam)  # Adagrad: min-char-rnn's
-    return rule(params, lr=lr, fused=True)
+    if name == "adagrad":  # min-char-rnn's rule; torch fuses it on the CPU only
+        return torch.optim.Adagrad(params, lr=lr, fused=params[0].device.type == "cpu" or None)
+    return (torch.optim.SGD if name == "sgd" else torch.optim.Adam)(params, lr=lr, fused=True)
 
 
 def optimizer_matches(state: Any, optimizer: Any) -> bool:

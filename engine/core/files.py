@@ -1,7 +1,8 @@
 """Files the lab reads and writes: one atomic writer for every output.
 
-Engine code (checkpoints) and the front ends (exports, saved scenarios) all write through
-`write_atomic`, so a crash, a full disk or a signal never leaves half a file behind.
+Engine code (checkpoints, through `open_atomic`, its binary twin) and the front ends (exports,
+saved scenarios) all write through `write_atomic`, so a crash, a full disk or a signal never
+leaves half a file behind.
 """
 
 from __future__ import annotations
