@@ -1,5 +1,9 @@
-"""Char-RNN lab: training, the sampler's arithmetic, checkpoints and bad input, checked against torch."""
+"""Char-RNN lab: training, the sampler's arithmetic, checkpoints and bad input, checked against torch.
 
+Validation, the split, python-docs and deeper models: test_charrnn_validation.py; hostile
+checkpoints and budgets: test_charrnn_hostile.py."""
+
+import dataclasses
 import json
 import math
 
@@ -7,8 +11,9 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from engine.charrnn.lab import CharRNNLab, curve
-from engine.charrnn.model import build_model, next_distribution
+from engine.charrnn.lab import CharRNNLab
+from engine.charrnn.sampling import next_distribution
+from engine.charrnn.training import Curve, make_optimizer
 from engine.core.params import ParamError
 
 torch = pytest.importorskip("torch")
@@ -38,7 +43,29 @@ def make(raw: dict, seed: int = 0) -> CharRNNLab:
 
 def small(text, **more):
     return {"text": str(text), "hidden_size": 32, "embedding": 8, "seq_len": 8, "batch": 2, "lr": 0.01,
-            "sample_every": 0, "generate": 0, **more}
+            "sample_every": 0, "generate": 0, "val_frac": 0, **more}
+
+
+class Plain(torch.nn.Module):
+    """The textbook model, batch first, built independently of the lab's (same order, so the same seed
+    gives the same weights)."""
+
+    def __init__(self, vocab, embedding, hidden):
+        super().__init__()
+        self.embed = torch.nn.Embedding(vocab, embedding)
+        self.rnn = torch.nn.LSTM(embedding, hidden, batch_first=True)
+        self.head = torch.nn.Linear(hidden, vocab)
+
+    def forward(self, x, state=None):
+        out, state = self.rnn(self.embed(x), state)
+        return self.head(out), state
+
+
+def last_logits(model, lab, context):
+    """The lab's model on `context` (time first), the logits after its last character."""
+    ids = torch.tensor([[lab.sampler.index_of[c]] for c in context])
+    with torch.no_grad():
+        return model(ids)[0][-1, 0]
 
 
 def test_loss_falls_on_a_tiny_text(tiny):
@@ -59,9 +86,9 @@ def test_first_training_step_matches_a_plain_torch_loop(tiny):
     lab = make(small(tiny, iterations=3, clip=0.05))
     frames = list(lab.frames())
     torch.manual_seed(0)
-    model = build_model("lstm", lab.model.vocab_size, 32, 1, 8)
+    model = Plain(lab.model.vocab_size, 8, 32)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
-    ids = torch.tensor([lab.index_of[c] for c in TINY])
+    ids = torch.tensor([lab.sampler.index_of[c] for c in TINY])
     S = (len(TINY) - 1) // 2
     x, y = ids[: 2 * S].view(2, S), ids[1: 2 * S + 1].view(2, S)
     state, pos = None, 0
@@ -79,6 +106,9 @@ def test_first_training_step_matches_a_plain_torch_loop(tiny):
         assert f.values["loss"] == pytest.approx(loss.item(), rel=1e-5)
         assert f.values["grad_norm"] == pytest.approx(norm.item(), rel=1e-5)
         assert f.values["clipped"] == 1 and "rescaled to norm 0.05" in f.caption
+    check = frames[-1].values["check"]  # ‖g‖ against a float64 sum of squares of the same gradients, at the end
+    assert check["ok"] and check["reference"] == "√Σg² in float64" and check["max_diff"] < 1e-5
+    assert "check" not in frames[1].values  # and every eval_every iterations, not at each
 
 
 def test_value_clipping_clamps_each_element(tiny):
@@ -110,14 +140,13 @@ def test_sampling_frames_show_the_model_distribution(tiny):
     assert len(samples) == 4 and len(frames) == lab.length()
     # An independent forward pass of the trained nn.Module on the same context.
     for f in samples:
-        ids = torch.tensor([[lab.index_of[c] for c in f.values["context"]]])
-        with torch.no_grad():
-            logits = lab.model(ids)[0][0, -1].double()
+        logits = last_logits(lab.model, lab, f.values["context"]).double()
         vals, idx = torch.topk(logits, 4)
-        want = dict(zip((lab.vocab[i] for i in idx.tolist()), torch.softmax(vals / 0.7, 0).tolist()))
+        want = dict(zip((lab.cfg.vocab[i] for i in idx.tolist()), torch.softmax(vals / 0.7, 0).tolist()))
         got = dict((c, q) for c, q in f.values["top"])
         assert set(got) == set(want) and all(got[c] == pytest.approx(want[c], abs=1e-6) for c in got)
         assert f.values["char"] in got and f.values["prob"] == pytest.approx(got[f.values["char"]])
+        assert f.values["check"]["reference"] == "torch.softmax" and f.values["check"]["ok"]
     assert samples[-1].values["context"].startswith("the ")
 
 
@@ -143,10 +172,37 @@ def test_per_step_groups_iterations_and_frames_freeze(tiny):
     json.dumps(frames[1].to_json(), allow_nan=False)
 
 
-def test_curve_averages_down():
-    assert curve([3.0, 2.0]) == [[1, 3.0], [2, 2.0]]
-    long = curve([float(i) for i in range(120)], points=60)
-    assert len(long) == 60 and long[0] == [2, 0.5] and long[-1] == [120, 118.5]
+def test_curve_averages_down_and_stays_bounded():
+    c = Curve(points=3)
+    for i in range(1, 5):
+        c.add(i, float(i))
+    assert c.values() == [[1, 1.0], [2, 2.0], [3, 3.0], [4, 4.0]]
+    for i in range(5, 101):
+        c.add(i, float(i))
+    pts = c.values()
+    # Buckets of equal width (the last may be partial), each the mean of its iterations, at most 2 × points.
+    assert 3 <= len(pts) <= 6 and pts[-1][0] == 100
+    width = pts[0][0]
+    assert all(b[0] - a[0] == width for a, b in zip(pts[:-2], pts[1:-1]))
+    for (end, mean), start in zip(pts, [0] + [p[0] for p in pts]):
+        assert mean == pytest.approx(np.mean(np.arange(start + 1, end + 1)))
+
+
+def test_frame_values_do_not_grow_with_the_iterations(tiny):
+    """A frame holds bounded curves and timeline: 10× the iterations, no more points and about as much JSON."""
+    from engine.charrnn.training import CURVE_POINTS
+
+    def last(n):
+        frames = list(make(small(tiny, iterations=n, per_step=n // 10, sample_every=n // 5, sample_len=20,
+                                 val_frac=0.3, eval_every=n // 100, seq_len=4)).frames())
+        return frames[-1].values, len(json.dumps(frames[-1].to_json()))
+
+    (few, few_size), (many, many_size) = last(300), last(3000)
+    for v in (few, many):
+        assert len(v["curve"]) <= 2 * CURVE_POINTS and len(v["valid_curve"]) <= 2 * CURVE_POINTS
+        assert len(v["timeline"]) <= 4
+    assert many["curve"][-1][0] == 3000 and len(many["valid_curve"]) < 101  # 101 measurements, merged
+    assert many_size < 2 * few_size
 
 
 def test_same_seed_same_frames(tiny):
@@ -170,20 +226,18 @@ def test_checkpoint_save_and_reload_gives_the_same_distribution(tiny, tmp_path):
     assert "saved iteration 10" in note and note.endswith(str(path.resolve()))
     raw = torch.load(path, weights_only=True)
     assert raw["format"] == "tui-lab/charrnn" and raw["version"] == 1 and raw["cell"] == "lstm"
-    assert raw["vocab"] == lab.vocab and raw["settings"]["hidden_size"] == 32 and raw["settings"]["embedding"] == 8
+    assert raw["vocab"] == list(lab.cfg.vocab) and raw["settings"]["hidden_size"] == 32 and raw["settings"]["embedding"] == 8
     assert {"embed.weight", "rnn.weight_ih_l0", "head.weight", "head.bias"} <= set(raw["model"])
     assert raw["optimizer"]["state"]
     # Same next-character distribution from the file as from the model in memory.
     ck = checkpoint.load(path, "cpu")
-    ids = torch.tensor([[lab.index_of[c] for c in "the c"]])
-    with torch.no_grad():
-        assert torch.equal(ck.model(ids)[0], lab.model(ids)[0])
+    assert torch.equal(last_logits(ck.model, lab, "the c"), last_logits(lab.model, lab, "the c"))
     # And a lab started from it samples what the trained lab samples.
     again = make(small(tiny, iterations=0, generate=1, checkpoint=str(path), prime="the c"))
     trained = make(small(tiny, iterations=0, generate=1, prime="the c"))
     trained.model.load_state_dict(lab.model.state_dict())
     assert next_top(again) == next_top(trained)
-    assert again.optimizer.state_dict()["state"][0]["step"].item() == 10
+    assert again.trainer.optimizer.state_dict()["state"][0]["step"].item() == 10
     assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed away
 
 
@@ -271,14 +325,15 @@ def test_missing_text_and_bad_numbers(tiny):
 
 
 def test_bundled_sonnets_are_the_lectures():
-    from engine.charrnn.lab import BUNDLED_TEXT
+    from engine.charrnn.data import SONNETS
 
-    text = BUNDLED_TEXT.read_text(encoding="utf-8")
+    text = SONNETS.read_text(encoding="utf-8")
     assert text.startswith("From fairest creatures we desire increase,\nThat thereby beauty's rose might never die,")
     assert text.endswith("And see thy blood warm when thou feel'st it cold.\n") and text.count("\n") == 29
 
 
-def test_replay_json_contract_and_determinism():
+def test_replay_json_contract_and_determinism(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # spare the shared machine; the lab uses torch's default
     outs = [run_cli("replay", "charrnn-sampling", "--format", "json", "--device", "cpu") for _ in range(2)]
     assert outs[0].returncode == 0, outs[0].stderr
     assert outs[0].stdout == outs[1].stdout
@@ -290,6 +345,16 @@ def test_replay_json_contract_and_determinism():
     assert len(sample) == 30 and all(len(r["values"]["top"]) == 5 for r in sample)
     assert all(isinstance(c, str) and 0 < q <= 1 for r in sample for c, q in r["values"]["top"])
     assert "chars_per_s" not in outs[0].stdout
+    # Validation: measured at the set-up and on every training frame here (eval_every 20 < per_step 25).
+    setup = rows[0]["values"]
+    assert setup["phase"] == "setup" and setup["held_out"] == 124 and isinstance(setup["valid_loss"], float)
+    assert all(isinstance(r["values"]["valid_loss"], float) for r in train)
+    best = train[-1]["values"]["best_valid"]
+    measured = [(setup["iteration"], setup["valid_loss"])] + [(r["values"]["iteration"], r["values"]["valid_loss"])
+                                                              for r in train]
+    assert (best["iteration"], best["valid_loss"]) == min(measured, key=lambda m: m[1])
+    assert sample[0]["values"]["model"]["iteration"] == best["iteration"]
+    assert sample[0]["values"]["model"]["valid_loss"] == best["valid_loss"]
 
 
 def test_renderer_fits_80_columns(tiny):
@@ -313,7 +378,7 @@ def test_the_lstm_lab_reads_our_checkpoints(tiny, tmp_path):
     list(lab.frames())
     lab.adjust("save")
     ck = reader.load(str(path))
-    assert ck.cell == "lstm" and list(ck.vocab) == lab.vocab and ck.hidden == 32
+    assert ck.cell == "lstm" and ck.vocab == lab.cfg.vocab and ck.hidden == 32
     assert np.allclose(ck.embed, lab.model.embed.weight.detach().double().numpy())
 
 
@@ -326,9 +391,7 @@ def test_loading_mid_sampling_rereads_the_context(tiny, tmp_path):
     next(frames), next(frames)
     assert "loaded" in lab.adjust("load")
     f = next(frames)
-    ids = torch.tensor([[lab.index_of[c] for c in f.values["context"]]])
-    with torch.no_grad():
-        want = torch.softmax(big.model(ids)[0][0, -1].double(), 0).max().item()
+    want = torch.softmax(last_logits(big.model, lab, f.values["context"]).double(), 0).max().item()
     assert f.values["top"][0][1] == pytest.approx(want, abs=1e-6)
 
 
@@ -344,8 +407,9 @@ def test_sampling_keys_say_when_no_samples_are_left(tiny):
 
 
 def test_help_has_no_keys_table_of_its_own():
-    # The help screen appends the keys from KEYS; the prose must not repeat them as a table.
-    assert "| Key |" not in CharRNNLab.help and "|:--" not in CharRNNLab.help
+    # The help screen appends the keys from KEYS; the prose (help.md) must not repeat them as a table.
+    text = CharRNNLab.help_text()
+    assert "Validation" in text and "| Key |" not in text and "|:--" not in text
     descriptions = dict((name, d) for _k, name, d in CharRNNLab.KEYS)
     assert "charrnn.pt" in descriptions["save"] and "checkpoint" in descriptions["load"]
 
@@ -357,21 +421,21 @@ def test_a_diverging_run_stops_with_one_clear_frame():
     from engine.session import Session
     from scenarios.scenario import Scenario
 
-    params = lab_class("charrnn").validate({"iterations": 20, "hidden_size": 16, "sample_every": 0})
+    params = lab_class("charrnn").validate({"iterations": 20, "hidden_size": 16, "sample_every": 0, "val_frac": 0})
     session = Session(Scenario("div", "div", "charrnn", params), device="cpu")
     lab = session.lab
-    real = lab.train_one
+    real = lab.trainer.step
     calls = []
 
-    def blow_up_at_third():
-        row = real()
+    def blow_up_at_third(check=False):
+        row = real(check)
         calls.append(1)
         if len(calls) >= 3:
             row = row.clone()
             row[:2] = float("nan")  # loss and ‖g‖; the clamped count stays a count
         return row
 
-    lab.train_one = blow_up_at_third
+    lab.trainer.step = blow_up_at_third
     session.finish()
     frames = session.stepper.frames
     assert len(frames) == 4  # set-up, two good iterations, the diverged one; no sampling after it
@@ -401,7 +465,7 @@ def test_crafted_checkpoints_are_one_clear_line(tiny, tmp_path, mutate, message)
         CharRNNLab.validate(small(tiny, checkpoint=str(bad)))
     assert info.value.key == "params.checkpoint" and message in info.value.message, info.value.message
     # The load key keeps the current model and says so in one line.
-    lab.params = {**lab.params, "save": str(bad)}
+    lab.cfg = dataclasses.replace(lab.cfg, save=str(bad))
     before = lab.model
     note = lab.adjust("load")
     assert message in note and "current model is kept" in note and lab.model is before and "\n" not in note
@@ -417,7 +481,7 @@ def test_optimizer_moments_of_the_wrong_shape_are_refused(tiny, tmp_path):
     raw = torch.load(path, weights_only=True)
     raw["optimizer"]["state"][0]["exp_avg"] = torch.zeros(3)
     torch.save(raw, path)
-    opt = lab._make_optimizer()
+    opt = make_optimizer("adam", lab.model.parameters(), 0.01)
     with pytest.raises(checkpoint.CheckpointError, match="optimizer state does not fit"):
         checkpoint.load_optimizer(opt, checkpoint.read(path)["optimizer"], path)
     assert not opt.state  # unchanged
@@ -432,7 +496,7 @@ def test_messages_are_cut_at_a_word():
 
 
 def test_text_must_be_a_regular_file_of_at_most_10_mb(tmp_path):
-    from engine.charrnn import lab as charrnn
+    from engine.charrnn import data as charrnn
 
     with pytest.raises(ParamError) as info:
         charrnn.read_text("/dev/zero")

@@ -3,6 +3,7 @@
 from test_app import caption, wait_ready
 
 from tui_lab.app import LabApp
+from tui_lab.screens.scenario import ScenarioScreen
 
 
 async def wait_for(pilot, condition, timeout=60.0):
@@ -13,6 +14,11 @@ async def wait_for(pilot, condition, timeout=60.0):
     raise AssertionError("timed out")
 
 
+def shown(screen) -> str:
+    """The frame as the person sees it (all of it, scrolled or not)."""
+    return "\n".join(s.text for s in screen.query_one("#frame")._strips)
+
+
 async def test_train_pause_keys_and_leave():
     app = LabApp(scenario="charrnn-sampling", device="cpu")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -21,7 +27,7 @@ async def test_train_pause_keys_and_leave():
         lab = screen.session.lab
         # Temperature and top-k are knobs: [ ] choose one, , . turn it (applied to what comes next).
         await pilot.press("comma", "right_square_bracket", "full_stop", "g")
-        await wait_for(pilot, lambda: lab.temperature == 0.7 and lab.top_k == 10 and lab.greedy)
+        await wait_for(pilot, lambda: lab.sampler.temperature == 0.7 and lab.sampler.top_k == 10 and lab.sampler.greedy)
         await pilot.press("a")
         await wait_for(pilot, lambda: len(screen.session.stepper.frames) > 6)
         await pilot.press("a")
@@ -34,14 +40,52 @@ async def test_train_pause_keys_and_leave():
         assert frame.values["phase"] == "sample" and frame.values["greedy"] and frame.values["temperature"] == 0.7
         await pilot.press("t")  # the live speed, view only
         assert screen.query_one("#frame").view["rate"]
+        at = screen.session.index
         await pilot.press("p")
-        assert screen.session.index == made - 2
+        assert screen.session.index == at - 1
         await pilot.press("a")
         await pilot.pause(0.2)
         await pilot.press("q")  # leaving while it trains stops it cleanly
+        await wait_for(pilot, lambda: not isinstance(app.screen, ScenarioScreen))
+        assert not screen.runner.playing and app.is_running
+
+
+async def test_validation_plot_bits_threads_and_the_best_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # `w` writes charrnn.pt (and charrnn.pt.best) here
+    app = LabApp(scenario="charrnn-sonnets", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("f")  # finish: train to the end of the run and draw every character
+        await wait_for(pilot, lambda: screen.session.frame.values["phase"] == "sample", timeout=240)
+        await pilot.press("home")
+        await pilot.press(*["n"] * 60)  # the last training frame: the held-out loss has risen
+        await wait_for(pilot, lambda: screen.session.index == 60)
+        v = screen.session.frame.values
+        assert v["overfitting"] and "overfitting" in caption(screen)
+        text = shown(screen)
+        # The legend marks differ: a solid line for training, • for validation, ─ for ln V.
+        assert "⢕⢕ training" in text and "•• validation" in text and "── ln 42" in text and "nats/char" in text
+        await pilot.press("b")
         await pilot.pause(0.3)
-        assert type(app.screen).__name__ == "HomeScreen" and not screen.playing
-    assert app._exception is None and app.return_code in (None, 0)
+        text = shown(screen)
+        assert "bits/char" in text and "log₂ 42" in text and "nats/char" not in text.split("\n")[0]
+        await pilot.press("t")
+        await pilot.pause(0.3)
+        import os
+
+        import torch
+
+        # The app leaves a core for the interface on machines of 4 cores or fewer; headless uses them all.
+        default = torch.get_num_threads()
+        threads = screen.session.lab.live_facts()["threads"]
+        assert threads == (max(1, default - 1) if os.cpu_count() <= 4 else default)
+        assert f"{threads} CPU thread" in shown(screen)
+        await pilot.press("w")
+        await wait_for(pilot, lambda: (tmp_path / "charrnn.pt.best").exists())
+        from engine.charrnn import checkpoint
+
+        best = checkpoint.read_header(tmp_path / "charrnn.pt.best")["settings"]
+        assert (best["iteration"], best["valid_loss"]) == (v["best_valid"]["iteration"], v["best_valid"]["valid_loss"])
 
 
 async def test_leaving_while_it_trains_stops_the_training():

@@ -17,6 +17,8 @@ SHOWN = 4_000_000  # numbers one frame may carry (a whole output grid, a whole i
 MACS = 2_000_000_000  # multiply-adds in all (what `f` finishes at once)
 PARAMETERS = 50_000_000  # trainable weights of a model a training lab builds
 ACTIVATIONS = 20_000_000  # values one training step keeps for backpropagation
+VOCABULARY = 10_000  # distinct tokens (characters) a language model predicts over
+ONE_HOT = 1_024  # width of a one-hot input vector: a larger vocabulary needs an embedding
 
 
 def require(key: str, what: str, n: int, limit: int, hint: str = "") -> None:

@@ -1,18 +1,30 @@
-"""Char-RNN frames: the loss curve and the samples while training; the next-character bars while sampling."""
+"""Char-RNN frames: the training and validation losses and the samples while training; the
+next-character bars while sampling.
+
+The losses are in nats per character in the frames; `b` (view["bits"]) shows them in bits
+(÷ ln 2) and `y` (view["ylog"]) on a log scale. Without colour the curves still differ: the
+training loss is a solid line, the validation loss a line with a • at every measurement, the
+uniform-guessing level a ─ line.
+"""
 
 from __future__ import annotations
+
+import math
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from engine.charrnn.lab import shown_char
-from engine.core.fmt import count, num
+from engine.charrnn.captions import sampled_from
+from engine.charrnn.sampling import shown_char
+from engine.core.fmt import count, num, visible
 from engine.core.frame import Frame
 
-from .common import plot
 from . import ViewKey
+from .common import check_line
+
+TRAIN_MARK, VALID_MARK, LEVEL_MARK = "braille", "•", "─"
 
 
 def _toggle_rate(view: dict) -> None:
@@ -31,10 +43,30 @@ def render(frame: Frame, width: int, view: dict) -> RenderableType:
     return _training(v, width, view)
 
 
-def _status(v, view: dict) -> Text:
+class Units:
+    """Nats or bits per character, as the view asks."""
+
+    def __init__(self, view: dict) -> None:
+        self.bits = bool(view.get("bits"))
+        self.name = "bits/char" if self.bits else "nats/char"
+        self.scale = 1 / math.log(2) if self.bits else 1.0
+
+    def __call__(self, nats: float) -> float:
+        return nats * self.scale
+
+    def level(self, vocab_size: int) -> str:
+        return f"log₂ {vocab_size}" if self.bits else f"ln {vocab_size}"
+
+
+def _status(v, view: dict, u: Units) -> Text:
     line = Text()
     line.append(f"iteration {v['iteration']}", style="bold")
-    line.append(f" · loss {num(v['loss'])} nats/char")
+    line.append(f" · loss {num(u(v['loss']))} {u.name}")
+    if v.get("valid_loss") is not None:
+        line.append(f" · validation {num(u(v['valid_loss']))}", style="bold yellow" if v.get("overfitting") else "")
+        best = v.get("best_valid")
+        if best and best["iteration"] != v["iteration"]:
+            line.append(f" (best {num(u(best['valid_loss']))} at {best['iteration']})")
     if v.get("grad_norm") is not None:
         line.append(f" · ‖g‖ {num(v['grad_norm'])}")
         if v.get("clipped"):
@@ -45,41 +77,68 @@ def _status(v, view: dict) -> Text:
         rate = live.get("chars_per_s")
         line.append(f" · {count(rate)} chars/s" if rate else " · – chars/s", style="cyan")
         if live.get("threads"):
-            line.append(f" · {live['threads']} thread{'s' if live['threads'] > 1 else ''}", style="cyan")
+            line.append(f" · {live['threads']} CPU thread{'s' if live['threads'] > 1 else ''}", style="cyan")
     return line
 
 
+def loss_plot(v, width: int, view: dict, u: Units) -> Text:
+    """The training loss (solid), the validation loss (• at each measurement) and ln V (─)."""
+    import plotext as plt
+
+    train = [(x, u(y)) for x, y in v["curve"] if math.isfinite(y)]
+    valid = [(x, u(y)) for x, y in v.get("valid_curve", ()) if math.isfinite(y)]
+    ylog = bool(view.get("ylog")) and all(y > 0 for _, y in train + valid)
+    plt.clf()
+    plt.plotsize(max(20, width), 12 if width >= 90 else 9)
+    plt.theme("pro")
+    plt.xlabel("iteration")
+    plt.ylabel(u.name + (" (log)" if ylog else ""))
+    if ylog:
+        plt.yscale("log")
+    if train:
+        plt.plot([p[0] for p in train], [p[1] for p in train], label="training", marker=TRAIN_MARK)
+    if valid:
+        plt.plot([p[0] for p in valid], [p[1] for p in valid], marker=TRAIN_MARK)
+        plt.scatter([p[0] for p in valid], [p[1] for p in valid], label="validation", marker=VALID_MARK)
+    xs = [p[0] for p in train + valid]
+    plt.plot([min(xs), max(xs)], [u(v["ln_vocab"])] * 2, label=u.level(v["vocab_size"]), marker=LEVEL_MARK)
+    out = plt.build()
+    plt.clf()
+    return Text.from_ansi(out)
+
+
 def _training(v, width: int, view: dict) -> RenderableType:
-    parts: list[RenderableType] = [_status(v, view)]
+    u = Units(view)
+    parts: list[RenderableType] = [_status(v, view, u)]
     if v["phase"] == "setup":
         parts.append(Text(f"vocabulary ({v['vocab_size']}): " + "".join(shown_char(c) for c in v["vocab"]), style="dim"))
-        parts.append(Text(f"{count(v['text_chars'])} characters of text in {v['streams']} stream(s) of "
+        held = f"; {count(v['held_out'])} held out for validation" if v.get("held_out") else ""
+        parts.append(Text(f"{count(v['text_chars'])} characters of text{held}; training in {v['streams']} stream(s) of "
                           f"{count(v['stream_chars'])}; {count(v['parameters'])} parameters", style="dim"))
-    pts = v["curve"]
-    if pts:
-        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-        parts.append(plot([("loss", xs, ys)], width - 2, 12 if width >= 90 else 9, xlabel="iteration", ylabel="nats/char",
-                          hlines=[(v["ln_vocab"], f"ln {v['vocab_size']}")]))
+    if len(v["curve"]) + len(v.get("valid_curve", ())) > 1:  # one point is no curve yet
+        parts.append(loss_plot(v, width - 2, view, u))
+    if v.get("check"):
+        parts.append(check_line(v["check"]))
     timeline = list(v["timeline"])
     if timeline:
         *older, newest = timeline
         for it, loss, text in older:
-            flat = text.replace("\n", "⏎")
-            head = f"it {it} ({num(loss, 3)}): "
+            flat = visible(text.replace("\n", "⏎"))
+            head = f"it {it} ({num(u(loss), 3)}): "
             parts.append(Text(head, style="dim").append(flat[: max(10, width - len(head) - 1)], style="dim"))
         it, loss, text = newest
         fresh = "sample" in v
-        title = f"sample at iteration {it}, loss {num(loss, 3)}" + (" (new)" if fresh else "")
-        parts.append(Panel(Text(text), title=title, title_align="left", width=min(width, 100),
-                           border_style="green" if fresh else "dim"))
+        title = f"sample at iteration {it}, loss {num(u(loss), 3)}" + (" (new)" if fresh else "")
+        parts.append(Panel(Text(visible(text, keep_newlines=True)), title=title, title_align="left",
+                           width=min(width, 100), border_style="green" if fresh else "dim"))
     return Group(*parts)
 
 
 def _sampling(v, width: int) -> RenderableType:
     written = Text()
-    written.append(v["prime"], style="dim underline")
-    written.append(v["context"][len(v["prime"]):])
-    written.append(v["char"], style="bold reverse")
+    written.append(visible(v["prime"], keep_newlines=True), style="dim underline")
+    written.append(visible(v["context"][len(v["prime"]):], keep_newlines=True))
+    written.append(shown_char(v["char"]) if v["char"] in " \n\t" else visible(v["char"]), style="bold reverse")
     rule = "greedy (argmax)" if v["greedy"] else f"temperature {num(v['temperature'])}" + (
         f" · top-k {v['top_k']}" if v["top_k"] else " · all characters")
     table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
@@ -94,8 +153,9 @@ def _sampling(v, width: int) -> RenderableType:
         table.add_row(Text(shown_char(c), style="bold" if chosen else ""), Text(bar, style="green" if chosen else "blue"),
                       Text(f"{q:.3f}", style="bold" if chosen else ""), Text("◀ drawn" if chosen else ""))
     return Group(
-        Text(f"after iteration {v['iteration']} · {rule} · {v['device']}", style="bold"),
+        Text(f"{sampled_from(v['model'])} · {rule} · {v['device']}", style="bold"),
         Panel(written, title=f"character {v['position']}", title_align="left", width=min(width, 100)),
         Text("p(next character), most likely first:"),
         table,
+        check_line(v.get("check")),
     )
