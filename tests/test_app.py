@@ -95,13 +95,14 @@ async def test_save_writes_a_valid_scenario(tmp_path):
 
     # The kernel is edited first, so a writer that dropped it (the loader would fill in the
     # default) or wrote the bundled scenario instead of the one on screen fails.
-    vertical = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+    vertical = [[-1, 5, -1], [0, 0, 0], [1, 2, 1]]
     app = LabApp(scenario="conv-sobel", device="cpu")
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_ready(pilot, app)
         await pilot.press("e")
-        await pilot.pause()
-        app.screen.query_one("#param-kernel").value = str(vertical)
+        await pilot.pause(0.5)
+        app.screen.query_one("#param-kernel").focus()
+        await pilot.press("right", "5", "enter")  # kernel[0][1]: −2 → 5, in the form's grid
         await pilot.press("ctrl+s")
         screen = await wait_ready(pilot, app)
         assert screen.scenario.params["kernel"] == vertical
