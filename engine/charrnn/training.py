@@ -19,6 +19,7 @@ import os
 import threading
 from typing import Any, Iterator
 
+from ..core.device import cpu_threads  # noqa: F401 - shared with the training lab
 from .config import CharRNNConfig
 from .data import Block
 from .model import detach
@@ -187,17 +188,3 @@ def cpu_thread_count(device: str, default: int) -> int | None:
     return max(1, default - 1) if in_app and (os.cpu_count() or 1) <= 4 else default
 
 
-@contextlib.contextmanager
-def cpu_threads(n: int | None) -> Iterator[None]:
-    """Train on `n` threads, then back to torch's setting."""
-    import torch
-
-    before = torch.get_num_threads()
-    if n is None or n == before:
-        yield
-        return
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

@@ -9,6 +9,10 @@ claiming identity.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import contextlib
+
 import os
 import re
 import threading
@@ -190,3 +194,19 @@ def describe(device: str) -> str:
 
         return f"{device} ({torch.cuda.get_device_name(device)})"
     return device
+
+
+@contextlib.contextmanager
+def cpu_threads(n: int | None) -> Iterator[None]:
+    """Compute on `n` CPU threads (None: torch's own setting), then back to torch's setting."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n is None or n == before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

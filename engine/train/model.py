@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..arch.lab import torch_layers
-from ..charrnn.lab import cpu_threads as _cpu_threads
+from ..core.device import cpu_threads as _cpu_threads
 from .config import INPUT
 
 
@@ -23,7 +23,7 @@ def cpu_threads(device: str):
     busy cores they ran an epoch in 5.6 s against 0.15 s on one thread (measured on the
     2-core machine under load), because the threads wait on each other more than they work.
     """
-    return _cpu_threads(device, 0)
+    return _cpu_threads(1 if device == "cpu" else None)
 
 
 def _inner(module: Any) -> Any:
