@@ -13,10 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from engine.optim import surfaces
-from engine.optim.lab import OptimLab, Race, closed_forms, hypers, measured_rate, predicted_rate
 from engine.core.params import ParamError, validate
-from engine.optim.lab import OPT_FIELDS
+from engine.optim import surfaces, swarm
+from engine.optim.formula import evaluate, parse
+from engine.optim.config import OPT_FIELDS, hypers
+from engine.optim.distill import closed_forms, measured_rate, predicted_rate
+from engine.optim.lab import OptimLab
+from engine.optim.race import Race
 
 STEPS = 200
 
@@ -38,7 +41,7 @@ def run_race(formula: str, o: dict, start, steps: int, bound: float = 1e12) -> n
 
 def run_torch(formula: str, make, start, steps: int, lr_change=None) -> np.ndarray:
     """torch.optim's path on the same surface, (steps + 1, 2)."""
-    tree = surfaces.parse(formula)
+    tree = parse(formula)
     p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     optimizer = make([p])
     path = [p.detach().tolist()]
@@ -47,7 +50,7 @@ def run_torch(formula: str, make, start, steps: int, lr_change=None) -> np.ndarr
             for group in optimizer.param_groups:
                 group["lr"] = lr_change[1]
         optimizer.zero_grad()
-        surfaces.evaluate(tree, p[0], p[1], torch).backward()
+        evaluate(tree, p[0], p[1], torch).backward()
         optimizer.step()
         path.append(p.detach().tolist())
     return np.array(path)
@@ -204,9 +207,9 @@ def test_optimal_momentum_rate_is_predicted():
     ("1.5e1 + .5", 0.0, 0.0, 15.5),
 ])
 def test_parser_evaluates_the_whitelist(text, x, y, want):
-    tree = surfaces.parse(text)
-    assert float(surfaces.evaluate(tree, np.array(x), np.array(y), np)) == pytest.approx(want, rel=1e-15)
-    t = surfaces.evaluate(tree, torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64), torch)
+    tree = parse(text)
+    assert float(evaluate(tree, np.array(x), np.array(y), np)) == pytest.approx(want, rel=1e-15)
+    t = evaluate(tree, torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64), torch)
     assert float(t) == pytest.approx(want, rel=1e-15)
 
 
@@ -230,7 +233,7 @@ def test_parser_evaluates_the_whitelist(text, x, y, want):
 ])
 def test_parser_rejects_everything_else(text, message):
     with pytest.raises(ParamError) as info:
-        surfaces.parse(text)
+        parse(text)
     assert info.value.key == "params.formula"
     assert message in info.value.message
     assert "\n" not in str(info.value)
@@ -239,7 +242,7 @@ def test_parser_rejects_everything_else(text, message):
 def test_gradient_of_a_formula_is_autograd_of_the_same_function():
     surf = surfaces.surface("himmelblau")
     xy = torch.tensor([[0.3, -1.2], [2.0, 2.5]], dtype=torch.float64)
-    from engine.optim.lab import loss_and_grad
+    from engine.optim.race import loss_and_grad
 
     f, g = loss_and_grad(surf, xy)
     x, y = xy[:, 0], xy[:, 1]
@@ -279,7 +282,8 @@ def test_frames_follow_the_json_contract():
     assert np.asarray(frames[3].values["paths"]["sgd"]).shape == (4, 2)
     with pytest.raises(ValueError):
         np.asarray(frames[3].values["paths"]["sgd"])[0, 0] = 5.0
-    assert frames[-1].caption.startswith("step 12: sgd f = ")
+    assert frames[-2].caption.startswith("step 11: sgd f = ")
+    assert frames[-1].caption.startswith("after 12 steps: ")
 
 
 def test_the_path_is_the_update_rule_applied_by_hand():
@@ -300,7 +304,8 @@ def test_divergence_freezes_one_optimizer_and_the_others_go_on():
     # |1 − 0.25·10| = 1.5 per step in y: 2·1.5ᵏ passes 100 first at k = 10.
     assert k == 10 == math.ceil(math.log(50) / math.log(1.5))
     assert last["state"]["too fast"]["status"] == "diverged at step 10"
-    assert "too fast diverged at step 10" in frames[-1].caption
+    assert "too fast diverged at step 10" in frames[-2].caption
+    assert "too fast: diverged at step 10" in frames[-1].caption
     assert len(last["paths"]["too fast"]) == 11  # the start plus ten steps, the last one past the bound
     assert abs(last["paths"]["too fast"][-1][1]) > 100
     assert last["state"]["sgd"]["diverged_at"] is None and len(last["paths"]["sgd"]) == 31
@@ -331,22 +336,22 @@ def test_swarm_is_the_same_as_one_start_at_a_time():
              optimizers=[{"kind": "momentum", "lr": 0.002}, {"kind": "adam", "lr": 0.1, "bias_correction": True}])
     frames = all_frames(lb)
     sw = frames[-1].values["swarm"]
-    starts = lb.swarm_starts()
+    starts = swarm.starts(lb.cfg.view, lb.cfg.side)
     assert starts.shape == (36, 2) and sw["side"] == 6
     for name, o in (("momentum", opt("momentum", lr=0.002)), ("adam-bc", opt("adam", lr=0.1, bias_correction=True))):
         counts = sw["counts"][name]
         assert sum(counts) == 36
         basin = np.asarray(sw["basin"][name])
         for i in (0, 7, 20, 35):  # a few starts run alone must end where the swarm says
-            alone = run_race(lb.surface.formula, o, starts[i].tolist(), 40, bound=1000)[-1]
+            alone = run_race(lb.cfg.surface.formula, o, starts[i].tolist(), 40, bound=1000)[-1]
             label = int(basin.ravel()[i])
             if label not in (0, 255):
-                px, py = lb.points[label - 1][1:]
+                px, py = lb.cfg.points[label - 1][1:]
                 assert math.hypot(alone[0] - px, alone[1] - py) <= sw["reach"] + 1e-12
             # the subsample of current positions holds the same numbers
         sample = np.asarray(sw["sample"][name])
         stride = max(1, 36 // 144)
-        alone0 = run_race(lb.surface.formula, o, starts[0].tolist(), 40, bound=1000)[-1]
+        alone0 = run_race(lb.cfg.surface.formula, o, starts[0].tolist(), 40, bound=1000)[-1]
         assert np.allclose(sample[0], alone0, rtol=0, atol=1e-12) and len(sample) == 36 // stride
 
 
@@ -424,12 +429,12 @@ def test_swarm_renders():
                                   "(-2)**0.5*x", "sqrt((-8)**(1/3))"])
 def test_a_negative_base_to_a_fractional_power_is_nan_not_complex(text, recwarn):
     # as numpy and torch do for real inputs: (-8.0)**(1/3) is NaN there, complex in Python
-    tree = surfaces.parse(text)
+    tree = parse(text)
     x, y = np.array([0.5, -1.0]), np.array([1.0, 2.0])
     with np.errstate(all="ignore"):
-        ours = surfaces.evaluate(tree, x, y, np)
+        ours = evaluate(tree, x, y, np)
     assert np.asarray(ours).dtype.kind == "f" and np.isnan(ours).all()
-    t = surfaces.evaluate(tree, torch.tensor(x), torch.tensor(y), torch)
+    t = evaluate(tree, torch.tensor(x), torch.tensor(y), torch)
     assert t.dtype == torch.float64 and torch.isnan(t).all()
     assert not [w for w in recwarn if issubclass(w.category, (np.ComplexWarning, RuntimeWarning))]
 
@@ -443,7 +448,7 @@ def test_a_constant_nan_formula_is_one_clear_error_at_check():
             OptimLab.validate({"formula": "x**2 + y**2 + (-8)**(1/3)"})
     assert info.value.key == "params.formula" and "(-8)**(1/3)" in info.value.message
     # a positive base to a fractional power is still a number
-    assert surfaces.evaluate(surfaces.parse("8**(1/3)"), np.zeros(1), np.zeros(1), np)[0] == pytest.approx(2.0)
+    assert evaluate(parse("8**(1/3)"), np.zeros(1), np.zeros(1), np)[0] == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize("kind", ["adagrad", "rmsprop", "adam"])
@@ -458,7 +463,7 @@ def test_eps_zero_at_the_minimum_or_on_an_axis_does_not_diverge(kind, start):
 
 
 def test_swarm_points_are_capped_and_labels_do_not_wrap():
-    from engine.optim.lab import DIVERGED, MAX_POINTS
+    from engine.optim.config import DIVERGED, MAX_POINTS
 
     with pytest.raises(ParamError) as info:
         OptimLab.validate({"swarm": 4, "points": [[i, 0] for i in range(MAX_POINTS + 1)]})
