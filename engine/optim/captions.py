@@ -72,7 +72,8 @@ def _where(cfg: OptimConfig, s: dict[str, Any]) -> str:
     return text
 
 
-def result(cfg: OptimConfig, standings: dict[str, dict], distill: dict | None, pair: dict | None) -> str:
+def result(cfg: OptimConfig, standings: dict[str, dict], distill: dict | None, pair: dict | None,
+           swarm: dict | None = None) -> str:
     """The last frame's caption: every optimizer's end, best f first, in numbers."""
     def order(h):
         s = standings[h.name]
@@ -91,6 +92,10 @@ def result(cfg: OptimConfig, standings: dict[str, dict], distill: dict | None, p
         a, b = (h.name for h in cfg.hypers)
         text += (f" · {a} and {b}: the same path to step {pair['same_until']}, {num(pair['gap'], 3)} apart "
                  f"at step {cfg.steps}")
+    if swarm:
+        first, others = cfg.hypers[0].name, [h.name for h in cfg.hypers[1:]]
+        text += " · swarm: " + "; ".join(f"under {n}, {count(swarm['differ'][n])} of {count(swarm['starts'])} starts "
+                                         f"end in another basin than under {first}" for n in others)
     return text
 
 

@@ -24,6 +24,7 @@ def base(cfg: OptimConfig) -> dict[str, Any]:
         "surface": {"name": cfg.surface.name, "formula": cfg.surface.formula},
         "view": list(cfg.view),
         "bound": cfg.bound,
+        "steps": cfg.steps,
         "optimizers": [{"name": h.name, "kind": h.kind, "variant": h.variant, "letter": h.letter,
                         "settings": h.settings(), "rule": rules.rule(h).text} for h in cfg.hypers],
         "points": [list(q) for q in cfg.points],
@@ -84,7 +85,7 @@ def frame(cfg: OptimConfig, k: int, tracks: list[Track], swarm: dict[str, Any] |
     if k == 0:
         return Frame(0, captions.intro(cfg, tracks[0].ensure(0).loss), v, {})
     if k == cfg.steps:
-        caption = captions.result(cfg, v["standings"], v.get("distill"), v.get("pair"))
+        caption = captions.result(cfg, v["standings"], v.get("distill"), v.get("pair"), v.get("swarm"))
     else:
         caption = captions.step(k, cfg, v["standings"])
     newly = [t.h.name for t in tracks if v["standings"][t.h.name]["diverged_at"] == k]

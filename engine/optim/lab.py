@@ -24,6 +24,7 @@ from .track import track
 RULES_HERE = "<!-- the update rules: generated from engine/optim/rules.py -->"
 BETA2_CHOICES = (0.9, 0.99, 0.999, 0.9999)  # 1 − β2 by powers of ten: how long v remembers
 DECAY_CHOICES = (0.5, 0.9, 0.99, 0.999)
+DEFAULT_EMPTY = ("start", "view", "points")
 
 
 class OptimLab(Lab):
@@ -33,6 +34,13 @@ class OptimLab(Lab):
 
     @classmethod
     def validate(cls, raw: dict[str, Any]) -> dict[str, Any]:
+        # Validated params hold defaults that mean "not given" ([] for start, view and points: the
+        # surface's own; None for a hyperparameter that does not apply), and a knob turn validates
+        # them again: as given, they would not pass (their Params want numbers, 2 or 4 of them).
+        raw = {k: v for k, v in raw.items() if not (k in DEFAULT_EMPTY and v == [])}
+        if isinstance(raw.get("optimizers"), list):
+            raw["optimizers"] = [{k: v for k, v in o.items() if v is not None} if isinstance(o, dict) else o
+                                 for o in raw["optimizers"]]
         return fill(super().validate(raw))
 
     @classmethod

@@ -54,5 +54,8 @@ class Swarm:
             counts[h.name] = [int((lab == i).sum()) for i in range(len(cfg.points) + 1)] + [int((lab == DIVERGED).sum())]
             sample[h.name] = x[::stride]
             diverged[h.name] = int((~alive).sum())
+        # How many starts end somewhere else than under the first optimizer: the basins are the optimizer's too.
+        first = basin[cfg.hypers[0].name]
+        differ = {name: int((lab != first).sum()) for name, lab in basin.items()}
         return {"side": n, "starts": n * n, "reach": cfg.reach, "basin": basin, "counts": counts,
-                "sample": sample, "diverged": diverged}
+                "sample": sample, "diverged": diverged, "differ": differ}
