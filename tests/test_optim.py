@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
+from engine.core.fmt import num
 from engine.core.params import ParamError, validate
 from engine.optim import surfaces, swarm
 from engine.optim.formula import evaluate, parse
@@ -510,3 +511,228 @@ def test_a_view_too_narrow_to_draw_is_an_error():
     with pytest.raises(ParamError) as info:
         OptimLab.validate({"view": [0, 5e-324, 0, 1]})
     assert info.value.key == "params.view" and "too narrow" in info.value.message
+
+
+# --- each frame's check against torch.optim ------------------------------------------------------------
+
+
+def run_reference(formula: str, o: dict, start, steps: int, seed: int = 0) -> np.ndarray:
+    """The lab's Reference (torch.optim's update functions) alone, (steps + 1, 2)."""
+    from engine.optim.reference import Reference
+
+    surf = surfaces.Surface("formula", formula, (-1, 1, -1, 1), tuple(start))
+    ref = Reference(surf, hypers([o])[0], tuple(start), "cpu", seed, 0)
+    return np.array([ref.x] + [ref.step() for _ in range(steps)])
+
+
+REFERENCE_CASES = [
+    (opt("sgd", lr=0.05), lambda p: torch.optim.SGD(p, lr=0.05)),
+    (opt("momentum", lr=0.03, rho=0.8), lambda p: torch.optim.SGD(p, lr=0.03, momentum=0.8)),
+    (opt("nesterov", lr=0.03, rho=0.7), lambda p: torch.optim.SGD(p, lr=0.03, momentum=0.7, nesterov=True)),
+    (opt("adagrad", lr=0.3, eps=1e-9), lambda p: torch.optim.Adagrad(p, lr=0.3, eps=1e-9)),
+    (opt("rmsprop", lr=0.01, decay=0.95, eps=1e-8), lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.95, eps=1e-8)),
+    (opt("adam", lr=0.02, beta1=0.8, beta2=0.99, eps=1e-8, bias_correction=True),
+     lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.8, 0.99), eps=1e-8)),
+]
+
+
+@pytest.mark.parametrize("o,make", REFERENCE_CASES, ids=[c[0]["kind"] for c in REFERENCE_CASES])
+def test_the_frames_reference_is_torch_optim_class_for_class(o, make):
+    # The frames are checked against torch.optim's update functions (the classes import torch._dynamo,
+    # seconds on first use): they must move the parameter exactly as the classes do.
+    formula, start = "(1 - x)**2 + 3*(y - x**2)**2 + 0.1*sin(3*x)", [-0.8, 1.2]
+    ours = run_reference(formula, o, start, 60)
+    theirs = run_torch(formula, make, start, 60)
+    assert np.array_equal(ours, theirs), np.max(np.abs(ours - theirs))
+
+
+def test_the_slides_adam_reference_is_the_slides_loop():
+    # torch.optim.Adam with α and ε rescaled each step: the slide's update, no bias correction.
+    formula, start, lr, b1, b2, eps = "(1 - x)**2 + 100*(y - x**2)**2", [-1.2, 1.0], 0.01, 0.9, 0.999, 1e-8
+    ours = run_reference(formula, opt("adam", lr=lr, beta1=b1, beta2=b2, eps=eps), start, STEPS)
+    x, m, v, path = np.array(start), np.zeros(2), np.zeros(2), [np.array(start)]
+    for _ in range(STEPS):
+        dx = np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
+        m = b1 * m + (1 - b1) * dx
+        v = b2 * v + (1 - b2) * dx * dx
+        x = x - lr * m / (np.sqrt(v) + eps)
+        path.append(x.copy())
+    close(ours, np.array(path))
+
+
+def test_noise_reaches_the_reference_too():
+    o = opt("sgd", lr=0.05, noise=0.7)
+    ours = run_race("x**2 + 3*y**2", o, [1.0, -1.0], 30)
+    assert np.max(np.abs(run_reference("x**2 + 3*y**2", o, [1.0, -1.0], 30) - ours)) < 1e-12
+    assert np.max(np.abs(run_race("x**2 + 3*y**2", opt("sgd", lr=0.05), [1.0, -1.0], 30) - ours)) > 1e-3
+
+
+@pytest.mark.parametrize("name", ["optim-zigzag", "optim-rosenbrock", "optim-plateau", "optim-saddle"])
+def test_every_frame_is_checked_against_torch_optim(name):
+    from scenarios import load
+
+    lb = OptimLab(load(name).params)
+    frames = all_frames(lb)
+    for f in frames:
+        check = f.values["check"]
+        biggest = max(1.0, *(abs(c) for st_ in f.values["state"].values() for c in st_["x"]))
+        assert check["ok"] and check["max_diff"] <= check["tolerance"] <= 1e-9 * biggest
+    kinds = {o["kind"] for o in frames[-1].values["optimizers"]}
+    named = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam"}
+    seen = {r for f in frames for r in f.values["check"]["reference"].split(", ")}  # a diverged one is checked until then
+    assert seen == {f"torch.optim.{named[k]}" for k in kinds}
+
+
+def test_a_broken_rule_fails_the_check(monkeypatch):
+    from engine.optim import rules
+
+    broken = rules.RULES[("sgd", "")]
+    monkeypatch.setitem(rules.RULES, ("sgd", ""), rules.Rule(
+        "sgd", "", broken.title, broken.lines, (), lambda h, x, g, s, t, lr: (x - 1.001 * lr * g, s), "SGD"))
+    frames = all_frames(lab(surface="bowl", steps=3, start=[1.5, -0.7], optimizers=[{"kind": "sgd", "lr": 0.05}]))
+    assert not frames[-1].values["check"]["ok"] and frames[-1].values["check"]["max_diff"] > 1e-6
+
+
+def test_what_torch_optim_has_no_form_for_is_said_and_left_out():
+    frames = all_frames(lab(surface="bowl", steps=20, optimizers=[
+        {"kind": "momentum", "convention": "sutskever", "lr_change": [5, 0.01]}, {"kind": "adam", "eps": 0},
+        {"kind": "sgd"}]))
+    state = frames[-1].values["state"]
+    assert "leaves torch.optim's path when α changes" in state["momentum"]["unchecked"]
+    assert "ε = 0" in state["adam"]["unchecked"]
+    assert state["momentum"]["check"] is None and state["adam"]["check"] is None
+    assert state["sgd"]["check"]["ok"] and state["sgd"]["unchecked"] is None
+    assert frames[-1].values["check"]["reference"] == "torch.optim.SGD"
+
+
+# --- the rules, written once ------------------------------------------------------------------------------
+
+
+def test_each_rule_is_written_once_and_shown_from_there():
+    from pathlib import Path
+
+    from engine.optim import rules
+
+    md = rules.markdown()
+    assert md in OptimLab.help_text()  # the ? screen
+    assert md in Path(__file__).resolve().parents[1].joinpath("docs", "optim.md").read_text(encoding="utf-8")
+    for r in rules.RULES.values():
+        assert r.text in md.replace("`", "")
+    # the engine's other modules never spell a rule out
+    engine = Path(rules.__file__).parent
+    for f in engine.glob("*.py"):
+        if f.name != "rules.py":
+            assert "x ← x − α" not in f.read_text(encoding="utf-8"), f.name
+
+
+@pytest.mark.parametrize("key", list(__import__("engine.optim.rules", fromlist=["RULES"]).RULES), ids="-".join)
+def test_every_worked_line_is_its_rule_with_numbers(key):
+    from engine.optim import rules
+
+    kind, variant = key
+    extra = {"pytorch": {"convention": "pytorch"}, "sutskever": {"convention": "sutskever"},
+             "bias-corrected": {"bias_correction": True}}.get(variant, {})
+    frames = all_frames(lab(surface="bowl", steps=2, start=[1.5, -0.7], optimizers=[{"kind": kind, **extra}]))
+    name = frames[0].values["optimizers"][0]["name"]
+    assert list(frames[0].values["state"][name]["rule"]) == [rules.RULES[key].text]
+    worked = frames[2].values["state"][name]["rule"]
+    assert worked[0].startswith("∇f = (") and worked[-1].startswith("Δx = (")
+    assert [w.split(" = ")[0] for w in worked[1:-1]] == [line.rule for line in rules.RULES[key].lines]
+    x = frames[2].values["state"][name]["x"]
+    assert worked[-2].endswith(rules.coords(x))  # the last rule line lands where the path is
+
+
+def test_bias_corrected_adam_worked_by_hand():
+    frames = all_frames(lab(surface="bowl", eigenvalues=[1, 10], steps=1, start=[2, 1],
+                            optimizers=[{"kind": "adam", "lr": 0.1, "bias_correction": True}]))
+    worked = frames[1].values["state"]["adam-bc"]["rule"]
+    # ∇f = (2, 10); m = 0.1·∇f = (0.2, 1); v = 0.001·∇f² = (0.004, 0.1); m̂ = m/0.1 = ∇f; v̂ = v/0.001 = ∇f²
+    assert worked[0] == "∇f = (2, 10)"
+    assert worked[1] == "m ← β1·m + (1 − β1)∇f = 0.9·(0, 0) + 0.1·(2, 10) = (0.2, 1)"
+    assert worked[3] == "m̂ ← m/(1 − β1ᵗ) = (0.2, 1)/0.1 = (2, 10)"
+    assert worked[4] == "v̂ ← v/(1 − β2ᵗ) = (0.004, 0.1)/0.001 = (4, 100)"
+    assert worked[5] == "x ← x − α·m̂/(√v̂ + ε) = (2, 1) − 0.1·(2, 10)/((2, 10) + 1e−08) = (1.9, 0.9)"
+
+
+# --- knobs --------------------------------------------------------------------------------------------------
+
+
+def test_knobs_name_each_optimizers_hyperparameters_and_the_start():
+    from scenarios import load
+
+    lb = OptimLab(load("optim-zigzag").params)
+    labels = [k.label for k in lb.knobs()]
+    assert labels == ["sgd α", "momentum α", "momentum ρ", "nesterov α", "nesterov ρ", "adam-bc α", "adam-bc β1",
+                      "adam-bc β2", "start x", "start y", "bowl λ2"]
+    keys = {k.label: k.key for k in lb.knobs()}
+    assert keys["adam-bc β1"] == "optimizers[3].beta1" and keys["start y"] == "start[1]"
+    beta2 = next(k for k in lb.knobs() if k.label == "adam-bc β2")
+    assert beta2.choices == (0.9, 0.99, 0.999, 0.9999)
+    # a scenario that leaves the start to the surface has no number to turn: no start knobs
+    assert not [k for k in lab(surface="rosenbrock").knobs() if k.label.startswith("start")]
+
+
+def test_defaults_are_filled_so_every_knob_has_a_value():
+    p = OptimLab.validate({"optimizers": [{"kind": "adam"}, {"kind": "rmsprop"}, {"kind": "momentum"}]})
+    adam, rms, mom = p["optimizers"]
+    assert (adam["lr"], adam["beta1"], adam["beta2"], adam["eps"], adam["rho"]) == (0.1, 0.9, 0.999, 1e-8, None)
+    assert (rms["decay"], rms["eps"], mom["rho"], mom["eps"]) == (0.99, 1e-7, 0.9, None)
+    assert OptimLab.validate(p) == p  # validated params validate again to themselves (a knob turn does that)
+
+
+@pytest.mark.parametrize("name", ["optim-zigzag", "optim-rosenbrock", "optim-saddle", "optim-himmelblau-swarm",
+                                  "optim-conventions", "optim-formula", "optim-plateau"])
+def test_every_optim_knob_turns_and_equals_a_fresh_replay(name):
+    from engine.controller import Controller
+    from engine.core.knobs import with_value
+    from engine.session import Session
+    from scenarios import load
+
+    scenario = load(name)
+    controller = Controller(Session(scenario, device="cpu"))
+    controller.goto(4)
+    for knob in controller.session.knobs():
+        old = controller.session.knob_value(knob)
+        value = knob.turned(old, 1)
+        note = controller.knob(knob.key, value)  # never refused: each knob's range is allowed
+        assert note.startswith(f"{knob.label} ")
+        fresh = Session(scenario.with_params(**with_value(scenario.params, knob.key, value)), device="cpu")
+        fresh.goto(4)
+        assert json.dumps(fresh.frame.to_json()) == json.dumps(controller.session.frame.to_json())
+        fresh.close()
+        controller.knob(knob.key, old)
+    controller.session.close()
+
+
+def test_a_turn_says_what_it_did_and_recomputes_only_that_optimizer():
+    from engine.controller import Controller
+    from engine.session import Session
+    from scenarios import load
+
+    controller = Controller(Session(load("optim-zigzag"), device="cpu"))
+    controller.goto(10)
+    before = controller.session.lab.tracks
+    f_before = controller.session.frame.values["state"]["adam-bc"]["loss"]
+    note = controller.knob("optimizers[3].beta1", 0.5)
+    after = controller.session.lab.tracks
+    f_after = controller.session.frame.values["state"]["adam-bc"]["loss"]
+    assert note == f"adam-bc β1 0.9 → 0.5: at step 10: adam-bc f {num(f_before)} → {num(f_after)}"
+    assert after[:3] == before[:3] and after[3] is not before[3]  # the other three paths were not recomputed
+    assert controller.session.index == 10
+    note = controller.knob("start[0]", -3.5)
+    assert note.startswith("start x −4 → −3.5: at step 10: lowest f ")
+
+
+def test_the_last_frames_caption_is_the_race_in_numbers():
+    frames = all_frames(lab(surface="bowl", eigenvalues=[1, 10], start=[-4, 2], steps=30,
+                            optimizers=[{"kind": "sgd", "lr": 0.1}, {"kind": "sgd", "name": "slow", "lr": 0.01}]))
+    last = frames[-1]
+    s = last.values["standings"]
+    # SGD α = 0.1 on λ = 1, 10: x_k = −4·0.9ᵏ, y_k = 0 after one step; "min (0, 0)" is within 2% of the view's diagonal
+    reach = 0.02 * math.hypot(10, 6)
+    since = next(k for k in range(31) if 4 * 0.9 ** k <= reach)
+    assert s["sgd"]["since"] == since and s["sgd"]["distance"] == pytest.approx(4 * 0.9 ** 30, rel=1e-12)
+    assert s["slow"]["since"] is None
+    assert last.caption.startswith(f"after 30 steps: sgd: f = {num(s['sgd']['f'])}, within {num(reach, 2)} of min (0, 0) "
+                                   f"since step {since}")
+    assert "slow: f = " in last.caption and f"{num(s['slow']['distance'], 3)} from min (0, 0)" in last.caption

@@ -412,7 +412,7 @@ def loss_plot(v: Any, width: int, view: dict) -> Group:
     steps = max(1, int(v.get("steps", max(len(c) for c in curves) - 1)))
     canvas = Canvas(cols, rows)
     styles = series_styles(opts)
-    ends = []
+    points = []
     for i, c in enumerate(drawn):
         with np.errstate(all="ignore"):
             y = fy(np.where(c > 0, c, np.nan)) if ylog else c
@@ -421,10 +421,15 @@ def loss_plot(v: Any, width: int, view: dict) -> Group:
         ok = np.isfinite(ys)
         pts = np.stack([xs[ok] + 0.5, ys[ok] + 0.5], 1)
         canvas.polyline(pts, i, every=dotted(opts)[i])
+        points.append(pts)
+    for i, pts in enumerate(points):  # each curve's letter at its end (read without colour)
         if len(pts):
-            ends.append((int(pts[-1][1] // 4), int(pts[-1][0] // 2), i))
-    for r, c, i in ends:  # each curve's letter at its end, and at a few places along it (read without colour)
-        canvas.place(r, c + 1, [(opts[i]["letter"], styles[i])])
+            canvas.place(int(pts[-1][1] // 4), int(pts[-1][0] // 2) + 1, [(opts[i]["letter"], styles[i])])
+    for i, pts in enumerate(points):  # and at a place along it, a different one for each curve
+        if len(pts) > 4:
+            x, y = pts[int(len(pts) * (i + 1) / (len(points) + 1))]
+            if (int(y // 4), int(x // 2)) not in canvas.marks:
+                canvas.mark(int(y // 4), int(x // 2), opts[i]["letter"].lower(), styles[i])
     lines = canvas.lines(styles, lambda r, c: (" ", Style()))
     out = [title]
     at = {0: labels[0], rows // 2: labels[1], rows - 1: labels[2]}
