@@ -385,18 +385,28 @@ def text_of(renderable, width: int) -> str:
 
 @pytest.mark.parametrize("width", [78, 100, 140])
 def test_render_fits_and_shows_every_marker(width):
+    from rich.cells import cell_len
+
+    from tui_lab.render import optim as r
     from tui_lab.render import render_frame
 
     frames = all_frames(lab(surface="bowl", steps=6, bound=100, optimizers=[
         {"kind": "sgd", "lr": 0.05}, {"kind": "momentum", "lr": 0.02}, {"kind": "adam", "lr": 0.1},
         {"kind": "sgd", "name": "wild", "lr": 0.3}]))
+    v = frames[-1].values
     text = text_of(render_frame("optim", frames[-1], width), width)
-    assert max(len(line) for line in text.splitlines()) <= width
-    for marker in ("S", "M", "A", "o", "*", "x ← x − α∇f", "Why Momentum Really Works", "f(x) per step"):
-        assert marker in text
+    assert max(cell_len(line) for line in text.splitlines()) <= width
+    cols, rows = r.map_size(width, tuple(v["view"]), 4)
+    drawn = "".join(seg.text for row in r.surface_map(v, cols, rows, {}).rows for seg in row)
+    for marker in ("S", "M", "A", "o", "*"):  # on the map itself, not anywhere in the text
+        assert marker in drawn, marker
+    assert any(chr(c) in drawn for c in range(0x2801, 0x2900))  # the paths, as braille lines
     assert "diverged at step" in text  # 'wild' (α·λ = 3) leaves the bound
-    # The wild one is past the view: drawn as an arrow at the edge.
-    assert any(a in text for a in "←→↑↓↖↗↙↘")
+    # The wild one is past the view: an arrow at the edge, beside its letter.
+    wild = v["optimizers"][3]["letter"]
+    assert any(a + wild in drawn for a in r.ARROWS.values())
+    for marker in ("x ← x − α∇f", "Why Momentum Really Works", "f per step"):
+        assert marker in text
 
 
 def test_zoom_and_pan_only_change_the_view():

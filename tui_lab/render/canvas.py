@@ -27,26 +27,24 @@ _BIT = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=
 BRAILLE = 0x2800
 
 
-def clip(x0: float, y0: float, x1: float, y1: float, w: float, h: float) -> tuple[float, float, float, float] | None:
-    """The part of a segment inside [0, w) × [0, h) (Liang–Barsky), or None."""
-    if not all(map(math.isfinite, (x0, y0, x1, y1))):
-        return None
-    top_x, top_y = math.nextafter(w, 0), math.nextafter(h, 0)
-    t0, t1 = 0.0, 1.0
-    dx, dy = x1 - x0, y1 - y0
-    for p, q in ((-dx, x0), (dx, top_x - x0), (-dy, y0), (dy, top_y - y0)):
-        if p == 0:
-            if q < 0:
-                return None
-            continue
-        r = q / p
-        if p < 0:
-            t0 = max(t0, r)
-        else:
-            t1 = min(t1, r)
-        if t0 > t1:
-            return None
-    return x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy
+def clip(seg: np.ndarray, w: float, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of segments (n, 4: x0, y0, x1, y1) inside [0, w) × [0, h) (Liang–Barsky, all at once):
+    the clipped segments and which of the n had a part inside."""
+    seg = np.asarray(seg, dtype=float).reshape(-1, 4)
+    with np.errstate(all="ignore"):
+        ok = np.isfinite(seg).all(1)
+        x0, y0, x1, y1 = np.where(ok[:, None], seg, 0.0).T
+        dx, dy = x1 - x0, y1 - y0
+        top_x, top_y = math.nextafter(w, 0), math.nextafter(h, 0)
+        t0, t1 = np.zeros(len(seg)), np.ones(len(seg))
+        for p, q in ((-dx, x0), (dx, top_x - x0), (-dy, y0), (dy, top_y - y0)):
+            ok &= (p != 0) | (q >= 0)  # parallel to this edge and outside it
+            r = np.where(p != 0, q / np.where(p != 0, p, 1.0), 0.0)
+            t0 = np.where(p < 0, np.maximum(t0, r), t0)
+            t1 = np.where(p > 0, np.minimum(t1, r), t1)
+        ok &= t0 <= t1
+        out = np.stack([x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy], 1)
+    return out[ok], ok
 
 
 class Canvas:
@@ -78,21 +76,19 @@ class Canvas:
         """
         w, h = self.size
         pts = np.asarray(points, dtype=float).reshape(-1, 2)
-        xs: list[np.ndarray] = []
-        ys: list[np.ndarray] = []
-        pairs = zip(pts[:-1], pts[1:]) if len(pts) > 1 else ((p, p) for p in pts)  # one point: one dot
-        for (x0, y0), (x1, y1) in pairs:
-            seg = clip(x0, y0, x1, y1, w, h)
-            if seg is None:
-                continue
-            a, b, c, d = seg
-            n = int(math.ceil(max(abs(c - a), abs(d - b)))) + 1
-            t = np.linspace(0.0, 1.0, n)
-            xs.append(np.floor(a + (c - a) * t))
-            ys.append(np.floor(b + (d - b) * t))
-        if not xs:
+        if not len(pts):
             return
-        x, y = np.concatenate(xs), np.concatenate(ys)
+        ends = np.concatenate([pts[:-1], pts[1:]], 1) if len(pts) > 1 else np.concatenate([pts, pts], 1)
+        seg, _ = clip(ends, w, h)
+        if not len(seg):
+            return
+        n = np.ceil(np.abs(seg[:, 2:] - seg[:, :2]).max(1)).astype(np.int64) + 1  # samples per segment
+        which = np.repeat(np.arange(len(seg)), n)
+        k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        t = k / np.maximum(1, n - 1)[which]
+        # (clipped ends may round a hair past an edge: they stay on it)
+        x = np.clip(np.floor(seg[which, 0] + (seg[which, 2] - seg[which, 0]) * t), 0, w - 1)
+        y = np.clip(np.floor(seg[which, 1] + (seg[which, 3] - seg[which, 1]) * t), 0, h - 1)
         keep = np.ones(len(x), dtype=bool)
         keep[1:] = (x[1:] != x[:-1]) | (y[1:] != y[:-1])  # a dot once, so a dotted line's gaps are even
         x, y = x[keep], y[keep]
@@ -125,28 +121,37 @@ class Canvas:
     def lines(self, styles: Sequence[Style], background: Callable[[int, int], tuple[str, Style]]) -> list[list[Segment]]:
         """Each row as Segments: a mark, else the braille dots in their series' style (over the
         background's colour), else the background's own character."""
+        combined: dict[tuple[int, int], Style] = {}  # one Style object per (background, series) pair
+
+        def over(bg: Style, fg: Style) -> Style:
+            key = (id(bg), id(fg))
+            found = combined.get(key)
+            if found is None:
+                found = combined[key] = bg + fg
+            return found
+
         out = []
         for r in range(self.rows):
             segs: list[Segment] = []
-            run, run_style = "", None
+            run: list[str] = []
+            run_style = None
+            bits, owner = self.bits[r].tolist(), self.owner[r].tolist()
             for c in range(self.cols):
                 mark = self.marks.get((r, c))
+                ch, bg = background(r, c)
                 if mark is not None:
-                    ch, st = mark
-                    st = background(r, c)[1] + st
-                elif self.bits[r, c]:
-                    ch = chr(BRAILLE + int(self.bits[r, c]))
-                    st = background(r, c)[1] + styles[self.owner[r, c]]
+                    ch, st = mark[0], over(bg, mark[1])
+                elif bits[c]:
+                    ch, st = chr(BRAILLE + bits[c]), over(bg, styles[owner[c]])
                 else:
-                    ch, st = background(r, c)
-                if st == run_style:
-                    run += ch
-                else:
+                    st = bg
+                if st is not run_style:
                     if run:
-                        segs.append(Segment(run, run_style))
-                    run, run_style = ch, st
+                        segs.append(Segment("".join(run), run_style))
+                    run, run_style = [], st
+                run.append(ch)
             if run:
-                segs.append(Segment(run, run_style))
+                segs.append(Segment("".join(run), run_style))
             out.append(segs)
         return out
 

@@ -20,7 +20,6 @@ from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.segment import Segment
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 
 from engine.core.fmt import count, num
@@ -30,7 +29,7 @@ from engine.optim.config import DIVERGED
 
 from . import ViewKey
 from .canvas import Beside, Canvas, Picture
-from .common import check_line
+from .common import CellGrid, check_line
 
 # Okabe & Ito (2008), without black: one per kind, on the map, the rules and the plot alike.
 KIND_COLOURS = {"sgd": "#D55E00", "momentum": "#56B4E9", "nesterov": "#009E73", "adagrad": "#CC79A7",
@@ -40,6 +39,8 @@ GHOST = Style(color="#8a8a8a")
 BANDS = 8
 BAND_STYLES = tuple(Style(bgcolor="#%02x%02x%02x" % ((18 + 7 * i,) * 3)) for i in range(BANDS))
 LEVEL = Style(color="#6c6c6c")
+SAMPLE = Style(color="black", bold=True)
+PLAIN = Style()
 BASIN_COLOURS = ("#3b3b3b", "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#7f8c8d")
 PLOT_LIMIT = 1e300  # the loss plot leaves off values beyond ±this
 ARROWS = {(-1, 0): "←", (1, 0): "→", (0, 1): "↑", (0, -1): "↓", (-1, 1): "↖", (1, 1): "↗", (-1, -1): "↙", (1, -1): "↘"}
@@ -173,11 +174,17 @@ def _dots(xy: np.ndarray, win, cols: int, rows: int) -> np.ndarray:
         return np.stack([(xy[:, 0] - xmin) / (xmax - xmin) * 2 * cols, (ymax - xy[:, 1]) / (ymax - ymin) * 4 * rows], 1)
 
 
+def _cells(dots: np.ndarray, cols: int, rows: int) -> list[tuple[int, int] | None]:
+    """The cell of each dot position, None where it is outside the canvas (or not finite)."""
+    px, py = dots[:, 0], dots[:, 1]
+    with np.errstate(invalid="ignore"):
+        inside = np.isfinite(px) & np.isfinite(py) & (px >= 0) & (px < 2 * cols) & (py >= 0) & (py < 4 * rows)
+    r, c = np.where(inside, py // 4, 0).astype(int), np.where(inside, px // 2, 0).astype(int)
+    return [(a, b) if ok else None for a, b, ok in zip(r.tolist(), c.tolist(), inside.tolist())]
+
+
 def _cell(x: float, y: float, win, cols: int, rows: int) -> tuple[int, int] | None:
-    px, py = _dots(np.array([[x, y]]), win, cols, rows)[0]
-    if not (math.isfinite(px) and math.isfinite(py)) or not (0 <= px < 2 * cols and 0 <= py < 4 * rows):
-        return None
-    return int(py // 4), int(px // 2)
+    return _cells(_dots(np.array([[x, y]], dtype=float), win, cols, rows), cols, rows)[0]
 
 
 def _edge(x: float, y: float, win, cols: int, rows: int) -> tuple[int, int, str]:
@@ -205,15 +212,16 @@ def surface_map(v: Any, cols: int, rows: int, view: dict) -> Picture:
         for path in ghost.values["paths"].values():  # the paths before the last knob turn, in grey, beneath
             canvas.polyline(_dots(np.asarray(path, float).reshape(-1, 2), win, cols, rows), len(opts), every=2)
     paths = [np.asarray(v["paths"][o["name"]], dtype=float).reshape(-1, 2) for o in opts]
+    dots = [_dots(p, win, cols, rows) for p in paths]
     order = sorted(range(len(opts)), key=lambda i: i == selected(v, view))  # the selected one on top
     for i in order:
-        canvas.polyline(_dots(paths[i], win, cols, rows), i, every=dotted(opts)[i])
+        canvas.polyline(dots[i], i, every=dotted(opts)[i])
     if "swarm" in v:
         o = opts[selected(v, view)]
-        for x, y in np.asarray(v["swarm"]["sample"][o["name"]], dtype=float).reshape(-1, 2):
-            at = _cell(x, y, win, cols, rows)
+        sample = np.asarray(v["swarm"]["sample"][o["name"]], dtype=float).reshape(-1, 2)
+        for at in _cells(_dots(sample, win, cols, rows), cols, rows):
             if at:
-                canvas.mark(*at, "•", Style(color="black", bold=True))
+                canvas.mark(*at, "•", SAMPLE)
     white = Style(color="white", bold=True)
     for _label, px, py in v["points"]:
         at = _cell(px, py, win, cols, rows)
@@ -224,7 +232,7 @@ def surface_map(v: Any, cols: int, rows: int, view: dict) -> Picture:
     at = _cell(start[0], start[1], win, cols, rows)
     if at and at not in canvas.marks:
         canvas.mark(*at, "o", white)
-    _trails(opts, paths, win, canvas, styles)
+    _trails(opts, dots, canvas, styles)
     return Picture(canvas.lines(styles, lambda r, c: cells[r][c]), cols)
 
 
@@ -248,12 +256,11 @@ def _current(v: Any, paths: list[np.ndarray], win, canvas: Canvas, styles: list[
             canvas.mark(r, c, str(len(run)) if len(run) < 10 else "+", Style(color="white", bold=True))
 
 
-def _trails(opts: Any, paths: list[np.ndarray], win, canvas: Canvas, styles: list[Style]) -> None:
+def _trails(opts: Any, dots: list[np.ndarray], canvas: Canvas, styles: list[Style]) -> None:
     """A lower-case letter every few cells along each path, so paths read apart without colour."""
     for i, o in enumerate(opts):
         last = None
-        for x, y in paths[i][1:-1]:
-            at = _cell(x, y, win, canvas.cols, canvas.rows)
+        for at in _cells(dots[i][1:-1], canvas.cols, canvas.rows):
             if at is None or at in canvas.marks:
                 continue
             if last is None or abs(at[0] - last[0]) * 2 + abs(at[1] - last[1]) >= TRAIL_GAP:
@@ -352,15 +359,16 @@ def distill_panel(v: Any) -> Group:
         Text(f"  momentum: α* = (2/(√λ1 + √λn))² = {num(d['momentum_step'])}, ρ* = ((√κ − 1)/(√κ + 1))² = "
              f"{num(d['momentum_rho'])}, rate (√κ − 1)/(√κ + 1) = {num(d['momentum_rate'])}"),
     ]
-    table = Table(box=None, padding=(0, 1), show_edge=False, pad_edge=False)
-    table.add_column("optimizer")
-    table.add_column("predicted rate", justify="right")
-    table.add_column("measured ‖xₖ‖/‖x₀‖ per step", justify="right")
-    for o, style in zip(v["optimizers"], series_styles(v["optimizers"])):
+    names = [f"{o['letter']} {o['name']}" for o in v["optimizers"]]
+    wide = max(cell_len(n) for n in names + ["optimizer"])
+    rows = []
+    for o, name, style in zip(v["optimizers"], names, series_styles(v["optimizers"])):
         r = d["rates"][o["name"]]
-        table.add_row(Text(f"{o['letter']} {o['name']}", style), "—" if r["predicted"] is None else num(r["predicted"]),
-                      "—" if r["measured"] is None else num(r["measured"]))
-    return Group(*lines, table)
+        rows.append([(name + " " * (wide - cell_len(name)), style),  # left-aligned: the grid right-aligns
+                     ("—" if r["predicted"] is None else num(r["predicted"]), None),
+                     ("—" if r["measured"] is None else num(r["measured"]), None)])
+    header = ["optimizer" + " " * (wide - 9), "predicted rate", "measured ‖xₖ‖/‖x₀‖ per step"]
+    return Group(*lines, CellGrid(rows, header=header, gap=2))
 
 
 def swarm_panel(v: Any, view: dict) -> Text:
@@ -430,7 +438,7 @@ def loss_plot(v: Any, width: int, view: dict) -> Group:
             x, y = pts[int(len(pts) * (i + 1) / (len(points) + 1))]
             if (int(y // 4), int(x // 2)) not in canvas.marks:
                 canvas.mark(int(y // 4), int(x // 2), opts[i]["letter"].lower(), styles[i])
-    lines = canvas.lines(styles, lambda r, c: (" ", Style()))
+    lines = canvas.lines(styles, lambda r, c: (" ", PLAIN))
     out = [title]
     at = {0: labels[0], rows // 2: labels[1], rows - 1: labels[2]}
     picture_rows = []
