@@ -72,6 +72,8 @@ class Track:
 
     def ensure(self, t: int) -> Step:
         """Start 0 after update t, computing the updates up to it."""
+        if t < len(self.steps):  # computed already: no lock, so the app's thread never waits on a worker here
+            return self.steps[t]
         with self.lock:
             while len(self.steps) <= t:
                 r = self.runner

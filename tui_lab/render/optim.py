@@ -39,9 +39,12 @@ GHOST = Style(color="#8a8a8a")
 BANDS = 8
 BAND_STYLES = tuple(Style(bgcolor="#%02x%02x%02x" % ((18 + 7 * i,) * 3)) for i in range(BANDS))
 LEVEL = Style(color="#6c6c6c")
-SAMPLE = Style(color="black", bold=True)
+SAMPLE = Style(color="#d0d0d0", bold=True)
 PLAIN = Style()
-BASIN_COLOURS = ("#3b3b3b", "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#7f8c8d")
+# Basins (swarm mode): Okabe–Ito hues at a third of their brightness, dark enough that every path shows on them;
+# their digits say which basin without colour.
+BASIN_COLOURS = ("#303030",) + tuple("#%02x%02x%02x" % tuple(int(c * 0.38) for c in bytes.fromhex(h[1:])) for h in (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")) + ("#4a4a4a",)
 PLOT_LIMIT = 1e300  # the loss plot leaves off values beyond ±this
 ARROWS = {(-1, 0): "←", (1, 0): "→", (0, 1): "↑", (0, -1): "↓", (-1, 1): "↖", (1, 1): "↗", (-1, -1): "↙", (1, -1): "↘"}
 TRAIL_GAP = 8  # cells between the lower-case letters along a path
@@ -289,7 +292,7 @@ def _swarm_cells(v: Any, view: dict, win, cells, cols: int, rows: int) -> None:
                 cells[r][c] = ("×", Style(color="white", bgcolor="#101010"))
             else:
                 cells[r][c] = (str(label) if 0 < label < 10 else " ",
-                               Style(color="white", bgcolor=BASIN_COLOURS[label % len(BASIN_COLOURS)]))
+                               Style(color="#9a9a9a", bgcolor=BASIN_COLOURS[label % len(BASIN_COLOURS)]))
 
 
 # --- beside the map: the legend --------------------------------------------------------------
