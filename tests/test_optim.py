@@ -130,25 +130,29 @@ def test_conventions_agree_until_the_learning_rate_changes():
     assert np.max(np.abs(a[21:] - b[21:])) > 1e-3
 
 
-def test_slide_adam_against_the_slides_loop():
-    formula, start, lr, b1, b2, eps = "(1 - x)**2 + 100*(y - x**2)**2", [-1.2, 1.0], 0.01, 0.9, 0.999, 1e-8
-    ours = run_race(formula, opt("adam", lr=lr, beta1=b1, beta2=b2, eps=eps), start, STEPS)
-
-    def compute_gradient(x):  # Rosenbrock's gradient, by hand
-        return np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
-
-    # The slide's code, line for line.
+def slide_adam(compute_gradient, start, lr, b1, b2, eps, steps) -> np.ndarray:
+    """The slide's code, line for line, in numpy: (steps + 1, 2)."""
     x = np.array(start)
     first_moment = np.zeros(2)
     second_moment = np.zeros(2)
     path = [x.copy()]
-    for _ in range(STEPS):
+    for _ in range(steps):
         dx = compute_gradient(x)
         first_moment = b1 * first_moment + (1 - b1) * dx
         second_moment = b2 * second_moment + (1 - b2) * dx * dx
         x = x - lr * first_moment / (np.sqrt(second_moment) + eps)
         path.append(x.copy())
-    close(ours, np.array(path))
+    return np.array(path)
+
+
+def rosenbrock_gradient(x):  # by hand
+    return np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
+
+
+def test_slide_adam_against_the_slides_loop():
+    formula, start, lr, b1, b2, eps = "(1 - x)**2 + 100*(y - x**2)**2", [-1.2, 1.0], 0.01, 0.9, 0.999, 1e-8
+    ours = run_race(formula, opt("adam", lr=lr, beta1=b1, beta2=b2, eps=eps), start, STEPS)
+    close(ours, slide_adam(rosenbrock_gradient, start, lr, b1, b2, eps, STEPS))
 
 
 def test_lecture_nesterov_code_by_hand():
@@ -560,14 +564,7 @@ def test_the_slides_adam_reference_is_the_slides_loop():
     # torch.optim.Adam with α and ε rescaled each step: the slide's update, no bias correction.
     formula, start, lr, b1, b2, eps = "(1 - x)**2 + 100*(y - x**2)**2", [-1.2, 1.0], 0.01, 0.9, 0.999, 1e-8
     ours = run_reference(formula, opt("adam", lr=lr, beta1=b1, beta2=b2, eps=eps), start, STEPS)
-    x, m, v, path = np.array(start), np.zeros(2), np.zeros(2), [np.array(start)]
-    for _ in range(STEPS):
-        dx = np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
-        m = b1 * m + (1 - b1) * dx
-        v = b2 * v + (1 - b2) * dx * dx
-        x = x - lr * m / (np.sqrt(v) + eps)
-        path.append(x.copy())
-    close(ours, np.array(path))
+    close(ours, slide_adam(rosenbrock_gradient, start, lr, b1, b2, eps, STEPS))
 
 
 def test_noise_reaches_the_reference_too():

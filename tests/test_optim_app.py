@@ -15,18 +15,12 @@ from tui_lab.app import LabApp
 from tui_lab.screens.scenario import ScenarioScreen
 from tui_lab.widgets.frame_view import FrameView
 
-
-async def settle(pilot, until, timeout: float = 60.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        await pilot.pause(0.05)
-        if until():
-            return
-    raise AssertionError("the app did not answer")
+from test_edit_form import settle  # noqa: E402 - tests/ is on the path, as conftest is
 
 
 async def opened(pilot, app) -> ScenarioScreen:
     await settle(pilot, lambda: isinstance(app.screen, ScenarioScreen) and app.screen.session is not None
-                 and app.screen.query_one("#frame").display)
+                 and app.screen.query_one("#frame").display, timeout=60)
     return app.screen
 
 

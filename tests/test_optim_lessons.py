@@ -6,7 +6,6 @@ checked here against the claim and, where a closed form exists, against that for
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest

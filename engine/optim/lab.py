@@ -17,7 +17,7 @@ from ..core.frame import Frame
 from ..core.knobs import Knob
 from ..core.lab import Lab
 from . import captions, frames, rules
-from .config import DIVERGED, MAX_POINTS, OPT_FIELDS, PARAMS, OptimConfig, fill, plan  # noqa: F401 (the lab's API)
+from .config import PARAMS, OptimConfig, fill, plan
 from .swarm import Swarm
 from .track import track
 

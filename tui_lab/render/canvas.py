@@ -18,9 +18,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
-from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
+
+from .common import Lines
 
 # Bit of the dot at (column 0..1, row 0..3) inside a braille cell (U+2800 + bits).
 _BIT = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.uint8)
@@ -156,19 +157,12 @@ class Canvas:
         return out
 
 
-class Picture:
-    """Rows of Segments as a renderable of a fixed width (laid out once, copied when drawn)."""
+class Picture(Lines):
+    """A canvas's rows of Segments as a renderable (`rows`: the same list as `lines`)."""
 
-    def __init__(self, rows: list[list[Segment]], width: int) -> None:
-        self.rows, self.width = rows, width
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement(self.width, self.width)
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        for row in self.rows:
-            yield from row
-            yield Segment.line()
+    @property
+    def rows(self) -> list[list[Segment]]:
+        return self.lines
 
 
 class Beside:
