@@ -254,17 +254,17 @@ def stage_swarm(device: str, a: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from engine.optim.lab import Race
+    from engine.optim.race import Race
+    from engine.optim.swarm import starts as grid_starts
     from engine.session import Session
     from scenarios import load
 
     starts_n, steps = (2_500, 3) if a.dry_run else (SWARM_STARTS, SWARM_STEPS)
     lab = Session(load("optim-himmelblau-swarm"), device="cpu").lab
-    lab.side = math.ceil(math.sqrt(starts_n))  # past the lab's own 200×200 limit, on purpose
-    starts = lab.swarm_starts()
+    starts = grid_starts(lab.cfg.view, math.ceil(math.sqrt(starts_n)))  # past the lab's own 200×200 limit, on purpose
 
     def run(dev: str) -> tuple[float, np.ndarray]:
-        race = Race(lab.surface, lab.hypers, starts, lab.params["bound"], dev, 0)
+        race = Race(lab.cfg.surface, lab.cfg.hypers, starts, lab.cfg.bound, dev, 0)
         sync(torch, dev)
         t = time.perf_counter()
         for _ in range(steps):
@@ -276,7 +276,7 @@ def stage_swarm(device: str, a: argparse.Namespace) -> dict[str, Any]:
     t_dev, x_dev = run(device)
     t_cpu, x_cpu = run("cpu")
     diff = float(np.max(np.abs(x_dev - x_cpu) / np.maximum(1.0, np.maximum(np.abs(x_dev), np.abs(x_cpu)))))
-    what = f"{len(starts):,} starts × {len(lab.hypers)} optimizers × {steps} steps"
+    what = f"{len(starts):,} starts × {len(lab.cfg.hypers)} optimizers × {steps} steps"
     return {"rows": [
         row(f"optimizer swarm on {device} vs cpu", f"{t_dev:.3f} s vs {t_cpu:.3f} s: {t_cpu / t_dev:.1f}× faster", what,
             None, seconds_device=t_dev, seconds_cpu=t_cpu, ratio=t_cpu / t_dev),

@@ -20,7 +20,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.optim import surfaces  # noqa: E402
-from engine.optim.lab import KINDS, OPT_FIELDS, Race, hypers  # noqa: E402
+from engine.optim.config import KINDS, OPT_FIELDS, hypers  # noqa: E402
+from engine.optim.race import Race  # noqa: E402
 from engine.core.params import validate  # noqa: E402
 
 

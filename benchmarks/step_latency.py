@@ -1,4 +1,4 @@
-"""Key press to new frame painted, headless, over 200 steps: median and p95.
+"""Key press to new frame painted, headless, over 200 steps (to the end, then back and forth): median and p95.
 
 The key goes in through the app's own key handling (as a terminal's would); the clock
 stops when the app hands the repainted screen with the new frame to its driver. The
@@ -45,17 +45,25 @@ async def measure(scenario: Scenario, steps: int, size=(100, 30)) -> list[float]
             await pilot.pause(0.05)
         await pilot.pause()
         times: list[float] = []
-        for _ in range(steps):
+        key, step = "n", 1  # forward to the end, then back and forth: short scenarios give `steps` samples too
+        while len(times) < steps:
             before = screen.session.index
             painted.clear()
             t0 = time.perf_counter()
-            app.simulate_key("n")
-            while not (screen.session.index > before and painted and painted[-1] > t0):
+            app.simulate_key(key)
+            while not (screen.session.index == before + step and painted and painted[-1] > t0):
                 await asyncio.sleep(0.0005)
                 if time.perf_counter() - t0 > 5:
-                    break  # the last step: nothing new to paint
+                    break  # an end: nothing new to paint
             if screen.session.index == before:
-                break
+                if key == "p" or before == 0:
+                    break
+                key, step = "p", -1
+                continue
+            if screen.session.index == 0:
+                key, step = "n", 1
+            elif screen.session.index == screen.session.last:
+                key, step = "p", -1
             # The paint that shows the new index may be the second after the key.
             while True:
                 last = painted[-1]

@@ -13,10 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from engine.optim import surfaces
-from engine.optim.lab import OptimLab, Race, closed_forms, hypers, measured_rate, predicted_rate
+from engine.core.fmt import num
 from engine.core.params import ParamError, validate
-from engine.optim.lab import OPT_FIELDS
+from engine.optim import surfaces, swarm
+from engine.optim.formula import evaluate, parse
+from engine.optim.config import OPT_FIELDS, hypers
+from engine.optim.distill import closed_forms, measured_rate, predicted_rate
+from engine.optim.lab import OptimLab
+from engine.optim.race import Race
 
 STEPS = 200
 
@@ -38,7 +42,7 @@ def run_race(formula: str, o: dict, start, steps: int, bound: float = 1e12) -> n
 
 def run_torch(formula: str, make, start, steps: int, lr_change=None) -> np.ndarray:
     """torch.optim's path on the same surface, (steps + 1, 2)."""
-    tree = surfaces.parse(formula)
+    tree = parse(formula)
     p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     optimizer = make([p])
     path = [p.detach().tolist()]
@@ -47,7 +51,7 @@ def run_torch(formula: str, make, start, steps: int, lr_change=None) -> np.ndarr
             for group in optimizer.param_groups:
                 group["lr"] = lr_change[1]
         optimizer.zero_grad()
-        surfaces.evaluate(tree, p[0], p[1], torch).backward()
+        evaluate(tree, p[0], p[1], torch).backward()
         optimizer.step()
         path.append(p.detach().tolist())
     return np.array(path)
@@ -126,25 +130,29 @@ def test_conventions_agree_until_the_learning_rate_changes():
     assert np.max(np.abs(a[21:] - b[21:])) > 1e-3
 
 
-def test_slide_adam_against_the_slides_loop():
-    formula, start, lr, b1, b2, eps = "(1 - x)**2 + 100*(y - x**2)**2", [-1.2, 1.0], 0.01, 0.9, 0.999, 1e-8
-    ours = run_race(formula, opt("adam", lr=lr, beta1=b1, beta2=b2, eps=eps), start, STEPS)
-
-    def compute_gradient(x):  # Rosenbrock's gradient, by hand
-        return np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
-
-    # The slide's code, line for line.
+def slide_adam(compute_gradient, start, lr, b1, b2, eps, steps) -> np.ndarray:
+    """The slide's code, line for line, in numpy: (steps + 1, 2)."""
     x = np.array(start)
     first_moment = np.zeros(2)
     second_moment = np.zeros(2)
     path = [x.copy()]
-    for _ in range(STEPS):
+    for _ in range(steps):
         dx = compute_gradient(x)
         first_moment = b1 * first_moment + (1 - b1) * dx
         second_moment = b2 * second_moment + (1 - b2) * dx * dx
         x = x - lr * first_moment / (np.sqrt(second_moment) + eps)
         path.append(x.copy())
-    close(ours, np.array(path))
+    return np.array(path)
+
+
+def rosenbrock_gradient(x):  # by hand
+    return np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
+
+
+def test_slide_adam_against_the_slides_loop():
+    formula, start, lr, b1, b2, eps = "(1 - x)**2 + 100*(y - x**2)**2", [-1.2, 1.0], 0.01, 0.9, 0.999, 1e-8
+    ours = run_race(formula, opt("adam", lr=lr, beta1=b1, beta2=b2, eps=eps), start, STEPS)
+    close(ours, slide_adam(rosenbrock_gradient, start, lr, b1, b2, eps, STEPS))
 
 
 def test_lecture_nesterov_code_by_hand():
@@ -204,9 +212,9 @@ def test_optimal_momentum_rate_is_predicted():
     ("1.5e1 + .5", 0.0, 0.0, 15.5),
 ])
 def test_parser_evaluates_the_whitelist(text, x, y, want):
-    tree = surfaces.parse(text)
-    assert float(surfaces.evaluate(tree, np.array(x), np.array(y), np)) == pytest.approx(want, rel=1e-15)
-    t = surfaces.evaluate(tree, torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64), torch)
+    tree = parse(text)
+    assert float(evaluate(tree, np.array(x), np.array(y), np)) == pytest.approx(want, rel=1e-15)
+    t = evaluate(tree, torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64), torch)
     assert float(t) == pytest.approx(want, rel=1e-15)
 
 
@@ -230,7 +238,7 @@ def test_parser_evaluates_the_whitelist(text, x, y, want):
 ])
 def test_parser_rejects_everything_else(text, message):
     with pytest.raises(ParamError) as info:
-        surfaces.parse(text)
+        parse(text)
     assert info.value.key == "params.formula"
     assert message in info.value.message
     assert "\n" not in str(info.value)
@@ -239,7 +247,7 @@ def test_parser_rejects_everything_else(text, message):
 def test_gradient_of_a_formula_is_autograd_of_the_same_function():
     surf = surfaces.surface("himmelblau")
     xy = torch.tensor([[0.3, -1.2], [2.0, 2.5]], dtype=torch.float64)
-    from engine.optim.lab import loss_and_grad
+    from engine.optim.race import loss_and_grad
 
     f, g = loss_and_grad(surf, xy)
     x, y = xy[:, 0], xy[:, 1]
@@ -279,7 +287,8 @@ def test_frames_follow_the_json_contract():
     assert np.asarray(frames[3].values["paths"]["sgd"]).shape == (4, 2)
     with pytest.raises(ValueError):
         np.asarray(frames[3].values["paths"]["sgd"])[0, 0] = 5.0
-    assert frames[-1].caption.startswith("step 12: sgd f = ")
+    assert frames[-2].caption.startswith("step 11: sgd f = ")
+    assert frames[-1].caption.startswith("after 12 steps: ")
 
 
 def test_the_path_is_the_update_rule_applied_by_hand():
@@ -300,7 +309,8 @@ def test_divergence_freezes_one_optimizer_and_the_others_go_on():
     # |1 − 0.25·10| = 1.5 per step in y: 2·1.5ᵏ passes 100 first at k = 10.
     assert k == 10 == math.ceil(math.log(50) / math.log(1.5))
     assert last["state"]["too fast"]["status"] == "diverged at step 10"
-    assert "too fast diverged at step 10" in frames[-1].caption
+    assert "too fast diverged at step 10" in frames[-2].caption
+    assert "too fast: diverged at step 10" in frames[-1].caption
     assert len(last["paths"]["too fast"]) == 11  # the start plus ten steps, the last one past the bound
     assert abs(last["paths"]["too fast"][-1][1]) > 100
     assert last["state"]["sgd"]["diverged_at"] is None and len(last["paths"]["sgd"]) == 31
@@ -331,22 +341,22 @@ def test_swarm_is_the_same_as_one_start_at_a_time():
              optimizers=[{"kind": "momentum", "lr": 0.002}, {"kind": "adam", "lr": 0.1, "bias_correction": True}])
     frames = all_frames(lb)
     sw = frames[-1].values["swarm"]
-    starts = lb.swarm_starts()
+    starts = swarm.starts(lb.cfg.view, lb.cfg.side)
     assert starts.shape == (36, 2) and sw["side"] == 6
     for name, o in (("momentum", opt("momentum", lr=0.002)), ("adam-bc", opt("adam", lr=0.1, bias_correction=True))):
         counts = sw["counts"][name]
         assert sum(counts) == 36
         basin = np.asarray(sw["basin"][name])
         for i in (0, 7, 20, 35):  # a few starts run alone must end where the swarm says
-            alone = run_race(lb.surface.formula, o, starts[i].tolist(), 40, bound=1000)[-1]
+            alone = run_race(lb.cfg.surface.formula, o, starts[i].tolist(), 40, bound=1000)[-1]
             label = int(basin.ravel()[i])
             if label not in (0, 255):
-                px, py = lb.points[label - 1][1:]
+                px, py = lb.cfg.points[label - 1][1:]
                 assert math.hypot(alone[0] - px, alone[1] - py) <= sw["reach"] + 1e-12
             # the subsample of current positions holds the same numbers
         sample = np.asarray(sw["sample"][name])
         stride = max(1, 36 // 144)
-        alone0 = run_race(lb.surface.formula, o, starts[0].tolist(), 40, bound=1000)[-1]
+        alone0 = run_race(lb.cfg.surface.formula, o, starts[0].tolist(), 40, bound=1000)[-1]
         assert np.allclose(sample[0], alone0, rtol=0, atol=1e-12) and len(sample) == 36 // stride
 
 
@@ -379,44 +389,28 @@ def text_of(renderable, width: int) -> str:
 
 @pytest.mark.parametrize("width", [78, 100, 140])
 def test_render_fits_and_shows_every_marker(width):
+    from rich.cells import cell_len
+
+    from tui_lab.render import optim as r
     from tui_lab.render import render_frame
 
     frames = all_frames(lab(surface="bowl", steps=6, bound=100, optimizers=[
         {"kind": "sgd", "lr": 0.05}, {"kind": "momentum", "lr": 0.02}, {"kind": "adam", "lr": 0.1},
         {"kind": "sgd", "name": "wild", "lr": 0.3}]))
-    text = text_of(render_frame("optim", frames[-1], width), width)
-    assert max(len(line) for line in text.splitlines()) <= width
-    for marker in ("x ← x − α∇f", "Why Momentum Really Works", "f(x) per step"):
-        assert marker in text
-    assert "diverged at step" in text  # 'wild' (α·λ = 3) leaves the bound
-    # Each marker in the map cell its point falls in, worked out here from the frame's positions:
-    # capitals where the optimizers are now, o at the start, * at the minimum, and the wild one
-    # (now at y = 128, far above the view) as ↑ on the top edge above its x.
     v = frames[-1].values
-    the_map, cell = map_cells(text, width, v["view"])
-    for o in v["optimizers"][:3]:
-        assert cell(*v["paths"][o["name"]][-1]) == o["letter"], o["name"]
-    assert cell(*v["paths"]["sgd"][0]) == "o" and cell(0.0, 0.0) == "*"
-    wild_x, wild_y = v["paths"]["wild"][-1]
-    assert wild_y > v["view"][3] and cell(wild_x, v["view"][3] - 1e-9) == "↑"
-    assert sum(row.count("↑") for row in the_map) == 1
-
-
-def map_cells(text: str, width: int, view) -> tuple[list[str], object]:
-    """The surface map's rows as drawn, and the character at the cell holding a point (x, y):
-    the map spans the view, left to right and top (ymax) to bottom, beside the state panel
-    from 90 columns on."""
-    lines = text.splitlines()
-    top = next(i for i, line in enumerate(lines) if line.startswith("f(x, y) = ")) + 1
-    bottom = next(i for i in range(top, len(lines)) if lines[i].startswith("x ∈ ["))
-    cols = width // 2 - 2 if width >= 90 else width - 2
-    the_map = [line[:cols] for line in lines[top:bottom]]
-    xmin, xmax, ymin, ymax = view
-
-    def cell(x: float, y: float) -> str:
-        return the_map[math.floor((ymax - y) / (ymax - ymin) * len(the_map))][math.floor((x - xmin) / (xmax - xmin) * cols)]
-
-    return the_map, cell
+    text = text_of(render_frame("optim", frames[-1], width), width)
+    assert max(cell_len(line) for line in text.splitlines()) <= width
+    cols, rows = r.map_size(width, tuple(v["view"]), 4)
+    drawn = "".join(seg.text for row in r.surface_map(v, cols, rows, {}).rows for seg in row)
+    for marker in ("S", "M", "A", "o", "*"):  # on the map itself, not anywhere in the text
+        assert marker in drawn, marker
+    assert any(chr(c) in drawn for c in range(0x2801, 0x2900))  # the paths, as braille lines
+    assert "diverged at step" in text  # 'wild' (α·λ = 3) leaves the bound
+    # The wild one is past the view: an arrow at the edge, beside its letter.
+    wild = v["optimizers"][3]["letter"]
+    assert any(a + wild in drawn for a in r.ARROWS.values())
+    for marker in ("x ← x − α∇f", "Why Momentum Really Works", "f per step"):
+        assert marker in text
 
 
 def test_zoom_and_pan_only_change_the_view():
@@ -456,12 +450,12 @@ def test_swarm_renders():
                                   "(-2)**0.5*x", "sqrt((-8)**(1/3))"])
 def test_a_negative_base_to_a_fractional_power_is_nan_not_complex(text, recwarn):
     # as numpy and torch do for real inputs: (-8.0)**(1/3) is NaN there, complex in Python
-    tree = surfaces.parse(text)
+    tree = parse(text)
     x, y = np.array([0.5, -1.0]), np.array([1.0, 2.0])
     with np.errstate(all="ignore"):
-        ours = surfaces.evaluate(tree, x, y, np)
+        ours = evaluate(tree, x, y, np)
     assert np.asarray(ours).dtype.kind == "f" and np.isnan(ours).all()
-    t = surfaces.evaluate(tree, torch.tensor(x), torch.tensor(y), torch)
+    t = evaluate(tree, torch.tensor(x), torch.tensor(y), torch)
     assert t.dtype == torch.float64 and torch.isnan(t).all()
     assert not [w for w in recwarn if issubclass(w.category, (np.ComplexWarning, RuntimeWarning))]
 
@@ -475,7 +469,7 @@ def test_a_constant_nan_formula_is_one_clear_error_at_check():
             OptimLab.validate({"formula": "x**2 + y**2 + (-8)**(1/3)"})
     assert info.value.key == "params.formula" and "(-8)**(1/3)" in info.value.message
     # a positive base to a fractional power is still a number
-    assert surfaces.evaluate(surfaces.parse("8**(1/3)"), np.zeros(1), np.zeros(1), np)[0] == pytest.approx(2.0)
+    assert evaluate(parse("8**(1/3)"), np.zeros(1), np.zeros(1), np)[0] == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize("kind", ["adagrad", "rmsprop", "adam"])
@@ -490,7 +484,7 @@ def test_eps_zero_at_the_minimum_or_on_an_axis_does_not_diverge(kind, start):
 
 
 def test_swarm_points_are_capped_and_labels_do_not_wrap():
-    from engine.optim.lab import DIVERGED, MAX_POINTS
+    from engine.optim.config import DIVERGED, MAX_POINTS
 
     with pytest.raises(ParamError) as info:
         OptimLab.validate({"swarm": 4, "points": [[i, 0] for i in range(MAX_POINTS + 1)]})
@@ -537,3 +531,221 @@ def test_a_view_too_narrow_to_draw_is_an_error():
     with pytest.raises(ParamError) as info:
         OptimLab.validate({"view": [0, 5e-324, 0, 1]})
     assert info.value.key == "params.view" and "too narrow" in info.value.message
+
+
+# --- each frame's check against torch.optim ------------------------------------------------------------
+
+
+def run_reference(formula: str, o: dict, start, steps: int, seed: int = 0) -> np.ndarray:
+    """The lab's Reference (torch.optim's update functions) alone, (steps + 1, 2)."""
+    from engine.optim.reference import Reference
+
+    surf = surfaces.Surface("formula", formula, (-1, 1, -1, 1), tuple(start))
+    ref = Reference(surf, hypers([o])[0], tuple(start), "cpu", seed, 0)
+    return np.array([ref.x] + [ref.step() for _ in range(steps)])
+
+
+REFERENCE_CASES = [
+    (opt("sgd", lr=0.05), lambda p: torch.optim.SGD(p, lr=0.05)),
+    (opt("momentum", lr=0.03, rho=0.8), lambda p: torch.optim.SGD(p, lr=0.03, momentum=0.8)),
+    (opt("nesterov", lr=0.03, rho=0.7), lambda p: torch.optim.SGD(p, lr=0.03, momentum=0.7, nesterov=True)),
+    (opt("adagrad", lr=0.3, eps=1e-9), lambda p: torch.optim.Adagrad(p, lr=0.3, eps=1e-9)),
+    (opt("rmsprop", lr=0.01, decay=0.95, eps=1e-8), lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.95, eps=1e-8)),
+    (opt("adam", lr=0.02, beta1=0.8, beta2=0.99, eps=1e-8, bias_correction=True),
+     lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.8, 0.99), eps=1e-8)),
+]
+
+
+@pytest.mark.parametrize("o,make", REFERENCE_CASES, ids=[c[0]["kind"] for c in REFERENCE_CASES])
+def test_the_frames_reference_is_torch_optim_class_for_class(o, make):
+    # The frames are checked against torch.optim's update functions (the classes import torch._dynamo,
+    # seconds on first use): they must move the parameter exactly as the classes do.
+    formula, start = "(1 - x)**2 + 3*(y - x**2)**2 + 0.1*sin(3*x)", [-0.8, 1.2]
+    ours = run_reference(formula, o, start, 60)
+    theirs = run_torch(formula, make, start, 60)
+    assert np.array_equal(ours, theirs), np.max(np.abs(ours - theirs))
+
+
+def test_the_slides_adam_reference_is_the_slides_loop():
+    # torch.optim.Adam with α and ε rescaled each step: the slide's update, no bias correction.
+    formula, start, lr, b1, b2, eps = "(1 - x)**2 + 100*(y - x**2)**2", [-1.2, 1.0], 0.01, 0.9, 0.999, 1e-8
+    ours = run_reference(formula, opt("adam", lr=lr, beta1=b1, beta2=b2, eps=eps), start, STEPS)
+    close(ours, slide_adam(rosenbrock_gradient, start, lr, b1, b2, eps, STEPS))
+
+
+def test_noise_reaches_the_reference_too():
+    o = opt("sgd", lr=0.05, noise=0.7)
+    ours = run_race("x**2 + 3*y**2", o, [1.0, -1.0], 30)
+    assert np.max(np.abs(run_reference("x**2 + 3*y**2", o, [1.0, -1.0], 30) - ours)) < 1e-12
+    assert np.max(np.abs(run_race("x**2 + 3*y**2", opt("sgd", lr=0.05), [1.0, -1.0], 30) - ours)) > 1e-3
+
+
+@pytest.mark.parametrize("name", ["optim-zigzag", "optim-rosenbrock", "optim-plateau", "optim-saddle"])
+def test_every_frame_is_checked_against_torch_optim(name):
+    from scenarios import load
+
+    lb = OptimLab(load(name).params)
+    frames = all_frames(lb)
+    for f in frames:
+        check = f.values["check"]
+        biggest = max(1.0, *(abs(c) for st_ in f.values["state"].values() for c in st_["x"]))
+        assert check["ok"] and check["max_diff"] <= check["tolerance"] <= 1e-9 * biggest
+    kinds = {o["kind"] for o in frames[-1].values["optimizers"]}
+    named = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam"}
+    seen = {r for f in frames for r in f.values["check"]["reference"].split(", ")}  # a diverged one is checked until then
+    assert seen == {f"torch.optim.{named[k]}" for k in kinds}
+
+
+def test_a_broken_rule_fails_the_check(monkeypatch):
+    from engine.optim import rules
+
+    broken = rules.RULES[("sgd", "")]
+    monkeypatch.setitem(rules.RULES, ("sgd", ""), rules.Rule(
+        "sgd", "", broken.title, broken.lines, (), lambda h, x, g, s, t, lr: (x - 1.001 * lr * g, s), "SGD"))
+    frames = all_frames(lab(surface="bowl", steps=3, start=[1.5, -0.7], optimizers=[{"kind": "sgd", "lr": 0.05}]))
+    assert not frames[-1].values["check"]["ok"] and frames[-1].values["check"]["max_diff"] > 1e-6
+
+
+def test_what_torch_optim_has_no_form_for_is_said_and_left_out():
+    frames = all_frames(lab(surface="bowl", steps=20, optimizers=[
+        {"kind": "momentum", "convention": "sutskever", "lr_change": [5, 0.01]}, {"kind": "adam", "eps": 0},
+        {"kind": "sgd"}]))
+    state = frames[-1].values["state"]
+    assert "leaves torch.optim's path when α changes" in state["momentum"]["unchecked"]
+    assert "ε = 0" in state["adam"]["unchecked"]
+    assert state["momentum"]["check"] is None and state["adam"]["check"] is None
+    assert state["sgd"]["check"]["ok"] and state["sgd"]["unchecked"] is None
+    assert frames[-1].values["check"]["reference"] == "torch.optim.SGD"
+
+
+# --- the rules, written once ------------------------------------------------------------------------------
+
+
+def test_each_rule_is_written_once_and_shown_from_there():
+    from pathlib import Path
+
+    from engine.optim import rules
+
+    md = rules.markdown()
+    assert md in OptimLab.help_text()  # the ? screen
+    assert md in Path(__file__).resolve().parents[1].joinpath("docs", "optim.md").read_text(encoding="utf-8")
+    for r in rules.RULES.values():
+        assert r.text in md.replace("`", "")
+    # the engine's other modules never spell a rule out
+    engine = Path(rules.__file__).parent
+    for f in engine.glob("*.py"):
+        if f.name != "rules.py":
+            assert "x ← x − α" not in f.read_text(encoding="utf-8"), f.name
+
+
+@pytest.mark.parametrize("key", list(__import__("engine.optim.rules", fromlist=["RULES"]).RULES), ids="-".join)
+def test_every_worked_line_is_its_rule_with_numbers(key):
+    from engine.optim import rules
+
+    kind, variant = key
+    extra = {"pytorch": {"convention": "pytorch"}, "sutskever": {"convention": "sutskever"},
+             "bias-corrected": {"bias_correction": True}}.get(variant, {})
+    frames = all_frames(lab(surface="bowl", steps=2, start=[1.5, -0.7], optimizers=[{"kind": kind, **extra}]))
+    name = frames[0].values["optimizers"][0]["name"]
+    assert list(frames[0].values["state"][name]["rule"]) == [rules.RULES[key].text]
+    worked = frames[2].values["state"][name]["rule"]
+    assert worked[0].startswith("∇f = (") and worked[-1].startswith("Δx = (")
+    assert [w.split(" = ")[0] for w in worked[1:-1]] == [line.rule for line in rules.RULES[key].lines]
+    x = frames[2].values["state"][name]["x"]
+    assert worked[-2].endswith(rules.coords(x))  # the last rule line lands where the path is
+
+
+def test_bias_corrected_adam_worked_by_hand():
+    frames = all_frames(lab(surface="bowl", eigenvalues=[1, 10], steps=1, start=[2, 1],
+                            optimizers=[{"kind": "adam", "lr": 0.1, "bias_correction": True}]))
+    worked = frames[1].values["state"]["adam-bc"]["rule"]
+    # ∇f = (2, 10); m = 0.1·∇f = (0.2, 1); v = 0.001·∇f² = (0.004, 0.1); m̂ = m/0.1 = ∇f; v̂ = v/0.001 = ∇f²
+    assert worked[0] == "∇f = (2, 10)"
+    assert worked[1] == "m ← β1·m + (1 − β1)∇f = 0.9·(0, 0) + 0.1·(2, 10) = (0.2, 1)"
+    assert worked[3] == "m̂ ← m/(1 − β1ᵗ) = (0.2, 1)/0.1 = (2, 10)"
+    assert worked[4] == "v̂ ← v/(1 − β2ᵗ) = (0.004, 0.1)/0.001 = (4, 100)"
+    assert worked[5] == "x ← x − α·m̂/(√v̂ + ε) = (2, 1) − 0.1·(2, 10)/((2, 10) + 1e−08) = (1.9, 0.9)"
+
+
+# --- knobs --------------------------------------------------------------------------------------------------
+
+
+def test_knobs_name_each_optimizers_hyperparameters_and_the_start():
+    from scenarios import load
+
+    lb = OptimLab(load("optim-zigzag").params)
+    labels = [k.label for k in lb.knobs()]
+    assert labels == ["sgd α", "momentum α", "momentum ρ", "nesterov α", "nesterov ρ", "adam-bc α", "adam-bc β1",
+                      "adam-bc β2", "start x", "start y", "bowl λ2"]
+    keys = {k.label: k.key for k in lb.knobs()}
+    assert keys["adam-bc β1"] == "optimizers[3].beta1" and keys["start y"] == "start[1]"
+    beta2 = next(k for k in lb.knobs() if k.label == "adam-bc β2")
+    assert beta2.choices == (0.9, 0.99, 0.999, 0.9999)
+    # a scenario that leaves the start to the surface has no number to turn: no start knobs
+    assert not [k for k in lab(surface="rosenbrock").knobs() if k.label.startswith("start")]
+
+
+def test_defaults_are_filled_so_every_knob_has_a_value():
+    p = OptimLab.validate({"optimizers": [{"kind": "adam"}, {"kind": "rmsprop"}, {"kind": "momentum"}]})
+    adam, rms, mom = p["optimizers"]
+    assert (adam["lr"], adam["beta1"], adam["beta2"], adam["eps"], adam["rho"]) == (0.1, 0.9, 0.999, 1e-8, None)
+    assert (rms["decay"], rms["eps"], mom["rho"], mom["eps"]) == (0.99, 1e-7, 0.9, None)
+    assert OptimLab.validate(p) == p  # validated params validate again to themselves (a knob turn does that)
+
+
+@pytest.mark.parametrize("name", ["optim-zigzag", "optim-rosenbrock", "optim-saddle", "optim-himmelblau-swarm",
+                                  "optim-conventions", "optim-formula", "optim-plateau"])
+def test_every_optim_knob_turns_and_equals_a_fresh_replay(name):
+    from engine.controller import Controller
+    from engine.core.knobs import with_value
+    from engine.session import Session
+    from scenarios import load
+
+    scenario = load(name)
+    controller = Controller(Session(scenario, device="cpu"))
+    controller.goto(4)
+    for knob in controller.session.knobs():
+        old = controller.session.knob_value(knob)
+        value = knob.turned(old, 1)
+        note = controller.knob(knob.key, value)  # never refused: each knob's range is allowed
+        assert note.startswith(f"{knob.label} ")
+        fresh = Session(scenario.with_params(**with_value(scenario.params, knob.key, value)), device="cpu")
+        fresh.goto(4)
+        assert json.dumps(fresh.frame.to_json()) == json.dumps(controller.session.frame.to_json())
+        fresh.close()
+        controller.knob(knob.key, old)
+    controller.session.close()
+
+
+def test_a_turn_says_what_it_did_and_recomputes_only_that_optimizer():
+    from engine.controller import Controller
+    from engine.session import Session
+    from scenarios import load
+
+    controller = Controller(Session(load("optim-zigzag"), device="cpu"))
+    controller.goto(10)
+    before = controller.session.lab.tracks
+    f_before = controller.session.frame.values["state"]["adam-bc"]["loss"]
+    note = controller.knob("optimizers[3].beta1", 0.5)
+    after = controller.session.lab.tracks
+    f_after = controller.session.frame.values["state"]["adam-bc"]["loss"]
+    assert note == f"adam-bc β1 0.9 → 0.5: at step 10: adam-bc f {num(f_before)} → {num(f_after)}"
+    assert after[:3] == before[:3] and after[3] is not before[3]  # the other three paths were not recomputed
+    assert controller.session.index == 10
+    note = controller.knob("start[0]", -3.5)
+    assert note.startswith("start x −4 → −3.5: at step 10: lowest f ")
+
+
+def test_the_last_frames_caption_is_the_race_in_numbers():
+    frames = all_frames(lab(surface="bowl", eigenvalues=[1, 10], start=[-4, 2], steps=30,
+                            optimizers=[{"kind": "sgd", "lr": 0.1}, {"kind": "sgd", "name": "slow", "lr": 0.01}]))
+    last = frames[-1]
+    s = last.values["standings"]
+    # SGD α = 0.1 on λ = 1, 10: x_k = −4·0.9ᵏ, y_k = 0 after one step; "min (0, 0)" is within 2% of the view's diagonal
+    reach = 0.02 * math.hypot(10, 6)
+    since = next(k for k in range(31) if 4 * 0.9 ** k <= reach)
+    assert s["sgd"]["since"] == since and s["sgd"]["distance"] == pytest.approx(4 * 0.9 ** 30, rel=1e-12)
+    assert s["slow"]["since"] is None
+    assert last.caption.startswith(f"after 30 steps: sgd: f = {num(s['sgd']['f'])}, within {num(reach, 2)} of min (0, 0) "
+                                   f"since step {since}")
+    assert "slow: f = " in last.caption and f"{num(s['slow']['distance'], 3)} from min (0, 0)" in last.caption

@@ -32,7 +32,22 @@ def diverging(value: float, scale: float) -> Style:
     return Style(bgcolor=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})", color="white")
 
 
-class CellGrid:
+class Lines:
+    """Rows of Segments laid out once, of a fixed width: measuring and drawing cost only the copy."""
+
+    def __init__(self, lines: list[list[Segment]], width: int) -> None:
+        self.lines, self.width = lines, width
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(self.width, self.width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
+
+
+class CellGrid(Lines):
     """Rows of short strings laid out once, in right-justified columns.
 
     Rich's Table measures and renders every cell several times per draw; a frame with a
@@ -65,14 +80,6 @@ class CellGrid:
                 segs.append(Segment(" " * pad))
             segs.append(Segment(text, style))
         return segs
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement(self.width, self.width)
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        for line in self.lines:
-            yield from line
-            yield Segment.line()
 
 
 def grid(

@@ -1,9 +1,12 @@
-"""Optimizer frames: the surface as contour bands with every path on it, the state panel, the loss plot.
+"""Optimizer frames: every path on the surface, the legend, this step's rule, the loss per step.
 
-Markers read without colour: lower-case letter = where an optimizer has been, capital =
-where it is, o = the start, * = a known minimum or saddle, an arrow at the edge = that
-optimizer is outside the view. Contour bands are equal-area bands of f over the view;
-'·' marks a band's edge, so the level sets show even in plain text.
+Colours belong to the optimizer's kind (Okabe–Ito, safe for colour-blind eyes), the same
+on the map, in the rules and in the plot, in every scenario: Adam is always orange. Two
+racers of one kind share the colour; the second draws a dotted line. Everything reads
+without colour too: each optimizer's letter marks where it is now (capital), a few places
+it has been (lower case) and the end of its loss curve; `o` is the start, `*` a known
+minimum or saddle, an arrow at the edge an optimizer outside the view. Where letters meet,
+they stand side by side, never one over another, and never over a `*`.
 """
 
 from __future__ import annotations
@@ -13,39 +16,42 @@ import math
 from typing import Any
 
 import numpy as np
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
+from rich.segment import Segment
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 
-from engine.optim import surfaces
 from engine.core.fmt import count, num
 from engine.core.frame import Frame
+from engine.optim import surfaces
+from engine.optim.config import DIVERGED
 
 from . import ViewKey
-from .common import plot
+from .canvas import Beside, Canvas, Picture
+from .common import CellGrid, check_line
 
-COLOURS = ("#ff5555", "#50fa7b", "#f1fa8c", "#8be9fd", "#ff79c6", "#ffb86c", "#bd93f9", "#ffffff")
-BASIN_COLOURS = ("#3b3b3b", "#2e86de", "#e67e22", "#27ae60", "#c0392b", "#8e44ad", "#16a085", "#d35400", "#7f8c8d")
-# Dark sequential bands (viridis anchors at half brightness), so the coloured letters stand out on them.
-_ANCHORS = np.array([(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)], float) * 0.5
+# Okabe & Ito (2008), without black: one per kind, on the map, the rules and the plot alike.
+KIND_COLOURS = {"sgd": "#D55E00", "momentum": "#56B4E9", "nesterov": "#009E73", "adagrad": "#CC79A7",
+                "rmsprop": "#F0E442", "adam": "#E69F00"}
+GHOST = Style(color="#8a8a8a")
+# Grey bands, darker where f is lower: the coloured paths stand out on every one of them.
 BANDS = 8
-PLOT_LIMIT = 1e300  # the loss plot leaves off values beyond ±this (plotext overflows near 1.8e308)
+BAND_STYLES = tuple(Style(bgcolor="#%02x%02x%02x" % ((18 + 7 * i,) * 3)) for i in range(BANDS))
+LEVEL = Style(color="#6c6c6c")
+SAMPLE = Style(color="#d0d0d0", bold=True)
+PLAIN = Style()
+# Basins (swarm mode): Okabe–Ito hues at a third of their brightness, dark enough that every path shows on them;
+# their digits say which basin without colour.
+BASIN_COLOURS = ("#303030",) + tuple("#%02x%02x%02x" % tuple(int(c * 0.38) for c in bytes.fromhex(h[1:])) for h in (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")) + ("#4a4a4a",)
+PLOT_LIMIT = 1e300  # the loss plot leaves off values beyond ±this
 ARROWS = {(-1, 0): "←", (1, 0): "→", (0, 1): "↑", (0, -1): "↓", (-1, 1): "↖", (1, 1): "↗", (-1, -1): "↙", (1, -1): "↘"}
+TRAIL_GAP = 8  # cells between the lower-case letters along a path
+LEGEND = 26  # the narrowest legend beside the map
 
 
-def _band_colour(i: int) -> str:
-    t = i / (BANDS - 1) * (len(_ANCHORS) - 1)
-    lo = int(math.floor(t))
-    hi = min(lo + 1, len(_ANCHORS) - 1)
-    rgb = _ANCHORS[lo] + (_ANCHORS[hi] - _ANCHORS[lo]) * (t - lo)
-    return "#%02x%02x%02x" % tuple(int(c) for c in rgb)
-
-
-BAND_COLOURS = tuple(_band_colour(i) for i in range(BANDS))
-
-
-# --- view-only keys: zoom and pan never recompute a frame ------------------------------------
+# --- view-only keys: zoom, pan and which optimizer is selected never recompute a frame --------
 
 
 def _zoom(factor: float):
@@ -68,8 +74,8 @@ def _reset(view: dict) -> None:
     view.pop("pan", None)
 
 
-def _next_swarm(view: dict) -> None:
-    view["swarm_index"] = view.get("swarm_index", 0) + 1
+def _next_optimizer(view: dict) -> None:
+    view["selected"] = view.get("selected", 0) + 1
 
 
 VIEW_KEYS = (
@@ -80,7 +86,7 @@ VIEW_KEYS = (
     ViewKey("k", "pan_up", "pan up", _pan(0, 1)),
     ViewKey("j", "pan_down", "pan down", _pan(0, -1)),
     ViewKey("0", "view_reset", "reset zoom and pan", _reset),
-    ViewKey("o", "swarm", "swarm: show the next optimizer's basins", _next_swarm),
+    ViewKey("o", "optimizer", "select the next optimizer: its rule first, its swarm basins", _next_optimizer),
 )
 
 
@@ -94,7 +100,32 @@ def window(base: list[float], view: dict) -> tuple[float, float, float, float]:
     return (cx - w / 2 / z, cx + w / 2 / z, cy - h / 2 / z, cy + h / 2 / z)
 
 
-# --- the map ----------------------------------------------------------------------------------
+# --- who is drawn how ----------------------------------------------------------------------
+
+
+def colour(o: Any) -> str:
+    return KIND_COLOURS[o["kind"]]
+
+
+def series_styles(opts: Any) -> list[Style]:
+    return [Style(color=colour(o), bold=True) for o in opts]
+
+
+def dotted(opts: Any) -> list[int]:
+    """1 for the first racer of its kind (a solid line), 2, 3, … for the next ones (dotted)."""
+    seen: dict[str, int] = {}
+    out = []
+    for o in opts:
+        seen[o["kind"]] = seen.get(o["kind"], 0) + 1
+        out.append(seen[o["kind"]])
+    return out
+
+
+def selected(v: Any, view: dict) -> int:
+    return view.get("selected", 0) % len(v["optimizers"])
+
+
+# --- the map ------------------------------------------------------------------------------------
 
 
 def bands(Z: np.ndarray) -> np.ndarray:
@@ -122,21 +153,41 @@ def bands(Z: np.ndarray) -> np.ndarray:
     return np.where(finite, level, -1).astype(int)
 
 
-def _index(at: float, lo: float, hi: float, n: int) -> int:
-    """floor((at − lo)/(hi − lo)·n), clamped to −1..n so far-off or overflowing points stay outside."""
-    f = (at - lo) / (hi - lo) * n
-    if math.isnan(f):
-        return -1
-    return int(math.floor(min(float(n), max(-1.0, f))))
+@functools.lru_cache(maxsize=16)
+def _contours(formula: str, win: tuple[float, float, float, float], cols: int, rows: int) -> tuple[tuple, ...]:
+    """(char, style) per cell: the surface as grey bands with `·` on level lines (the same every step)."""
+    B = bands(surfaces.grid(formula, win, cols, rows))
+    out = []
+    for r in range(rows):
+        row = []
+        for c in range(cols):
+            style = BAND_STYLES[B[r, c]] if B[r, c] >= 0 else Style(bgcolor="black")
+            # A level line is drawn on the higher side of a band boundary only, so it stays one cell thin.
+            edge = any(0 <= rr < rows and 0 <= cc < cols and B[rr, cc] < B[r, c]
+                       for rr, cc in ((r, c - 1), (r, c + 1), (r - 1, c), (r + 1, c)))
+            row.append(("·", style + LEVEL) if edge else (" ", style))
+        out.append(tuple(row))
+    return tuple(out)
 
 
-def _cell(x: float, y: float, win: tuple[float, float, float, float], cols: int, rows: int) -> tuple[int, int] | None:
+def _dots(xy: np.ndarray, win, cols: int, rows: int) -> np.ndarray:
+    """World (x, y) -> float dot positions (x right, y down) on a cols × rows braille canvas."""
     xmin, xmax, ymin, ymax = win
-    if not (math.isfinite(x) and math.isfinite(y)):
-        return None
-    c = _index(x, xmin, xmax, cols)
-    r = _index(-y, -ymax, -ymin, rows)
-    return (r, c) if 0 <= r < rows and 0 <= c < cols else None
+    with np.errstate(all="ignore"):
+        return np.stack([(xy[:, 0] - xmin) / (xmax - xmin) * 2 * cols, (ymax - xy[:, 1]) / (ymax - ymin) * 4 * rows], 1)
+
+
+def _cells(dots: np.ndarray, cols: int, rows: int) -> list[tuple[int, int] | None]:
+    """The cell of each dot position, None where it is outside the canvas (or not finite)."""
+    px, py = dots[:, 0], dots[:, 1]
+    with np.errstate(invalid="ignore"):
+        inside = np.isfinite(px) & np.isfinite(py) & (px >= 0) & (px < 2 * cols) & (py >= 0) & (py < 4 * rows)
+    r, c = np.where(inside, py // 4, 0).astype(int), np.where(inside, px // 2, 0).astype(int)
+    return [(a, b) if ok else None for a, b, ok in zip(r.tolist(), c.tolist(), inside.tolist())]
+
+
+def _cell(x: float, y: float, win, cols: int, rows: int) -> tuple[int, int] | None:
+    return _cells(_dots(np.array([[x, y]], dtype=float), win, cols, rows), cols, rows)[0]
 
 
 def _edge(x: float, y: float, win, cols: int, rows: int) -> tuple[int, int, str]:
@@ -144,144 +195,162 @@ def _edge(x: float, y: float, win, cols: int, rows: int) -> tuple[int, int, str]
     xmin, xmax, ymin, ymax = win
     dx = -1 if x < xmin else 1 if x > xmax else 0
     dy = -1 if y < ymin else 1 if y > ymax else 0
-    cx = min(cols - 1, max(0, _index(x, xmin, xmax, cols))) if math.isfinite(x) else (0 if dx < 0 else cols - 1)
-    ry = min(rows - 1, max(0, _index(-y, -ymax, -ymin, rows))) if math.isfinite(y) else (rows - 1 if dy < 0 else 0)
-    return ry, cx, ARROWS.get((dx, dy), "?")
+    px, py = _dots(np.array([[x, y]]), win, cols, rows)[0]
+    c = 0 if dx < 0 else cols - 1 if dx > 0 else min(cols - 1, max(0, int(px // 2)))
+    r = rows - 1 if dy < 0 else 0 if dy > 0 else min(rows - 1, max(0, int(py // 4)))
+    return r, c, ARROWS.get((dx, dy), "?")
 
 
-@functools.lru_cache(maxsize=16)
-def _contours(formula: str, win: tuple[float, float, float, float], cols: int, rows: int) -> tuple[tuple, tuple]:
-    """The surface as contour bands with level lines: the same for every step of a run, so drawn once."""
-    Z = surfaces.grid(formula, win, cols, rows)
-    B = bands(Z)
-    chars = [[" "] * cols for _ in range(rows)]
-    styles: list[list[Style]] = [[Style(bgcolor=BAND_COLOURS[b] if b >= 0 else "black") for b in row] for row in B]
-    for r in range(rows):
-        for c in range(cols):
-            # A level line is drawn on the higher side of a band boundary only, so it stays one cell thin.
-            edge = any(0 <= rr < rows and 0 <= cc < cols and B[rr, cc] < B[r, c]
-                       for rr, cc in ((r, c - 1), (r, c + 1), (r - 1, c), (r + 1, c)))
-            if edge:
-                chars[r][c] = "·"
-                styles[r][c] += Style(color="#8a8a8a")
-    return tuple(map(tuple, chars)), tuple(map(tuple, styles))
-
-
-def surface_map(v: Any, cols: int, rows: int, view: dict) -> Text:
+def surface_map(v: Any, cols: int, rows: int, view: dict) -> Picture:
     win = window(list(v["view"]), view)
-    base_chars, base_styles = _contours(v["surface"]["formula"], tuple(win), cols, rows)
-    chars = [list(row) for row in base_chars]
-    styles = [list(row) for row in base_styles]
+    base = _contours(v["surface"]["formula"], tuple(win), cols, rows)
+    cells = [list(row) for row in base]
+    opts = v["optimizers"]
+    styles = series_styles(opts) + [GHOST]
+    canvas = Canvas(cols, rows)
     if "swarm" in v:
-        _draw_swarm(v, view, win, chars, styles, cols, rows)
+        _swarm_cells(v, view, win, cells, cols, rows)
+    ghost = view.get("ghost")
+    if ghost is not None and getattr(ghost, "values", {}).get("surface") == v["surface"]:
+        for path in ghost.values["paths"].values():  # the paths before the last knob turn, in grey, beneath
+            canvas.polyline(_dots(np.asarray(path, float).reshape(-1, 2), win, cols, rows), len(opts), every=2)
+    paths = [np.asarray(v["paths"][o["name"]], dtype=float).reshape(-1, 2) for o in opts]
+    dots = [_dots(p, win, cols, rows) for p in paths]
+    order = sorted(range(len(opts)), key=lambda i: i == selected(v, view))  # the selected one on top
+    for i in order:
+        canvas.polyline(dots[i], i, every=dotted(opts)[i])
+    if "swarm" in v:
+        o = opts[selected(v, view)]
+        sample = np.asarray(v["swarm"]["sample"][o["name"]], dtype=float).reshape(-1, 2)
+        for at in _cells(_dots(sample, win, cols, rows), cols, rows):
+            if at:
+                canvas.mark(*at, "•", SAMPLE)
+    white = Style(color="white", bold=True)
     for _label, px, py in v["points"]:
         at = _cell(px, py, win, cols, rows)
         if at:
-            chars[at[0]][at[1]] = "*"
-            styles[at[0]][at[1]] += Style(color="white", bold=True)
-    opts = v["optimizers"]
-    start = next(iter(v["paths"].values()))[0]
+            canvas.mark(*at, "*", white)
+    _current(v, paths, win, canvas, styles)
+    start = paths[0][0]
     at = _cell(start[0], start[1], win, cols, rows)
-    if at:
-        chars[at[0]][at[1]] = "o"
-        styles[at[0]][at[1]] += Style(color="white", bold=True)
-    for i, o in enumerate(opts):
-        colour = Style(color=COLOURS[i % len(COLOURS)], bold=True)
-        path = np.asarray(v["paths"][o["name"]], dtype=float).reshape(-1, 2)
-        for x, y in path[1:-1]:
-            at = _cell(x, y, win, cols, rows)
-            if at:
-                chars[at[0]][at[1]] = o["letter"].lower()
-                styles[at[0]][at[1]] += colour
-    for i, o in enumerate(opts):  # current positions last, so they are never hidden by a trail
-        colour = Style(color=COLOURS[i % len(COLOURS)], bold=True)
-        x, y = np.asarray(v["paths"][o["name"]], dtype=float).reshape(-1, 2)[-1]
+    if at and at not in canvas.marks:
+        canvas.mark(*at, "o", white)
+    _trails(opts, dots, canvas, styles)
+    return Picture(canvas.lines(styles, lambda r, c: cells[r][c]), cols)
+
+
+def _current(v: Any, paths: list[np.ndarray], win, canvas: Canvas, styles: list[Style]) -> None:
+    """Each optimizer's letter where it is now; letters at one place stand side by side."""
+    cols, rows = canvas.cols, canvas.rows
+    groups: dict[tuple[int, int], list[tuple[str, Style]]] = {}
+    for i, o in enumerate(v["optimizers"]):
+        x, y = paths[i][-1]
+        diverged = v["state"][o["name"]]["diverged_at"] is not None
+        style = styles[i] + Style(reverse=diverged)
         at = _cell(x, y, win, cols, rows)
         if at:
-            chars[at[0]][at[1]] = o["letter"]
-            styles[at[0]][at[1]] += colour + Style(reverse=v["state"][o["name"]]["diverged_at"] is not None)
+            groups.setdefault(at, []).append((o["letter"], style))
         else:
             r, c, arrow = _edge(x, y, win, cols, rows)
-            chars[r][c] = arrow
-            styles[r][c] += colour
-    text = Text(no_wrap=True, overflow="crop")
-    for r in range(rows):
-        for c in range(cols):
-            text.append(chars[r][c], styles[r][c])
-        if r < rows - 1:
-            text.append("\n")
-    return text
+            groups.setdefault((r, c), []).append((arrow, style))
+            groups[(r, c)].append((o["letter"], style))
+    for (r, c), run in groups.items():
+        if canvas.place(r, c, run) is None:  # no room for every letter: how many are here
+            canvas.mark(r, c, str(len(run)) if len(run) < 10 else "+", Style(color="white", bold=True))
 
 
-def _draw_swarm(v: Any, view: dict, win, chars, styles, cols: int, rows: int) -> None:
-    """Colour each cell by where the swarm start at that place is now (the chosen optimizer's)."""
+def _trails(opts: Any, dots: list[np.ndarray], canvas: Canvas, styles: list[Style]) -> None:
+    """A lower-case letter every few cells along each path, so paths read apart without colour."""
+    for i, o in enumerate(opts):
+        last = None
+        for at in _cells(dots[i][1:-1], canvas.cols, canvas.rows):
+            if at is None or at in canvas.marks:
+                continue
+            if last is None or abs(at[0] - last[0]) * 2 + abs(at[1] - last[1]) >= TRAIL_GAP:
+                canvas.mark(*at, o["letter"].lower(), styles[i])
+                last = at
+
+
+def _swarm_cells(v: Any, view: dict, win, cells, cols: int, rows: int) -> None:
+    """Colour each cell by where the swarm start at that place is now (the selected optimizer's)."""
     sw, opts = v["swarm"], v["optimizers"]
-    o = opts[view.get("swarm_index", 0) % len(opts)]
+    o = opts[selected(v, view)]
     basin = np.asarray(sw["basin"][o["name"]])
     n = sw["side"]
     xmin, xmax, ymin, ymax = v["view"]
     wx0, wx1, wy0, wy1 = win
     for r in range(rows):
-        y = wy1 - (r + 0.5) * (wy1 - wy0) / rows
-        gi = _index(-y, -ymax, -ymin, n)
+        gi = int(math.floor((ymax - (wy1 - (r + 0.5) * (wy1 - wy0) / rows)) / (ymax - ymin) * n))
         if not 0 <= gi < n:
             continue
         for c in range(cols):
-            x = wx0 + (c + 0.5) * (wx1 - wx0) / cols
-            gj = _index(x, xmin, xmax, n)
+            gj = int(math.floor((wx0 + (c + 0.5) * (wx1 - wx0) / cols - xmin) / (xmax - xmin) * n))
             if not 0 <= gj < n:
                 continue
             label = int(basin[gi, gj])
-            if label == 255:
-                chars[r][c], styles[r][c] = "×", Style(color="white", bgcolor="#101010")
+            if label == DIVERGED:
+                cells[r][c] = ("×", Style(color="white", bgcolor="#101010"))
             else:
-                chars[r][c] = str(label) if 0 < label < 10 else " "
-                styles[r][c] = Style(color="white", bgcolor=BASIN_COLOURS[label % len(BASIN_COLOURS)])
-    for x, y in np.asarray(sw["sample"][o["name"]], dtype=float).reshape(-1, 2):
-        at = _cell(x, y, win, cols, rows)
-        if at:
-            chars[at[0]][at[1]] = "•"
-            styles[at[0]][at[1]] += Style(color="black", bold=True)
+                cells[r][c] = (str(label) if 0 < label < 10 else " ",
+                               Style(color="#9a9a9a", bgcolor=BASIN_COLOURS[label % len(BASIN_COLOURS)]))
 
 
-# --- the panels ---------------------------------------------------------------------------------
+# --- beside the map: the legend --------------------------------------------------------------
 
 
-def legend(v: Any) -> Text:
+def legend(v: Any, view: dict, roomy: bool) -> Text:
+    """Letter, line and f of each optimizer; the selected one's settings (its rule is below the map)."""
     text = Text()
-    for i, o in enumerate(v["optimizers"]):
+    opts = v["optimizers"]
+    styles, patterns = series_styles(opts), dotted(opts)
+    pick = selected(v, view)
+    for i, o in enumerate(opts):
         st = v["state"][o["name"]]
-        colour = COLOURS[i % len(COLOURS)]
-        text.append(f"{o['letter']} ", Style(color=colour, bold=True, reverse=True))
-        text.append(f" {o['name']}", Style(color=colour, bold=True))
-        text.append(f"  {o['settings']}  ", "dim")
+        text.append("▸" if i == pick else " ")
+        text.append(o["letter"], styles[i] + Style(reverse=True))
+        text.append(" ━ " if patterns[i] == 1 else " ┅ ", styles[i])
+        text.append(o["name"], styles[i])
         if st["diverged_at"] is not None:
-            text.append(f"✗ diverged at step {st['diverged_at']}", Style(color="red", bold=True))
+            text.append(f"  ✗ diverged at {st['diverged_at']}", Style(color="red", bold=True))
         else:
-            text.append(f"f = {num(st['loss'])} at ({num(st['x'][0])}, {num(st['x'][1])})")
+            text.append(f"  f {num(st['loss'])}")
         text.append("\n")
-    text.rstrip()
+    text.append(f"{opts[pick]['letter']}: {opts[pick]['settings']}", "dim")
+    xmin, xmax, ymin, ymax = window(list(v["view"]), view)
+    z = view.get("zoom", 1.0)
+    if roomy or z != 1 or view.get("pan"):
+        text.append(f"\nx {num(xmin)} … {num(xmax)}, y {num(ymin)} … {num(ymax)}" + (f", ×{num(z, 3)}" if z != 1 else ""),
+                    "dim")
+    if roomy and v["points"]:
+        text.append("\n* " + ", ".join(f"{p[0]} ({num(p[1])}, {num(p[2])})" for p in v["points"][:3]), "dim")
+    if view.get("ghost") is not None:
+        text.append("\n┅ grey: the paths before the turn", GHOST)
     return text
 
 
-def state_panel(v: Any) -> Group:
-    parts: list[RenderableType] = []
-    for i, o in enumerate(v["optimizers"]):
-        st = v["state"][o["name"]]
-        colour = COLOURS[i % len(COLOURS)]
-        head = Text(f"{o['letter']} {o['name']}", Style(color=colour, bold=True))
-        lines = list(st["rule"])
-        if lines == [o["rule"]]:
-            # no step taken yet (or frozen): the bare rule, once, on the heading line
-            head.append(f"  {o['rule']}", "dim")
-            lines = []
-        parts.append(head)
-        # after a step the lines are the rule itself with this step's numbers: not repeated above
-        for line in lines:
-            parts.append(Text("  " + line))
-        if st["diverged_at"] is not None:
-            parts.append(Text(f"  ✗ diverged at step {st['diverged_at']}: frozen", Style(color="red", bold=True)))
-    return Group(*parts)
+# --- the rules -------------------------------------------------------------------------------------
+
+
+def rule_block(v: Any, i: int, settings: bool = True) -> list[Text]:
+    """An optimizer's rule with this step's numbers: its name and ∇f, the rule's lines, Δx."""
+    o = v["optimizers"][i]
+    st = v["state"][o["name"]]
+    style = series_styles(v["optimizers"])[i]
+    head = Text(f"{o['letter']} {o['name']}", style)
+    if settings:
+        head.append(f"  {o['settings']}", "dim")
+    lines = list(st["rule"])
+    if lines == [o["rule"]]:  # no step taken yet (or frozen): the bare rule
+        head.append(f"  {o['rule']}")
+        lines = []
+    elif lines and lines[0].startswith("∇f"):  # ∇f on the heading line: one row less
+        head.append(f"  {lines.pop(0)}")
+    out = [head] + [Text("  " + line) for line in lines]
+    if st["diverged_at"] is not None:
+        out.append(Text(f"  ✗ diverged at step {st['diverged_at']}: frozen", Style(color="red", bold=True)))
+    elif st.get("unchecked"):
+        out.append(Text(f"  not checked against torch.optim: {st['unchecked']}", "dim"))
+    return out
 
 
 def distill_panel(v: Any) -> Group:
@@ -293,23 +362,25 @@ def distill_panel(v: Any) -> Group:
         Text(f"  momentum: α* = (2/(√λ1 + √λn))² = {num(d['momentum_step'])}, ρ* = ((√κ − 1)/(√κ + 1))² = "
              f"{num(d['momentum_rho'])}, rate (√κ − 1)/(√κ + 1) = {num(d['momentum_rate'])}"),
     ]
-    table = Table(box=None, padding=(0, 1), show_edge=False, pad_edge=False)
-    table.add_column("optimizer")
-    table.add_column("predicted rate", justify="right")
-    table.add_column("measured ‖xₖ‖/‖x₀‖ per step", justify="right")
-    for o in v["optimizers"]:
+    names = [f"{o['letter']} {o['name']}" for o in v["optimizers"]]
+    wide = max(cell_len(n) for n in names + ["optimizer"])
+    rows = []
+    for o, name, style in zip(v["optimizers"], names, series_styles(v["optimizers"])):
         r = d["rates"][o["name"]]
-        table.add_row(Text(o["name"]), "—" if r["predicted"] is None else num(r["predicted"]),
-                      "—" if r["measured"] is None else num(r["measured"]))
-    return Group(*lines, table)
+        rows.append([(name + " " * (wide - cell_len(name)), style),  # left-aligned: the grid right-aligns
+                     ("—" if r["predicted"] is None else num(r["predicted"]), None),
+                     ("—" if r["measured"] is None else num(r["measured"]), None)])
+    header = ["optimizer" + " " * (wide - 9), "predicted rate", "measured ‖xₖ‖/‖x₀‖ per step"]
+    return Group(*lines, CellGrid(rows, header=header, gap=2))
 
 
 def swarm_panel(v: Any, view: dict) -> Text:
     sw, opts = v["swarm"], v["optimizers"]
-    shown = opts[view.get("swarm_index", 0) % len(opts)]["name"]
+    shown = opts[selected(v, view)]["name"]
     labels = ["elsewhere"] + [f"{i + 1} {p[0]} ({num(p[1])}, {num(p[2])})" for i, p in enumerate(v["points"])] + ["× diverged"]
-    text = Text(f"swarm: {count(sw['starts'])} starts on a {sw['side']}×{sw['side']} grid; map shows {shown} (o: next)\n",
-                style="bold")
+    text = Text(f"swarm: {count(sw['starts'])} starts on a {sw['side']}×{sw['side']} grid; the map shows ", style="bold")
+    text.append(shown)
+    text.append(" (o: next)\n")
     for o in opts:
         c = sw["counts"][o["name"]]
         text.append(f"  {o['name']}: " + ", ".join(f"{labels[i]}: {count(n)}" for i, n in enumerate(c) if n) + "\n")
@@ -317,45 +388,115 @@ def swarm_panel(v: Any, view: dict) -> Text:
     return text
 
 
-def loss_plot(v: Any, width: int) -> Text:
-    series = []
-    allv = []
-    huge = False
-    for o in v["optimizers"]:
-        ys = [float(y) for y in v["loss"][o["name"]]]
-        # plotext's scaling overflows near the float limit: values past ±PLOT_LIMIT are left off, and said so.
-        drawn = [y if abs(y) <= PLOT_LIMIT or not math.isfinite(y) else math.nan for y in ys]
-        huge = huge or any(math.isfinite(y) and abs(y) > PLOT_LIMIT for y in ys)
-        series.append((o["letter"] + " " + o["name"], list(range(len(ys))), drawn))
-        allv += [y for y in drawn if math.isfinite(y)]
-    ylog = bool(allv) and min(allv) > 0 and max(allv) / min(allv) > 100
-    title = "f(x) per step" + (" (log scale)" if ylog else "") + (f" (|f| > {num(PLOT_LIMIT)} not drawn)" if huge else "")
-    return plot(series, width, 12, title=title, xlabel="step", ylog=ylog)
+# --- the loss per step ------------------------------------------------------------------------------
+
+
+def loss_plot(v: Any, width: int, view: dict) -> Group:
+    """f per step for every optimizer, on a braille canvas in the map's colours; `y`: log scale."""
+    opts = v["optimizers"]
+    curves = [np.asarray(v["loss"][o["name"]], dtype=float) for o in opts]
+    drawn = [np.where(np.abs(c) <= PLOT_LIMIT, c, np.nan) for c in curves]
+    finite = np.concatenate([c[np.isfinite(c)] for c in drawn] or [np.zeros(0)])
+    ylog = bool(view.get("ylog"))
+    note = ""
+    if ylog and finite.size and (finite <= 0).any():
+        positive = finite[finite > 0]
+        note = " (f ≤ 0 left off)" if positive.size else " (no f > 0 to draw: linear)"
+        ylog, finite = bool(positive.size), (positive if positive.size else finite)
+    if any(np.isfinite(c).any() and (np.abs(c[np.isfinite(c)]) > PLOT_LIMIT).any() for c in curves):
+        note += f" (|f| > {num(PLOT_LIMIT)} left off)"
+    title = Text.assemble(("f per step", "bold"), (" · log scale" if ylog else " · linear", "bold"),
+                          (note + "   (y: " + ("linear)" if ylog else "log scale)"), "dim"))
+    if not finite.size:
+        return Group(title, Text("  (no finite f to draw)", "dim"))
+    lo, hi = float(finite.min()), float(finite.max())
+    fy = np.log10 if ylog else (lambda a: a)
+    with np.errstate(all="ignore"):
+        ylo, yhi = float(fy(lo)), float(fy(hi))
+    if yhi - ylo < 1e-12 * max(1.0, abs(yhi)):
+        ylo, yhi = ylo - 0.5, yhi + 0.5
+    labels = [num(10 ** yhi if ylog else yhi, 3), num(10 ** ((ylo + yhi) / 2) if ylog else (ylo + yhi) / 2, 3),
+              num(10 ** ylo if ylog else ylo, 3)]
+    pad = max(len(s) for s in labels)
+    rows = 8 if width < 90 else 10
+    cols = max(10, width - pad - 2)
+    steps = max(1, int(v.get("steps", max(len(c) for c in curves) - 1)))
+    canvas = Canvas(cols, rows)
+    styles = series_styles(opts)
+    points = []
+    for i, c in enumerate(drawn):
+        with np.errstate(all="ignore"):
+            y = fy(np.where(c > 0, c, np.nan)) if ylog else c
+        xs = np.arange(len(c)) / steps * (2 * cols - 1)
+        ys = (yhi - y) / (yhi - ylo) * (4 * rows - 1)
+        ok = np.isfinite(ys)
+        pts = np.stack([xs[ok] + 0.5, ys[ok] + 0.5], 1)
+        canvas.polyline(pts, i, every=dotted(opts)[i])
+        points.append(pts)
+    for i, pts in enumerate(points):  # each curve's letter at its end (read without colour)
+        if len(pts):
+            canvas.place(int(pts[-1][1] // 4), int(pts[-1][0] // 2) + 1, [(opts[i]["letter"], styles[i])])
+    for i, pts in enumerate(points):  # and at a place along it, a different one for each curve
+        if len(pts) > 4:
+            x, y = pts[int(len(pts) * (i + 1) / (len(points) + 1))]
+            if (int(y // 4), int(x // 2)) not in canvas.marks:
+                canvas.mark(int(y // 4), int(x // 2), opts[i]["letter"].lower(), styles[i])
+    lines = canvas.lines(styles, lambda r, c: (" ", PLAIN))
+    out = [title]
+    at = {0: labels[0], rows // 2: labels[1], rows - 1: labels[2]}
+    picture_rows = []
+    for r, segs in enumerate(lines):
+        label = at.get(r, "")
+        picture_rows.append([Segment(label.rjust(pad) + (" ┤" if label else " │"), Style(dim=True))] + segs)
+    axis = "0".ljust(cols // 2) + num(steps // 2).ljust(cols - cols // 2 - len(num(steps))) + num(steps)
+    picture_rows.append([Segment(" " * pad + " └" + "─" * cols, Style(dim=True))])
+    picture_rows.append([Segment(" " * (pad + 2) + axis + "  step", Style(dim=True))])
+    out.append(Picture(picture_rows, pad + 2 + cols))
+    return Group(*out)
+
+
+# --- the frame --------------------------------------------------------------------------------------
+
+
+def map_size(width: int, win: tuple[float, float, float, float], below: int) -> tuple[int, int]:
+    """(cols, rows) of the map: as wide as the legend leaves and as tall as the surface's shape
+    asks, but short enough that the `below` rows of the selected rule still fit on the screen
+    (at 80×24: the map, the legend and this step's rule without scrolling)."""
+    xmin, xmax, ymin, ymax = win
+    cols = max(16, width - LEGEND - 2)
+    screen = 17 if width < 90 else 22 if width < 120 else 30  # rows a frame gets at 80×24, 100×30, wider
+    cap = max(6, min(10 if width < 90 else 16 if width < 120 else 20, screen - below))
+    # A terminal cell is about twice as tall as wide: rows ≈ cols · (y-span / x-span) / 2.
+    rows = int(round(cols * (ymax - ymin) / (xmax - xmin) / 2))
+    if rows > cap:  # at most half as wide again as the true shape: a little stretch, more room beside it
+        rows = cap
+        cols = max(16, min(cols, int(round(1.5 * rows * 2 * (xmax - xmin) / (ymax - ymin)))))
+    return cols, max(6, rows)
+
+
+def _rows(texts: list[Text], width: int) -> int:
+    """How many screen rows these lines take at this width (each wraps on its own)."""
+    return sum(max(1, math.ceil(cell_len(line) / max(1, width))) for t in texts for line in t.plain.split("\n"))
 
 
 def render(frame: Frame, width: int, view: dict) -> RenderableType:
     v = frame.values
-    wide = width >= 90
-    map_cols = (width // 2 - 2) if wide else max(20, width - 2)
-    xmin, xmax, ymin, ymax = window(list(v["view"]), view)
-    # A terminal cell is about twice as tall as wide: rows ≈ cols · (y-span / x-span) / 2.
-    rows = int(min(20, max(8, round(map_cols * (ymax - ymin) / (xmax - xmin) / 2))))
-    z = view.get("zoom", 1.0)
-    where = Text(f"x ∈ [{num(xmin)}, {num(xmax)}], y ∈ [{num(ymin)}, {num(ymax)}]" + (f", zoom ×{num(z, 3)}" if z != 1 else "") +
-                 "   (z/x zoom, h j k l pan, 0 reset)", style="dim")
-    the_map = Group(Text(f"f(x, y) = {v['surface']['formula']}", style="bold"), surface_map(v, map_cols, rows, view), where)
-    parts: list[RenderableType] = [legend(v)]
-    if wide:
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(width=map_cols)
-        grid.add_column(width=width - map_cols - 2)
-        grid.add_row(the_map, state_panel(v))
-        parts.append(grid)
-    else:
-        parts += [the_map, state_panel(v)]
+    pick = selected(v, view)
+    first = rule_block(v, pick, settings=False)  # its settings are in the legend
+    side = legend(v, view, roomy=width >= 90)
+    cols, rows = map_size(width, window(list(v["view"]), view), _rows(first, width))
+    tall = _rows([side], width - cols - 2)
+    if tall > rows:  # a legend taller than the map: a taller map, rather than blank rows beneath it
+        cols, rows = map_size(width, window(list(v["view"]), view), _rows(first, width) - (tall - rows))
+    parts: list[RenderableType] = [Beside(surface_map(v, cols, rows, view), side), *first]
+    if "check" in v:
+        parts.append(check_line(v["check"]))
+    for i in range(len(v["optimizers"])):
+        if i != pick:
+            parts += rule_block(v, i)
     if "swarm" in v:
         parts.append(swarm_panel(v, view))
     if "distill" in v:
         parts.append(distill_panel(v))
-    parts.append(loss_plot(v, width - 2))
+    parts.append(loss_plot(v, width - 1, view))
     return Group(*parts)

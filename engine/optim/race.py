@@ -1,0 +1,95 @@
+"""Optimizers stepping over a surface: each one a `Runner` over N start points, batched.
+
+Gradients come from torch autograd on the surface formula, in float64. A start that turns
+NaN/inf or leaves the divergence bound is frozen where it was and marked "diverged at
+step k"; the others go on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .config import Hyper
+from .rules import rule
+from .surfaces import Surface
+
+
+def loss_and_grad(surface: Surface, x: Any) -> tuple[Any, Any]:
+    """f and ∇f at each row of x (N, 2), by autograd; f rows are independent, so ∇Σf = per-row ∇f."""
+    import torch
+
+    with torch.enable_grad():
+        xg = x.detach().requires_grad_(True)
+        f = surface.torch(xg)  # (N,)
+        (g,) = torch.autograd.grad(f.sum(), xg)
+    return f.detach(), g.detach()
+
+
+def noise_stream(h: Hyper, device: str, seed: int, index: int) -> Any:
+    """One generator per optimizer, so adding a racer changes no other path (None without noise)."""
+    if h.noise <= 0:
+        return None
+    import torch
+
+    gen = torch.Generator(device=device)
+    gen.manual_seed(seed * 1009 + index)
+    return gen
+
+
+class Runner:
+    """One optimizer over N starts: position, state, and which starts are still alive."""
+
+    def __init__(self, surface: Surface, h: Hyper, starts: np.ndarray, bound: float, device: str = "cpu",
+                 seed: int = 0, index: int = 0) -> None:
+        import torch
+
+        self.surface, self.h, self.bound, self.t = surface, h, bound, 0
+        self.x = torch.tensor(np.asarray(starts, dtype=np.float64), dtype=torch.float64, device=device)  # (N, 2)
+        self.loss, self.grad = loss_and_grad(surface, self.x)
+        self.state = {name: torch.zeros_like(self.x) for name in rule(h).state}
+        self.alive = torch.isfinite(self.loss)
+        self.diverged_at = torch.where(self.alive, -1, 0).to(torch.int64)  # −1 while alive
+        self.generator = noise_stream(h, device, seed, index)
+        self.last: dict[str, Any] = {}  # the latest step's numbers, for start 0
+
+    def step(self) -> None:
+        import torch
+
+        self.t += 1
+        h, t, lr = self.h, self.t, self.h.lr_at(self.t)
+        g = self.grad
+        if self.generator is not None:
+            g = g + h.noise * torch.randn(g.shape, generator=self.generator, dtype=g.dtype, device=g.device)
+        x_new, s_new = rule(h).update(h, self.x, g, self.state, t, lr)
+        f_new, g_new = loss_and_grad(self.surface, x_new)
+        finite = torch.isfinite(x_new).all(1)
+        bad = ~finite | (x_new.abs() > self.bound).any(1) | ~torch.isfinite(f_new)
+        # A start that diverges keeps its last finite position, so it can still be drawn (at the edge).
+        keep_new = self.alive & finite
+        self.last = {"t": t, "lr": lr, "g": g[0].tolist(), "x_old": self.x[0].tolist(), "x_new": x_new[0].tolist(),
+                     "before": {k: v[0].tolist() for k, v in self.state.items()},
+                     "after": {k: v[0].tolist() for k, v in s_new.items()}, "alive_before": bool(self.alive[0]),
+                     "moved": bool(keep_new[0])}
+        move = self.alive[:, None]
+        self.x = torch.where(keep_new[:, None], x_new, self.x)
+        self.state = {k: torch.where(move, s_new[k], self.state[k]) for k in self.state}
+        self.loss = torch.where(keep_new, f_new, self.loss)
+        self.grad = torch.where(keep_new[:, None], g_new, self.grad)
+        self.diverged_at = torch.where(self.alive & bad, t, self.diverged_at)
+        self.alive = self.alive & ~bad
+
+
+class Race:
+    """Every optimizer from the same starts, one update each per `step()`."""
+
+    def __init__(self, surface: Surface, hs: tuple[Hyper, ...] | list[Hyper], starts: np.ndarray, bound: float,
+                 device: str = "cpu", seed: int = 0) -> None:
+        self.runners = [Runner(surface, h, starts, bound, device, seed, i) for i, h in enumerate(hs)]
+        self.t = 0
+
+    def step(self) -> None:
+        self.t += 1
+        for r in self.runners:
+            r.step()

@@ -1,0 +1,184 @@
+"""A braille canvas: lines at 2 × 4 dots per character cell, each cell coloured by the series
+that drew in it last, with letters laid over it that never hide one another.
+
+Used by the optimizer map and its loss plot; any renderer may use it. Nothing here knows
+about optimizers: a series is an index into the styles the caller passes to `lines()`.
+
+    canvas = Canvas(cols, rows)
+    canvas.polyline(points_in_dots, series=0)         # float (x, y) dots, y down
+    canvas.mark(r, c, "A", style)                     # a letter over the dots
+    canvas.place(r, c, "AN", style_per_char)          # a run that moves aside to a free cell
+    lines = canvas.lines(styles, background)          # rows of Segments
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import numpy as np
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
+from rich.style import Style
+
+from .common import Lines
+
+# Bit of the dot at (column 0..1, row 0..3) inside a braille cell (U+2800 + bits).
+_BIT = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.uint8)
+BRAILLE = 0x2800
+
+
+def clip(seg: np.ndarray, w: float, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of segments (n, 4: x0, y0, x1, y1) inside [0, w) × [0, h) (Liang–Barsky, all at once):
+    the clipped segments and which of the n had a part inside."""
+    seg = np.asarray(seg, dtype=float).reshape(-1, 4)
+    with np.errstate(all="ignore"):
+        ok = np.isfinite(seg).all(1)
+        x0, y0, x1, y1 = np.where(ok[:, None], seg, 0.0).T
+        dx, dy = x1 - x0, y1 - y0
+        top_x, top_y = math.nextafter(w, 0), math.nextafter(h, 0)
+        t0, t1 = np.zeros(len(seg)), np.ones(len(seg))
+        for p, q in ((-dx, x0), (dx, top_x - x0), (-dy, y0), (dy, top_y - y0)):
+            ok &= (p != 0) | (q >= 0)  # parallel to this edge and outside it
+            r = np.where(p != 0, q / np.where(p != 0, p, 1.0), 0.0)
+            t0 = np.where(p < 0, np.maximum(t0, r), t0)
+            t1 = np.where(p > 0, np.minimum(t1, r), t1)
+        ok &= t0 <= t1
+        out = np.stack([x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy], 1)
+    return out[ok], ok
+
+
+class Canvas:
+    """cols × rows character cells of 2 × 4 braille dots; dot (x, y) counts from the top left."""
+
+    def __init__(self, cols: int, rows: int) -> None:
+        self.cols, self.rows = cols, rows
+        self.bits = np.zeros((rows, cols), dtype=np.uint8)
+        self.owner = np.full((rows, cols), -1, dtype=np.int16)  # the series that drew in a cell last
+        self.marks: dict[tuple[int, int], tuple[str, Style]] = {}
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in dots."""
+        return 2 * self.cols, 4 * self.rows
+
+    def dots(self, xs: np.ndarray, ys: np.ndarray, series: int) -> None:
+        """Set the dots at integer-valued positions (already inside the canvas)."""
+        xs, ys = xs.astype(np.int64), ys.astype(np.int64)
+        r, c = ys // 4, xs // 2
+        np.bitwise_or.at(self.bits, (r, c), _BIT[ys % 4, xs % 2])
+        self.owner[r, c] = series
+
+    def polyline(self, points: np.ndarray, series: int, every: int = 1) -> None:
+        """Joined segments through float dot positions (n, 2); `every` > 1 draws a dotted line.
+
+        Each segment is sampled at most one dot apart along its longer axis, so the dots it
+        sets touch (no gaps); the parts outside the canvas are clipped away first.
+        """
+        w, h = self.size
+        pts = np.asarray(points, dtype=float).reshape(-1, 2)
+        if not len(pts):
+            return
+        ends = np.concatenate([pts[:-1], pts[1:]], 1) if len(pts) > 1 else np.concatenate([pts, pts], 1)
+        seg, _ = clip(ends, w, h)
+        if not len(seg):
+            return
+        n = np.ceil(np.abs(seg[:, 2:] - seg[:, :2]).max(1)).astype(np.int64) + 1  # samples per segment
+        which = np.repeat(np.arange(len(seg)), n)
+        k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        t = k / np.maximum(1, n - 1)[which]
+        # (clipped ends may round a hair past an edge: they stay on it)
+        x = np.clip(np.floor(seg[which, 0] + (seg[which, 2] - seg[which, 0]) * t), 0, w - 1)
+        y = np.clip(np.floor(seg[which, 1] + (seg[which, 3] - seg[which, 1]) * t), 0, h - 1)
+        keep = np.ones(len(x), dtype=bool)
+        keep[1:] = (x[1:] != x[:-1]) | (y[1:] != y[:-1])  # a dot once, so a dotted line's gaps are even
+        x, y = x[keep], y[keep]
+        if every > 1:
+            x, y = x[::every], y[::every]
+        self.dots(x, y, series)
+
+    def mark(self, r: int, c: int, text: str, style: Style) -> None:
+        """One character over whatever is drawn in cell (r, c)."""
+        if 0 <= r < self.rows and 0 <= c < self.cols:
+            self.marks[(r, c)] = (text, style)
+
+    def place(self, r: int, c: int, texts: Sequence[tuple[str, Style]]) -> tuple[int, int] | None:
+        """A run of marks (e.g. the letters of optimizers at one place) at the first free cells
+        from (r, c): there, else shifted right, else left, else on the rows next to it; never over
+        another mark. Returns where the run starts, or None if it found no room."""
+        n = len(texts)
+        for dr in (0, 1, -1, 2, -2):
+            rr = r + dr
+            if not 0 <= rr < self.rows:
+                continue
+            for dc in sorted(range(-n - 2, n + 3), key=lambda d: (abs(d) if d <= 0 else d - 0.5)):
+                cc = c + dc
+                if 0 <= cc and cc + n <= self.cols and all((rr, cc + i) not in self.marks for i in range(n)):
+                    for i, (ch, st) in enumerate(texts):
+                        self.marks[(rr, cc + i)] = (ch, st)
+                    return rr, cc
+        return None
+
+    def lines(self, styles: Sequence[Style], background: Callable[[int, int], tuple[str, Style]]) -> list[list[Segment]]:
+        """Each row as Segments: a mark, else the braille dots in their series' style (over the
+        background's colour), else the background's own character."""
+        combined: dict[tuple[int, int], Style] = {}  # one Style object per (background, series) pair
+
+        def over(bg: Style, fg: Style) -> Style:
+            key = (id(bg), id(fg))
+            found = combined.get(key)
+            if found is None:
+                found = combined[key] = bg + fg
+            return found
+
+        out = []
+        for r in range(self.rows):
+            segs: list[Segment] = []
+            run: list[str] = []
+            run_style = None
+            bits, owner = self.bits[r].tolist(), self.owner[r].tolist()
+            for c in range(self.cols):
+                mark = self.marks.get((r, c))
+                ch, bg = background(r, c)
+                if mark is not None:
+                    ch, st = mark[0], over(bg, mark[1])
+                elif bits[c]:
+                    ch, st = chr(BRAILLE + bits[c]), over(bg, styles[owner[c]])
+                else:
+                    st = bg
+                if st is not run_style:
+                    if run:
+                        segs.append(Segment("".join(run), run_style))
+                    run, run_style = [], st
+                run.append(ch)
+            if run:
+                segs.append(Segment("".join(run), run_style))
+            out.append(segs)
+        return out
+
+
+class Picture(Lines):
+    """A canvas's rows of Segments as a renderable (`rows`: the same list as `lines`)."""
+
+    @property
+    def rows(self) -> list[list[Segment]]:
+        return self.lines
+
+
+class Beside:
+    """Two renderables side by side: `left` (a Picture) and `right` laid out in the width left over."""
+
+    def __init__(self, left: Picture, right, gap: int = 2) -> None:
+        self.left, self.right, self.gap = left, right, gap
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(1, options.max_width - self.left.width - self.gap)
+        right = console.render_lines(self.right, options.update(width=width, height=None), pad=False)
+        pad = Segment(" " * self.gap)
+        blank = [Segment(" " * self.left.width)]
+        for i in range(max(len(self.left.rows), len(right))):
+            yield from self.left.rows[i] if i < len(self.left.rows) else blank
+            if i < len(right):
+                yield pad
+                yield from right[i]
+            yield Segment.line()
