@@ -437,7 +437,15 @@ def test_swarm_renders():
     # Each cell shows the number of the minimum its start ends in; Himmelblau's four minima lie
     # one in each quadrant, and SGD from a corner of the view ends in the minimum of that corner.
     v = frames[-1].values
-    _map, cell = map_cells(text, 100, v["view"])
+    from tui_lab.render import optim as r
+
+    xmin, xmax, ymin, ymax = v["view"]
+    cols, rows = r.map_size(100, tuple(v["view"]), 4)
+    drawn = ["".join(seg.text for seg in row) for row in r.surface_map(v, cols, rows, {}).rows]
+
+    def cell(x: float, y: float) -> str:
+        return drawn[math.floor((ymax - y) / (ymax - ymin) * rows)][math.floor((x - xmin) / (xmax - xmin) * cols)]
+
     for x, y in ((-4.9, 4.9), (4.9, 4.9), (-4.9, -4.9), (4.9, -4.9)):
         digit = next(i + 1 for i, (_name, px, py) in enumerate(v["points"]) if px * x > 0 and py * y > 0)
         assert cell(x, y) == str(digit), (x, y)
