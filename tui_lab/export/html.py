@@ -5,15 +5,14 @@ frame's own `step k / last`, the numbering the status bar, text and JSON use.
 
 Monospace fonts (DejaVu Sans Mono, Menlo, Consolas) lack braille and some symbols, and
 the browser takes those glyphs from another font with another width, so a plot would drift
-out of its columns. Every such character therefore sits in a box exactly one cell wide
-(`1ch`, two for wide characters): columns hold whatever font draws the glyph.
+out of its columns. Every such character (look.NOT_IN_EVERY_FONT) sits in a box exactly one
+cell wide (`1ch`, two for wide characters): columns hold whatever font draws the glyph.
 """
 
 from __future__ import annotations
 
 import html
 import io
-import re
 from typing import IO, Iterable
 
 from rich.cells import cell_len
@@ -22,7 +21,7 @@ from engine.core.files import MARKER
 from engine.core.fmt import visible
 from engine.session import Session, Shown
 
-from .look import COLOUR
+from .look import COLOUR, NOT_IN_EVERY_FONT
 from .text import WIDTH, console, counter, print_heading, print_shown
 
 HEAD = """<!DOCTYPE html>
@@ -74,12 +73,9 @@ show(0);
 </body></html>
 """
 
-# Not in every monospace font: technical symbols, control pictures, shapes, dingbats, braille,
-# wide characters. Punctuation, arrows, maths, box drawing and blocks are in all three.
-_UNSURE = re.compile("[\u2300-\u24ff\u25a0-\U0010ffff]")
 
 
-def _cell(m: re.Match[str]) -> str:
+def _cell(m) -> str:
     ch = m.group()
     width = cell_len(ch)
     if width == 0:
@@ -89,7 +85,7 @@ def _cell(m: re.Match[str]) -> str:
 
 def in_cells(body: str) -> str:
     """Rich's HTML for a frame, with every unsure glyph in a box one cell wide."""
-    return _UNSURE.sub(_cell, body)
+    return NOT_IN_EVERY_FONT.sub(_cell, body)
 
 
 def frame_html(session: Session, shown: Shown) -> str:

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from typing import Mapping
@@ -33,23 +35,41 @@ COLOUR = Look(styles=True, colour=True)  # recordings (cast, html) carry their o
 
 
 def look_for(choice: str, is_terminal: bool, environ: Mapping[str, str], encoding: str = "utf-8") -> Look:
-    """The look of text written to a stream: `choice` is --color (auto | always | never)."""
+    """The look of text written to a stream: `choice` is --color (auto | always | never).
+
+    ASCII where the stream cannot encode more, or on a terminal whose locale is not UTF-8
+    (into a pipe or a file the bytes stay UTF-8, the same on every machine)."""
     if choice == "always":
         styles, colour = True, True
     elif choice == "never" or not is_terminal or environ.get("TERM") == "dumb":
         styles, colour = False, False
     else:
         styles, colour = True, not environ.get("NO_COLOR")
-    return Look(styles, colour, ascii=not (locale_is_utf8(environ) and encoding.lower().replace("_", "-").startswith("utf")))
+    utf = encoding.lower().replace("_", "-").startswith("utf")
+    return Look(styles, colour, ascii=not utf or (is_terminal and not locale_is_utf8(environ)))
 
 
 def locale_is_utf8(environ: Mapping[str, str]) -> bool:
-    """POSIX order: LC_ALL, then LC_CTYPE, then LANG; with none set, trust the stream's encoding."""
+    """Whether the person's locale shows UTF-8: LC_ALL, then LC_CTYPE, then LANG (POSIX order).
+
+    Python itself hides a C or POSIX locale: it switches to UTF-8 mode, and with LANG=C also
+    sets LC_CTYPE=C.UTF-8 in its own environment (PEP 538, 540). UTF-8 mode that nobody asked
+    for (PYTHONUTF8, -X utf8) therefore means the locale was C."""
+    if sys.flags.utf8_mode and not environ.get("PYTHONUTF8") and "utf8" not in sys._xoptions:
+        return False
     for name in ("LC_ALL", "LC_CTYPE", "LANG"):
         value = environ.get(name)
         if value:
             return "utf-8" in value.lower() or "utf8" in value.lower()
-    return True
+    return False  # no locale at all is the C locale
+
+
+# Glyphs that DejaVu Sans Mono, Menlo or Consolas lack (technical symbols, control pictures,
+# shapes, dingbats, braille, wide characters): drawn from another font, with another width,
+# so exports (SVG, HTML) put each of them in a cell of its own. Punctuation, arrows, maths,
+# box drawing and blocks are in all three.
+FONT_GAPS = "\u2300-\u24ff\u25a0-\U0010ffff"  # as ranges for a regex character class
+NOT_IN_EVERY_FONT = re.compile(f"[{FONT_GAPS}]")
 
 
 # --- ASCII stand-ins: one character each, so columns stay where they were ---------------------

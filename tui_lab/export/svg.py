@@ -9,12 +9,15 @@ scrolled-off rows), then put back to `SIZE` for the next one.
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from typing import Callable, Iterable
 
 from engine.core.files import MARKER
 from engine.core.fmt import visible
 from engine.session import Session, Shown
+
+from .look import FONT_GAPS
 
 SIZE = (100, 30)
 MOST_ROWS = 2000  # a frame taller than this is cut there (no bundled frame comes near)
@@ -62,8 +65,37 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-
 
 
 def finish(svg: str) -> str:
-    """The export marker after the opening tag, and every control character from a title,
-    note or caption made visible: XML cannot hold them (the SVG would not parse)."""
+    """The export marker after the opening tag, every control character from a title, note
+    or caption made visible (XML cannot hold them: the SVG would not parse), and glyphs
+    that monospace fonts lack placed cell by cell."""
     svg = _CONTROL.sub(lambda m: visible(m.group()), svg)
+    svg = _TEXT.sub(_in_cells, svg)
     end = svg.index(">") + 1
     return f"{svg[:end]}\n<!-- {MARKER} -->{svg[end:]}"
+
+
+# Rich writes one <text> per run of one style, placed at its first cell and stretched to its
+# cells with textLength. Browsers honour that; librsvg (and so many converters) does not, and
+# draws each run at the font's own advance: DejaVu Sans Mono's 0.602 em against Rich's 0.61
+# em cell, Consolas' 0.55 em, and braille from another font wider still, so a plot's dots
+# and right border drift out of their columns. Each run is therefore cut into pieces placed
+# at their own cells: a glyph not in every font alone, the rest in words of at most `CHUNK`
+# cells (spaces are left out: the background is drawn by rectangles, and librsvg drops
+# leading spaces, even non-breaking ones).
+CHUNK = 8
+_TEXT = re.compile(r'<text ([^>]*)x="([0-9.]+)"([^>]*)textLength="([0-9.]+)"([^>]*)>([^<]*)</text>')
+_WORD = re.compile(rf"[{FONT_GAPS}]|[^\s{FONT_GAPS}]{{1,{CHUNK}}}")
+
+
+def _in_cells(m: re.Match[str]) -> str:
+    before, x, middle, length, after, escaped = m.groups()
+    text = html.unescape(escaped)
+    from rich.cells import cell_len
+
+    cell = float(length) / max(1, cell_len(text))
+    pieces = []
+    for piece in _WORD.finditer(text):
+        col = cell_len(text[: piece.start()])
+        pieces.append(f'<text {before}x="{float(x) + col * cell:.6g}"{middle}textLength="{cell_len(piece.group()) * cell:.6g}"'
+                      f'{after}>{html.escape(piece.group(), quote=False)}</text>')
+    return "".join(pieces) if len(pieces) > 1 else m.group()

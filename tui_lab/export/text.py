@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
+from engine.core.fmt import visible
 from engine.session import Session, Shown
 
 from ..render import render_frame
@@ -58,16 +59,18 @@ def _look(con: Console) -> Look:
 
 def heading(session: Session) -> Text:
     sc = session.scenario
-    return Text(f"{sc.title}  [{sc.lab} · {session.device} · seed {session.seed}]", style="bold")
+    return Text(f"{visible(sc.title)}  [{sc.lab} · {session.device} · seed {session.seed}]", style="bold")
 
 
 def print_shown(con: Console, lab: str, shown: Shown, width: int = WIDTH) -> None:
     look = _look(con)
     con.print(Safe(Rule(counter(shown)), look))
-    con.print(Safe(Text(shown.frame.caption, style="bold"), look))
+    # Strings are made visible before Rich sees them (it would drop a BEL silently); Safe
+    # does the same for whatever a renderer draws from the frame's values.
+    con.print(Safe(Text(visible(shown.frame.caption), style="bold"), look))
     con.print(Safe(render_frame(lab, shown.frame, width), look))
     if shown.note:
-        con.print(Safe(Text(f"✎ {shown.note}", style="italic"), look))
+        con.print(Safe(Text(f"✎ {visible(shown.note)}", style="italic"), look))
 
 
 def print_heading(con: Console, session: Session) -> None:
