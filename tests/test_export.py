@@ -246,7 +246,8 @@ def test_html_counter_is_the_frames_own_numbering(scripted, tmp_path):
     page = tmp_path / "walk.html"
     assert run_cli("replay", str(scripted), "--format", "html", "--out", str(page), "--device", "cpu").returncode == 0
     html = page.read_text(encoding="utf-8")
-    rows = [json.loads(x) for x in run_cli("replay", str(scripted), "--format", "json", "--device", "cpu").stdout.splitlines()]
+    listing = run_cli("replay", str(scripted), "--format", "json", "--device", "cpu", cwd=tmp_path)  # its snapshot lands there
+    rows = [json.loads(x) for x in listing.stdout.splitlines()]
     assert re.findall(r'data-step="([^"]*)"', html) == [f"step {r['step']} / {r['total']}" for r in rows]
     assert "textContent = frames[i].dataset.step" in html and "frames.length;" not in html
 
