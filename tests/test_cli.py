@@ -250,3 +250,8 @@ def test_a_pipe_keeps_utf8_whatever_the_locale():
     env = {**os.environ, "LANG": "C", "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-m", "tui_lab", *REPLAY], capture_output=True, cwd=ROOT, env=env, timeout=120)
     assert "−13".encode() in out.stdout  # the same bytes on every machine (golden files)
+
+
+def test_list_on_a_c_locale_terminal_is_ascii():
+    out = on_a_terminal("list", TERM="dumb", LANG="C")
+    assert out.isascii() and b"227x227x3 input" in out

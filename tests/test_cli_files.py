@@ -253,19 +253,19 @@ def test_writers_hold_no_frame_once_written(fmt):
     """Each writer's memory is flat in the number of frames it is given (N against 4N)."""
     from engine.session import Session
     from scenarios import load
-    from tui_lab.replay import Request, write_stream
+    from tui_lab.replay import write_stream
 
     session = Session(load("conv-sobel"), device="cpu")
     session.goto(5)
 
     def growth(n):
         tracemalloc.start()
-        write_stream(session, fmt, (session.shown(note=f"note {i}") for i in range(n)), Discard(), Request(fmt=fmt))
+        write_stream(session, fmt, (session.shown(note="a note") for _ in range(n)), Discard())
         top = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         return top
 
-    growth(5)  # caches (fonts, styles) once
+    growth(100)  # Rich's caches (styles, cell widths) fill once
     small, large = growth(100), growth(400)
     session.close()
     assert large < small * 1.25 + 64 * 1024, (small, large)
@@ -292,7 +292,7 @@ def test_replay_memory_stays_flat_end_to_end(tmp_path, monkeypatch):
     def growth(n):
         scenario = load(str(charrnn(tmp_path, n)))
         tracemalloc.start()
-        tui_lab.replay.replay(scenario, tui_lab.replay.Request(fmt="json", out=tmp_path / f"r{n}.json", device="cpu"))
+        tui_lab.replay.replay(scenario, "json", out_path=tmp_path / f"r{n}.json", device="cpu")
         top = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         return top - start["bytes"]
@@ -318,3 +318,19 @@ def test_a_signal_while_writing_leaves_nothing_behind(sig, code, tmp_path):
         proc.kill()
         proc.wait()
     assert leftovers(tmp_path) == [] and not target.exists()
+
+
+def test_a_file_that_only_mentions_the_marker_is_not_ours(tmp_path):
+    notes = tmp_path / "notes.html"
+    notes.write_text(f"<p>made with {MARKER}</p>", encoding="utf-8")
+    assert not is_ours(notes) and not replaceable(notes)
+    assert replaceable(notes, force=True)
+
+
+def test_a_full_standard_output_is_named_in_one_line():
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([sys.executable, "-m", "tui_lab", "replay", "conv-sobel", "--format", "json", "--device", "cpu"],
+                             stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr == "tui-lab: could not write standard output: No space left on device\n"

@@ -109,10 +109,17 @@ def _check_seed(seed: int | None) -> None:
 
 
 def say(line: str, stream=None) -> None:
-    """One line of output, with whatever came from a file or the person made visible."""
+    """One line of output, with whatever came from a file or the person made visible, in
+    ASCII on a terminal whose locale cannot show more."""
     from engine.core.fmt import visible
 
-    print(visible(line), file=stream or sys.stdout)
+    from .export.look import ascii_text, look_for
+
+    stream = stream or sys.stdout
+    line = visible(line)
+    if look_for("never", stream.isatty(), os.environ, getattr(stream, "encoding", None) or "utf-8").ascii:
+        line = ascii_text(line)
+    print(line, file=stream)
 
 
 def cmd_list() -> int:
@@ -140,36 +147,29 @@ def cmd_check(files: Sequence[str]) -> int:
     return EXIT_BAD_INPUT if bad else 0
 
 
-def _request(args: argparse.Namespace):
+def cmd_replay(args: argparse.Namespace) -> int:
+    from engine.core.params import ParamError
+    from scenarios import load
+
     from .export.look import look_for
-    from .replay import Request
+    from .replay import replay
 
     if args.steps is not None and args.steps < 0:
         raise CliError("--steps must be 0 or more")
     _check_seed(args.seed)
     if not 0 < args.interval <= 600:
         raise CliError("--interval must be more than 0 and at most 600 seconds")
-    to_stdout = args.out in (None, "-")
     if args.format == "svg" and args.out == "-":
         raise CliError("--out -: svg writes one file per frame, so it cannot go to standard output; give a folder")
+    to_stdout = args.out in (None, "-")
     if to_stdout:
         look = look_for(args.color, sys.stdout.isatty(), os.environ, sys.stdout.encoding or "utf-8")
     else:
         look = look_for(args.color, False, {})  # a file: UTF-8, escape codes only when asked
-    return Request(fmt=args.format, out=None if to_stdout else Path(args.out), force=args.force,
-                   device=args.device, seed=args.seed, steps=args.steps, look=look, interval=args.interval)
-
-
-def cmd_replay(args: argparse.Namespace) -> int:
-    from engine.core.params import ParamError
-    from scenarios import load
-
-    from .replay import replay
-
-    req = _request(args)
     scenario = load(args.scenario)
     try:
-        written = replay(scenario, req)
+        written = replay(scenario, args.format, out_path=None if to_stdout else Path(args.out), device=args.device,
+                         seed=args.seed, steps=args.steps, look=look, interval=args.interval, force=args.force)
     except ParamError as exc:
         from scenarios.loader import located
 

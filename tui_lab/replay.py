@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import glob
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
@@ -30,18 +29,6 @@ from scenarios.scenario import Scenario
 from .export.look import PLAIN, Look
 
 STREAMS = ("text", "json", "cast", "html")  # formats that go to one file or standard output
-
-
-@dataclass(frozen=True)
-class Request:
-    fmt: str = "text"
-    out: Path | None = None  # None: standard output (svg: a folder named after the scenario)
-    force: bool = False
-    device: str = "auto"
-    seed: int | None = None
-    steps: int | None = None  # play N steps instead of the script
-    look: Look = PLAIN  # text on standard output: escape codes, ASCII
-    interval: float = 1.0  # cast: seconds per frame
 
 
 def may_write(path: Path, force: bool) -> None:
@@ -94,7 +81,8 @@ def write_svgs(session: Session, shows: Iterable[Shown], folder: Path, force: bo
     return writer.written
 
 
-def write_stream(session: Session, fmt: str, shows: Iterable[Shown], out: IO[str], req: Request) -> None:
+def write_stream(session: Session, fmt: str, shows: Iterable[Shown], out: IO[str], look: Look = PLAIN,
+                 interval: float = 1.0) -> None:
     if fmt == "json":
         from .export.jsonl import write_json
 
@@ -102,7 +90,7 @@ def write_stream(session: Session, fmt: str, shows: Iterable[Shown], out: IO[str
     elif fmt == "cast":
         from .export.cast import write_cast
 
-        write_cast(session, shows, out, req.interval)
+        write_cast(session, shows, out, interval)
     elif fmt == "html":
         from .export.html import write_html
 
@@ -110,7 +98,7 @@ def write_stream(session: Session, fmt: str, shows: Iterable[Shown], out: IO[str
     else:
         from .export.text import write_text
 
-        write_text(session, shows, out, req.look)
+        write_text(session, shows, out, look)
 
 
 class Stdout:
@@ -145,32 +133,35 @@ def _snapshots_kept(shows: Iterable[Shown], snaps: list[Shown]) -> Iterator[Show
         yield shown
 
 
-def replay(scenario: Scenario, req: Request) -> list[Path]:
-    """Play `scenario` and write it as `req` asks; returns the files written besides the stream."""
-    if req.fmt == "svg":
-        folder = req.out or Path(f"{scenario.name}-svg")
-        check_svg_folder(folder, scenario, req.force)
+def replay(scenario: Scenario, fmt: str = "text", out: IO[str] | None = None, out_path: Path | None = None, *,
+           device: str = "auto", seed: int | None = None, steps: int | None = None, look: Look = PLAIN,
+           interval: float = 1.0, force: bool = False) -> list[Path]:
+    """Play `scenario` and write it in `fmt`: to `out_path` (svg: a folder) written atomically,
+    else to the stream `out`, else to standard output. `steps` plays N steps instead of the
+    script; `look` is how text output may look. Returns the SVG files written."""
+    if fmt == "svg":
+        folder = out_path or Path(f"{scenario.name}-svg")
+        check_svg_folder(folder, scenario, force)
     else:
-        if req.out is not None:
-            may_write(req.out, req.force)
-        folder = req.out.parent if req.out is not None else Path(".")
-        check_svg_folder(folder, scenario, req.force)  # where its snapshot pictures go
-    session = Session(scenario, device=req.device, seed=req.seed)
+        if out_path is not None:
+            may_write(out_path, force)
+        folder = out_path.parent if out_path is not None else Path(".")
+        check_svg_folder(folder, scenario, force)  # where its snapshot pictures go
+    session = Session(scenario, device=device, seed=seed)
     try:
-        shows = session.run_script(() if req.steps is not None else None, max_steps=req.steps)
-        if req.fmt == "svg":
-            snapshots = req.steps is None and any(a.get("do") == "snapshot" for a in scenario.script)
+        shows = session.run_script(() if steps is not None else None, max_steps=steps)
+        if fmt == "svg":
+            snapshots = steps is None and any(a.get("do") == "snapshot" for a in scenario.script)
             wanted = "snapshot" if snapshots else "frame"
-            return write_svgs(session, (s for s in shows if s.event == wanted), folder, req.force)
+            return write_svgs(session, (s for s in shows if s.event == wanted), folder, force)
         snaps: list[Shown] = []
-        if req.out is None:
-            write_stream(session, req.fmt, _snapshots_kept(shows, snaps), Stdout(sys.stdout), req)
-            return write_svgs(session, snaps, folder, req.force) if snaps else []
-        with AtomicFile(req.out) as fh:
-            write_stream(session, req.fmt, _snapshots_kept(shows, snaps), fh, req)
+        if out_path is None:
+            write_stream(session, fmt, _snapshots_kept(shows, snaps), out or Stdout(sys.stdout), look, interval)
+            return write_svgs(session, snaps, folder, force) if snaps else []
+        with AtomicFile(out_path) as fh:
+            write_stream(session, fmt, _snapshots_kept(shows, snaps), fh, look, interval)
             # Pictures before the rename: if one cannot be written, neither is the output.
-            written = write_svgs(session, snaps, folder, req.force) if snaps else []
+            written = write_svgs(session, snaps, folder, force) if snaps else []
         return written
     finally:
         session.close()
-

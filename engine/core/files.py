@@ -22,7 +22,11 @@ from pathlib import Path
 from typing import IO, Any
 
 MARKER = "tui-lab export"
-_MARK_WITHIN = 4096  # the marker sits in a file's first bytes, so checking reads only those
+# How each kind of export carries it, in its first bytes (checking reads only those): a
+# comment after an SVG's opening tag, a generator tag in an HTML head, a cast header field.
+MARKS = {"svg": f"<!-- {MARKER} -->", "html": f'<meta name="generator" content="{MARKER}">',
+         "cast": f'"generator": "{MARKER}"'}
+_MARK_WITHIN = 4096
 
 # Temporary files being written now, removed by the signal handler or at exit if still there.
 _pending: set[str] = set()
@@ -157,12 +161,13 @@ def _install_cleanup() -> None:
 
 # --- the export marker ----------------------------------------------------------------------
 def is_ours(path: str | os.PathLike[str]) -> bool:
-    """Whether `path` is a regular file this program exported (it carries `MARKER`)."""
+    """Whether `path` is a regular file this program exported (it carries one of `MARKS`)."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return False  # never open a FIFO or a device just to look
         with open(path, "rb") as fh:
-            return MARKER.encode() in fh.read(_MARK_WITHIN)
+            head = fh.read(_MARK_WITHIN)
+        return any(mark.encode() in head for mark in MARKS.values())
     except OSError:
         return False
 

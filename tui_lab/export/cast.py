@@ -48,8 +48,9 @@ def write_cast(session: Session, shows: Iterable[Shown], out: IO[str], interval:
         data, rows = screen(frame_text(session, shown, COLOUR))
         if not height:
             height = max(MIN_HEIGHT, rows)
-            header = {"version": 2, "width": WIDTH, "height": height, "title": visible(session.scenario.title),
-                      "env": {"TERM": "xterm-256color", "SHELL": "/bin/sh"}, "generator": MARKER}
+            # The marker first, so it stays in the first bytes whatever the title's length.
+            header = {"version": 2, "generator": MARKER, "width": WIDTH, "height": height,
+                      "title": visible(session.scenario.title), "env": {"TERM": "xterm-256color", "SHELL": "/bin/sh"}}
             out.write(json.dumps(header, ensure_ascii=False) + "\n")
         elif rows > height:
             height = rows

@@ -17,7 +17,7 @@ from typing import IO, Iterable
 
 from rich.cells import cell_len
 
-from engine.core.files import MARKER
+from engine.core.files import MARKS
 from engine.core.fmt import visible
 from engine.session import Session, Shown
 
@@ -26,7 +26,7 @@ from .text import WIDTH, console, counter, print_heading, print_shown
 
 HEAD = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta name="generator" content="{marker}">
+{marker}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
@@ -97,7 +97,7 @@ def frame_html(session: Session, shown: Shown) -> str:
 
 
 def write_html(session: Session, shows: Iterable[Shown], out: IO[str]) -> None:
-    out.write(HEAD.format(title=html.escape(visible(session.scenario.title)), marker=MARKER))
+    out.write(HEAD.format(title=html.escape(visible(session.scenario.title)), marker=MARKS["html"]))
     for shown in shows:
         if shown.event == "frame":
             out.write(frame_html(session, shown))

@@ -13,7 +13,7 @@ import html
 import re
 from typing import Callable, Iterable
 
-from engine.core.files import MARKER
+from engine.core.files import MARKS
 from engine.core.fmt import visible
 from engine.session import Session, Shown
 
@@ -71,7 +71,7 @@ def finish(svg: str) -> str:
     svg = _CONTROL.sub(lambda m: visible(m.group()), svg)
     svg = _TEXT.sub(_in_cells, svg)
     end = svg.index(">") + 1
-    return f"{svg[:end]}\n<!-- {MARKER} -->{svg[end:]}"
+    return f"{svg[:end]}\n{MARKS['svg']}{svg[end:]}"
 
 
 # Rich writes one <text> per run of one style, placed at its first cell and stretched to its
@@ -92,7 +92,7 @@ def _in_cells(m: re.Match[str]) -> str:
     text = html.unescape(escaped)
     from rich.cells import cell_len
 
-    cell = float(length) / max(1, cell_len(text))
+    cell = float(length) / max(1, len(text))  # Rich counts textLength in characters, not cells
     pieces = []
     for piece in _WORD.finditer(text):
         col = cell_len(text[: piece.start()])
