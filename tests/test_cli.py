@@ -83,18 +83,22 @@ def test_replay_takes_shared_options_before_or_after(where):
     assert out.stdout.splitlines()[0].endswith("[conv · cpu · seed 5]")
 
 
+SAMPLE = {"--seed": "0", "--device": "cpu"}  # a valid value for each shared option
+
+
 def test_shared_options_are_declared_once():
+    """One table: each shared option is written once in cli.py, and every command it names
+    takes it before and after the command."""
     from tui_lab import cli
 
     source = (ROOT / "tui_lab" / "cli.py").read_text(encoding="utf-8")
     for opt in cli.shared_options():
         assert source.count(f'"{opt.flag}"') == 1, opt.flag
-        parser = cli._parser(cli.shared_options())
+        value = SAMPLE.get(opt.flag, "x")
         for command in opt.commands:
-            if command != cli.APP:
-                args = cli.parse([command, "x", opt.flag, "0" if opt.flag == "--seed" else "cpu"])
-                assert getattr(args, opt.dest) is not None
-        assert parser.parse_args([opt.flag, "0" if opt.flag == "--seed" else "cpu"])
+            rest = [] if command == cli.APP else [command, "x"]
+            for argv in ([opt.flag, value, *rest], [*rest, opt.flag, value]):
+                assert str(getattr(cli.parse(argv), opt.dest)) == value, argv
 
 
 def test_an_option_before_a_command_it_does_not_apply_to_is_one_line():

@@ -17,12 +17,9 @@ from engine.core import files
 from engine.core.files import MARKER, AtomicFile, is_ours, replaceable, write_atomic
 
 SNAPSHOT = '''
-title = "Sobel with a picture"
+title = "A picture after one step"
 lab = "conv"
-[params]
-input = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
-kernel = [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]
-padding = 1
+params = { input = [[1, 2], [3, 4]], kernel = [[1]] }
 [[script]]
 do = "step"
 [[script]]
