@@ -135,7 +135,7 @@ def test_json_and_text_carry_no_marker_so_need_force(tmp_path):
 
 def test_out_must_not_be_a_folder_or_a_device(tmp_path):
     out = run_cli("replay", "conv-sobel", "--out", str(tmp_path), "--device", "cpu", "--force")
-    assert out.returncode == 2 and out.stderr == f"tui-lab: {tmp_path} is a folder; --out names the file to write\n"
+    assert out.returncode == 2 and out.stderr == f"tui-lab: {tmp_path} is a folder: a file cannot be written there\n"
     out = run_cli("replay", "conv-sobel", "--out", "/dev/null", "--device", "cpu", "--force")
     assert out.returncode == 2 and "not a regular file" in out.stderr
 

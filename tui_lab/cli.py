@@ -1,7 +1,7 @@
 """The command line of DESIGN.md. Every error is one line on stderr and exit status 2.
 
-Options shared by several commands (--device, --seed …) are declared once, in `SHARED`,
-and work before or after the command: `tui-lab --seed 5 open conv-sobel` and
+Options shared by several commands (--device, --seed …) are declared once, in
+`shared_options()`, and work before or after the command: `tui-lab --seed 5 open conv-sobel` and
 `tui-lab open conv-sobel --seed 5` mean the same. Text from files and from the person
 (titles, names, paths) is printed with control characters made visible.
 """
@@ -96,8 +96,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         before = getattr(args, opt.dest, None)
         if before is not None and args.command not in opt.commands:
             raise CliError(f"{opt.flag} does not apply to `{args.command}`")
-        # Written twice, the later one (after the command) wins, as repeating an option does.
-        setattr(args, opt.dest, after if after is not None else before if before is not None else opt.default)
+        if opt.kwargs.get("action") == "append":  # a list: what was given in both places
+            value = [*(before or []), *(after or [])] or opt.default
+        else:  # written twice, the later one (after the command) wins, as repeating an option does
+            value = after if after is not None else before if before is not None else opt.default
+        setattr(args, opt.dest, value)
     return args
 
 

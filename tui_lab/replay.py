@@ -28,18 +28,14 @@ from scenarios.scenario import Scenario
 
 from .export.look import PLAIN, Look
 
-STREAMS = ("text", "json", "cast", "html")  # formats that go to one file or standard output
-
-
 def may_write(path: Path, force: bool) -> None:
     """Refuse to write over what is not ours (before anything runs, and again at the write)."""
     if replaceable(path, force):
         return
-    if path.is_dir():
-        raise Refused(f"{path} is a folder; --out names the file to write")
     if path.is_file():
         raise Refused(f"{path} exists and is not a tui-lab export; add --force to replace it")
-    raise Refused(f"{path} is not a regular file; give another --out")
+    kind = "a folder" if path.is_dir() else "not a regular file"
+    raise Refused(f"{path} is {kind}: a file cannot be written there")
 
 
 def svg_name(scenario: Scenario, shown: Shown, n: int) -> str:
