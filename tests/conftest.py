@@ -34,7 +34,8 @@ def run_cli(*args: str, **kw):
     """Run `python -m tui_lab ...` in a subprocess; returns CompletedProcess (text)."""
     import subprocess
 
-    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
+    # PYTHONPATH: this checkout's code, also when the test runs the command from another folder.
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "tui_lab", *args], capture_output=True, text=True, cwd=kw.pop("cwd", ROOT), env=env, timeout=kw.pop("timeout", 300), **kw)
 
 

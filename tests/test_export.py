@@ -106,7 +106,8 @@ def test_svg_one_file_per_frame_from_the_app_screen(tmp_path):
     assert len(files) == 3
     last = files[-1].read_text(encoding="utf-8")
     # The app's status bar and footer are in the picture: it is the app's screen.
-    assert "step&#160;2&#160;/&#160;9" in last and "Next" in last
+    words = [t.text for t in _svg_texts(files[-1])]
+    assert "step 2 / 9" in " ".join(words) and "Next" in last
 
 
 def test_svg_out_must_be_a_folder(tmp_path):
@@ -174,3 +175,105 @@ def test_set_reads_a_file_beside_the_scenario(tmp_path):
     assert walk.script[0]["value"] == str(tmp_path / "b.txt")
     out = run_cli("replay", str(path), "--format", "json", "--device", "cpu", cwd="/")
     assert out.returncode == 0, out.stderr
+
+
+# --- exports that look right (issue 11.4) -------------------------------------------------------
+def _svg_texts(path):
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    return [t for t in ET.parse(path).iter(f"{ns}text") if t.get("textLength")]
+
+
+@pytest.fixture(scope="module")
+def optim_svgs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("optim") / "svg"
+    out = run_cli("replay", "optim-rosenbrock", "--format", "svg", "--out", str(folder), "--device", "cpu", "--steps", "3")
+    assert out.returncode == 0, out.stderr
+    text = run_cli("replay", "optim-rosenbrock", "--device", "cpu", "--steps", "3").stdout
+    return sorted(folder.glob("*.svg")), text
+
+
+def test_svg_holds_the_whole_frame(optim_svgs):
+    """The last rule of the last optimizer and the plot's axis lie far below one screen."""
+    import re
+
+    files, text = optim_svgs
+    last_frame = text.split("step 3 / ")[1]
+    deepest_rule = [line for line in last_frame.splitlines() if "|Δx| =" in line][-1].split("|Δx| = ")[1].strip()
+    axis = last_frame.rstrip().splitlines()[-2].split()  # 0.00 0.75 … under the loss plot
+    words = {t.text for t in _svg_texts(files[-1])}
+    assert deepest_rule in words and axis[-1] in words
+    height = float(re.search(r'viewBox="0 0 [0-9.]+ ([0-9.]+)"', files[-1].read_text(encoding="utf-8")).group(1))
+    assert height > 30 * 24.4  # taller than the 30 rows the app starts with
+
+
+def test_svg_places_every_glyph_at_its_cell(optim_svgs):
+    """Braille (which monospace fonts lack) stands alone, and every piece of text starts at a
+    whole cell, so no renderer can let the plot drift out of its columns."""
+    from rich.cells import cell_len
+
+    from tui_lab.export.look import NOT_IN_EVERY_FONT
+
+    files, _ = optim_svgs
+    texts = _svg_texts(files[-1])
+    braille = [t for t in texts if any("\u2800" <= ch <= "\u28ff" for ch in t.text)]
+    assert len(braille) > 50
+    assert all(len(t.text) == 1 for t in texts if NOT_IN_EVERY_FONT.search(t.text))
+    cells = {round(float(t.get("textLength")) / cell_len(t.text), 6) for t in texts if cell_len(t.text) == len(t.text)}
+    assert len(cells) == 1
+    cell = cells.pop()
+    for t in texts:
+        column = float(t.get("x")) / cell
+        assert abs(column - round(column)) < 1e-3, (t.text, t.get("x"))
+
+
+def test_html_puts_glyphs_fonts_lack_in_cells_of_their_own(tmp_path):
+    import re
+
+    page = tmp_path / "o.html"
+    assert run_cli("replay", "optim-rosenbrock", "--format", "html", "--out", str(page), "--device", "cpu",
+                   "--steps", "3").returncode == 0
+    html = page.read_text(encoding="utf-8")
+    assert re.search("<i>[\u2800-\u28ff]</i>", html)
+    assert not re.search("[\u2800-\u28ff](?!</i>)", html)
+    assert "pre i { font-style: inherit; display: inline-block; width: 1ch;" in html
+
+
+def test_html_counter_is_the_frames_own_numbering(scripted, tmp_path):
+    import re
+
+    page = tmp_path / "walk.html"
+    assert run_cli("replay", str(scripted), "--format", "html", "--out", str(page), "--device", "cpu").returncode == 0
+    html = page.read_text(encoding="utf-8")
+    listing = run_cli("replay", str(scripted), "--format", "json", "--device", "cpu", cwd=tmp_path)  # its snapshot lands there
+    rows = [json.loads(x) for x in listing.stdout.splitlines()]
+    assert re.findall(r'data-step="([^"]*)"', html) == [f"step {r['step']} / {r['total']}" for r in rows]
+    assert "textContent = frames[i].dataset.step" in html and "frames.length;" not in html
+
+
+def test_cast_frames_never_scroll(tmp_path):
+    """lstm-gates has frames exactly as tall as the terminal: none may end in a line feed
+    that scrolls its first line away, and a taller frame resizes the terminal first."""
+    target = tmp_path / "gates.cast"
+    out = run_cli("replay", "lstm-gates", "--format", "cast", "--out", str(target), "--device", "cpu")
+    assert out.returncode == 0, out.stderr
+    lines = target.read_text(encoding="utf-8").splitlines()
+    height = json.loads(lines[0])["height"]
+    rows_seen = []
+    for line in lines[1:]:
+        when, kind, data = json.loads(line)
+        if kind == "r":
+            height = int(data.split("x")[1])
+            continue
+        assert data.startswith("\x1b[2J\x1b[H") and not data.endswith("\n")
+        rows = data.count("\r\n") + 1
+        assert rows <= height
+        rows_seen.append(rows)
+    assert max(rows_seen) == height or json.loads(lines[0])["height"] == 24
+
+
+def test_cast_screen_joins_lines_without_a_last_line_feed():
+    from tui_lab.export.cast import CLEAR, screen
+
+    assert screen("title\nbody\n") == (CLEAR + "title\r\nbody", 2)

@@ -15,7 +15,7 @@ on the meta device (shapes, no data), checks the keys, the settings, the size bu
 every tensor's shape against the model the settings describe, and only then loads the
 weights. Any problem is a `CheckpointError` with one line that says what is wrong.
 
-Writes go through engine/core/files.open_atomic (a temporary file, then a rename), and never
+Writes go through engine/core/files.AtomicFile (a temporary file, then a rename), and never
 replace an existing file that is not itself a checkpoint of this format.
 """
 
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..core import budget
-from ..core.files import open_atomic
+from ..core.files import AtomicFile
 from ..core.fmt import clip
 from .model import CELLS, build_model, expected_shapes, parameter_count
 
@@ -78,7 +78,7 @@ def save(path: str | os.PathLike, *, cell: str, vocab: list[str] | tuple[str, ..
     state = {"format": FORMAT, "version": VERSION, "cell": cell, "vocab": list(vocab), "settings": dict(settings),
              "model": model_state, "optimizer": optimizer}
     try:
-        with open_atomic(path) as fh:
+        with AtomicFile(path, binary=True) as fh:
             torch.save(state, fh)
     except OSError as exc:
         raise CheckpointError(f"{path}: cannot save: {exc.strerror or exc}") from None

@@ -1,79 +1,183 @@
-"""Files the lab reads and writes: one atomic writer for every output.
+"""Files the lab writes: one atomic writer for every output, and the mark on its exports.
 
-Engine code (checkpoints, through `open_atomic`, its binary twin) and the front ends (exports,
-saved scenarios) all write through `write_atomic`, so a crash, a full disk or a signal never
-leaves half a file behind.
+Engine code (checkpoints) and the front ends (exports, saved scenarios) all write through
+`atomic_writer` / `write_atomic`: the bytes go to a temporary file beside the target, renamed
+over it only when everything was written. A crash, a full disk, Ctrl+C or SIGTERM never
+leaves half a file behind, and a failure names the file it could not write.
+
+Exports carry `MARKER` in their first bytes (an XML/HTML comment or a header field), so an
+output folder can be written again without asking: a file that carries it is this program's
+own; any other existing file is the person's, replaced only when they say so (--force).
 """
 
 from __future__ import annotations
 
-import contextlib
+import atexit
 import os
 import signal
+import stat
 import tempfile
 import threading
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import IO, Any
 
+MARKER = "tui-lab export"
+# How each kind of export carries it, in its first bytes (checking reads only those): a
+# comment after an SVG's opening tag, a generator tag in an HTML head, a cast header field.
+MARKS = {"svg": f"<!-- {MARKER} -->", "html": f'<meta name="generator" content="{MARKER}">',
+         "cast": f'"generator": "{MARKER}"'}
+_MARK_WITHIN = 4096
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, so a crash never leaves half a file."""
-    path = path.expanduser()
-    if not path.parent.is_dir():
-        raise FileNotFoundError(2, "no such folder", str(path.parent))
-    # mkstemp makes the file private (0600); give it the mode a plain open() would.
-    umask = os.umask(0)
-    os.umask(umask)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-# --- binary files (checkpoints) ---------------------------------------------------------
-# Temporary files being written now: a SIGTERM removes them before the process dies (a
-# SIGINT unwinds through `open_atomic` as KeyboardInterrupt and removes its own).
+# Temporary files being written now, removed by the signal handler or at exit if still there.
 _pending: set[str] = set()
+_pending_lock = threading.Lock()
+_CLEANUP_SIGNALS = tuple(getattr(signal, s) for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s))
+_handled = False
 
 
-@contextlib.contextmanager
-def open_atomic(path: Path) -> Iterator[BinaryIO]:
-    """A binary file that appears at `path` whole or not at all: `with open_atomic(p) as fh`."""
-    path = path.expanduser()
-    if not path.parent.is_dir():
-        raise FileNotFoundError(2, "no such folder", str(path.parent))
-    _remove_on_sigterm()
-    umask = os.umask(0)
-    os.umask(umask)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    _pending.add(tmp)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-        _pending.discard(tmp)
+class Refused(ValueError):
+    """A write that would replace something of the person's, or cannot be done at all."""
 
 
-def _remove_on_sigterm() -> None:
-    """Install (once, from the main thread, over the default action only) a SIGTERM handler
-    that removes the temporary files and then dies of the signal as usual."""
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return
+class WriteError(OSError):
+    """A file that could not be written; its message names the file."""
 
-    def handler(signum: int, _frame: object) -> None:
+    def __init__(self, path: Path | str, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause), str(path))
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"could not write {self.path}: {self.strerror}"
+
+
+class AtomicFile:
+    """A file being written as a whole or not at all; use as `with AtomicFile(path) as fh`.
+
+    Text is written as UTF-8 with "\\n" line ends; `binary=True` for bytes. Writes stream
+    into the temporary file, so output of any length needs no memory for itself.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], binary: bool = False) -> None:
+        self.path = Path(path).expanduser()
+        self.binary = binary
+        self._fh: IO[Any] | None = None
+        self._tmp = ""
+
+    def __enter__(self) -> "AtomicFile":
+        if not self.path.parent.is_dir():
+            raise FileNotFoundError(2, "no such folder", str(self.path.parent))
+        install_cleanup()
+        try:
+            fd, self._tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise WriteError(self.path, exc) from None
+        with _pending_lock:
+            _pending.add(self._tmp)
+        self._fh = os.fdopen(fd, "wb") if self.binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        return self
+
+    def write(self, data: Any) -> int:
+        try:
+            return self._fh.write(data)
+        except OSError as exc:
+            raise WriteError(self.path, exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._fh.flush()
+        except OSError as exc:
+            raise WriteError(self.path, exc) from None
+
+    def __getattr__(self, name: str) -> Any:  # tell, seek … for writers such as torch.save
+        return getattr(self._fh, name)
+
+    def __exit__(self, kind, exc, tb) -> None:
+        try:
+            if kind is None:
+                self._commit()
+        finally:
+            self._discard()
+
+    def _commit(self) -> None:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would, or the
+        # mode of the file it replaces.
+        umask = os.umask(0)
+        os.umask(umask)
+        try:
+            mode = stat.S_IMODE(self.path.stat().st_mode) if self.path.exists() else 0o666 & ~umask
+            self._fh.close()
+            os.chmod(self._tmp, mode)
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            raise WriteError(self.path, exc) from None
+
+    def _discard(self) -> None:
+        try:
+            if self._fh is not None and not self._fh.closed:
+                self._fh.close()
+        except OSError:
+            pass  # a full disk fails the final flush too; the file is removed below anyway
+        finally:
+            Path(self._tmp).unlink(missing_ok=True)
+            with _pending_lock:
+                _pending.discard(self._tmp)
+
+
+def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Write `data` (text as UTF-8, or bytes) to `path` as a whole or not at all."""
+    with AtomicFile(path, binary=isinstance(data, bytes)) as fh:
+        fh.write(data)
+
+
+# --- leaving nothing behind on a signal ---------------------------------------------------
+def _remove_pending() -> None:
+    with _pending_lock:
         for tmp in list(_pending):
             Path(tmp).unlink(missing_ok=True)
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
+        _pending.clear()
 
-    signal.signal(signal.SIGTERM, handler)
+
+def _on_signal(signum: int, frame: Any) -> None:
+    # Remove what is half-written, then die of the signal as if it had not been caught, so
+    # the parent sees the usual status (killed by SIGTERM).
+    _remove_pending()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def install_cleanup() -> None:
+    """SIGTERM and SIGHUP remove temporary files before the process dies (SIGINT already
+    unwinds through `AtomicFile.__exit__` as KeyboardInterrupt). Handlers someone else set
+    are left alone; signals can only be handled from the main thread."""
+    global _handled
+    if _handled or threading.current_thread() is not threading.main_thread():
+        return
+    _handled = True
+    atexit.register(_remove_pending)
+    for signum in _CLEANUP_SIGNALS:
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            signal.signal(signum, _on_signal)
+
+
+# --- the export marker ----------------------------------------------------------------------
+def is_ours(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` is a regular file this program exported (it carries one of `MARKS`)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False  # never open a FIFO or a device just to look
+        with open(path, "rb") as fh:
+            head = fh.read(_MARK_WITHIN)
+        return any(mark.encode() in head for mark in MARKS.values())
+    except OSError:
+        return False
+
+
+def replaceable(path: str | os.PathLike[str], force: bool = False) -> bool:
+    """Whether writing `path` loses nothing of the person's: it does not exist, or it is a
+    regular file that is our own export, or they said `force` (still only a regular file)."""
+    p = Path(path)
+    if not p.exists() and not p.is_symlink():
+        return True
+    if not p.is_file():
+        return False
+    return force or is_ours(p)
