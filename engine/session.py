@@ -58,6 +58,9 @@ class Session:
         self.lab: Lab
         self.stepper: Stepper
         self.index = 0
+        # Replay of a script that never goes back sets this: frames behind the cursor are let go,
+        # so memory stays flat however many frames a run makes.
+        self.forget = False
         self._open(scenario)
 
     def _open(self, scenario: Scenario) -> None:
@@ -101,7 +104,12 @@ class Session:
     # --- moving it -------------------------------------------------------------
     def goto(self, index: int, cancelled: Callable[[], bool] = lambda: False) -> Frame:
         """Move to `index`, computing frames as needed; past the end stays on the last."""
+        before = self.index
         self.index = max(0, self.stepper.ensure(max(index, 0), cancelled))
+        if self.forget and self.index > before:
+            frames = self.stepper.frames
+            for i in range(before, self.index):
+                frames[i] = None  # the list keeps its length: indices stay the frames' own
         return self.frame
 
     def finish(self, cancelled: Callable[[], bool] = lambda: False) -> Frame:
@@ -137,7 +145,7 @@ class Session:
         except ParamError as exc:
             raise ParamError(exc.key, f"{describe(value)} is not allowed: {exc.message}") from None
         new = Session.__new__(Session)
-        new.seed, new.device = self.seed, self.device
+        new.seed, new.device, new.forget = self.seed, self.device, self.forget
         new._open(scenario)
         new.goto(self.index, cancelled)
         return new

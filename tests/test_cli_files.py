@@ -268,9 +268,6 @@ def test_writers_hold_no_frame_once_written(fmt):
     assert large < small * 1.25 + 64 * 1024, (small, large)
 
 
-@pytest.mark.xfail(strict=True, reason="Session's Stepper keeps every computed frame (about 6 KB each here), so "
-                   "replay's memory grows with the frames even though every writer streams; needs a Session "
-                   "that keeps only what the script can go back to (asked of the lead)")
 def test_replay_memory_stays_flat_end_to_end(tmp_path, monkeypatch):
     import tui_lab.replay
     from engine.session import Session

@@ -144,6 +144,8 @@ def replay(scenario: Scenario, fmt: str = "text", out: IO[str] | None = None, ou
         folder = out_path.parent if out_path is not None else Path(".")
         check_svg_folder(folder, scenario, force)  # where its snapshot pictures go
     session = Session(scenario, device=device, seed=seed)
+    script = () if steps is not None else scenario.script
+    session.forget = not any(a.get("do") in ("back", "first", "last") for a in script)
     try:
         shows = session.run_script(() if steps is not None else None, max_steps=steps)
         if fmt == "svg":
