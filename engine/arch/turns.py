@@ -63,7 +63,9 @@ def knobs(cfg: ArchConfig) -> list[Knob]:
 
 
 def moved(label: str, old: Any, new: Any, fmt: Callable[[Any], str] = count) -> list[str]:
-    return [f"{label} {fmt(old)} → {fmt(new)}"] if old != new else []
+    """["parameters 62,378,344 → 91,738,472"], or nothing where the two read the same."""
+    a, b = fmt(old), fmt(new)
+    return [f"{label} {a} → {b}"] if a != b else []
 
 
 def memory(lab: "ArchLab") -> tuple[int, int]:

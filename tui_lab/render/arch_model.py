@@ -13,9 +13,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from engine.core.fmt import clip, count
+from engine.core.fmt import clip, count, mb, shape
 
-from .arch import boxes, facts, mb, memory_line, param_bars, shape_text
+from .arch import before_turn, boxes, facts, ghost_shape, memory_line, param_bars
+from .common import check_line
 
 
 def model(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
@@ -23,7 +24,7 @@ def model(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
     parts: list[RenderableType] = [input_facts(v) if layer["kind"] == "input" else step_facts(v, layer, width)]
     ins, out = layer["in_shape"], layer["out_shape"]
     if len(out) in (1, 3) and (ins is None or len(ins) in (1, 3)):
-        parts.append(boxes(ins, clip(layer["name"], 24), out, width))
+        parts.append(boxes(ins, clip(layer["name"], 24), out, width, ghost_shape(v, view)))
     if v["layers"]:
         which = view.get("table", "compute")
         parts += [step_table(v, which, width), table_note(v, which)]
@@ -31,11 +32,7 @@ def model(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
     if "total_params" in v:
         parts.append(checks(v))
     parts.append(memory_line(v))
-    return Group(*parts)
-
-
-def shape(s: Any) -> str:
-    return shape_text(s) if s else "scalar"
+    return Group(*parts, *filter(None, [before_turn(v, view)]))
 
 
 def input_facts(v: Mapping[str, Any]) -> Table:
@@ -113,6 +110,7 @@ def table_note(v: Mapping[str, Any], which: str) -> Text:
 
 
 def checks(v: Mapping[str, Any]) -> Table:
+    """The totals against sum(p.numel()) and FlopCounterMode's, and the engine's verdict."""
     ok_p, ok_m = v["matches"]["params"], v["matches"]["macs"]
     uncalled = v["uncalled"]
     never = ""
@@ -128,7 +126,8 @@ def checks(v: Mapping[str, Any]) -> Table:
         macs = (f"{count(v['total_macs'] - v['unattributed_macs'])} over the steps; FlopCounterMode's total is "
                 f"{count(v['total_macs'])}: {count(v['unattributed_macs'])} MACs outside every step")
     return facts([
-        ("parameters", ("✓ " if ok_p else "✗ ") + params, "bold green" if ok_p else "bold red"),
-        ("MACs", ("✓ " if ok_m else "✗ ") + macs, "bold green" if ok_m else "bold red"),
+        ("parameters", params, "bold" if ok_p else "bold red"),
+        ("MACs", macs, "bold" if ok_m else "bold red"),
+        ("check", check_line(v["check"]), ""),
     ])
 
