@@ -7,10 +7,12 @@ Everything fits 78 columns: the boxes are drawn to a log scale (a 227-pixel imag
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -18,7 +20,7 @@ from engine.arch.layers import SAME_SHAPE
 from engine.core.fmt import count, mb, percent, shape
 
 from . import ViewKey
-from .common import check_line
+from .common import CellGrid, check_line
 from .pictures import bar
 
 
@@ -181,35 +183,53 @@ def layer_facts(v: Mapping[str, Any], layer: Mapping[str, Any]) -> Table:
     return facts(rows)
 
 
-def out_text(row: Mapping[str, Any]) -> Text:
+def out_text(row: Mapping[str, Any]) -> str:
     """The output shape, with ⚠ where the size formula was floored."""
-    text = Text(shape(row["out_shape"]))
-    return text.append(" ⚠", style="yellow") if row["floored"] else text
+    return shape(row["out_shape"]) + (" ⚠" if row["floored"] else "")
 
 
-def layer_table(v: Mapping[str, Any], which: str) -> Table:
+BOLD, THIS, WARN = Style(bold=True), Style(bold=True, reverse=True), Style(color="yellow")
+
+
+def grid_table(header: Sequence[str], body: Sequence[Sequence[str]], footer: Sequence[str], left: Collection[int],
+               note: str, warn: Sequence[bool] = ()) -> Group:
+    """Rows laid out once (common.CellGrid: Rich's Table costs a knob turn tens of milliseconds): the
+    columns in `left` flush left, the others right, a rule under the header, this step's row
+    reversed, the totals bold; a floored output (`warn`, column 1) in yellow."""
+    everything = [header, *body, footer]
+    widths = [max(cell_len(r[j]) for r in everything) for j in range(len(header))]
+
+    def cells(row: Sequence[str], style: Style | None, flagged: bool = False) -> list[tuple[str, Style | None]]:
+        out = []
+        for j, (text, w) in enumerate(zip(row, widths)):
+            cell_style = (style or Style()) + WARN if flagged and j == 1 else style
+            out.append((text + " " * (w - cell_len(text)) if j in left else text, cell_style))
+        return out
+
+    last = len(body) - 1
+    rows = [[("─" * w, None) for w in widths]]
+    rows += [cells(r, THIS if i == last else None, i < len(warn) and warn[i]) for i, r in enumerate(body)]
+    rows += [[("", None)], cells(footer, BOLD)]
+    head = [h + " " * (w - cell_len(h)) if j in left else h for j, (h, w) in enumerate(zip(header, widths))]
+    return Group(CellGrid(rows, header=head), Text(note, style="dim"))
+
+
+def layer_table(v: Mapping[str, Any], which: str) -> Group:
     rows, totals = v["layers"], v["totals"]
-    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False, show_footer=True, footer_style="bold")
-    t.add_column("layer", "total", no_wrap=True)
-    t.add_column("output", "", no_wrap=True)
+    other = f"press m for {'compute' if which == 'memory' else 'memory'} columns"
+    warn = [r["floored"] for r in rows]
     if which == "memory":
-        k = v["totals"]["optimizer_bytes"] // max(1, v["totals"]["weight_bytes"])
-        t.add_column("weights", mb(totals["weight_bytes"]), justify="right")
-        t.add_column("activations", mb(totals["activation_bytes"]), justify="right")
-        t.add_column(f"grad+{v['optimizer']}", mb(totals["weight_bytes"] * (1 + k)), justify="right")
-        for r in rows:
-            t.add_row(Text(r["name"]), out_text(r), mb(r["weight_bytes"]), mb(r["activation_bytes"]),
-                      mb(r["weight_bytes"] * (1 + k)))
-    else:
-        t.add_column("params", count(totals["params"]), justify="right")
-        t.add_column("activations", count(totals["activations"]), justify="right")
-        t.add_column("MACs", count(totals["macs"]), justify="right")
-        for r in rows:
-            t.add_row(Text(r["name"]), out_text(r), count(r["params"]), count(r["activations"]), count(r["macs"]))
-    t.rows[-1].style = "bold reverse"
-    t.caption = f"press m for {'compute' if which == 'memory' else 'memory'} columns"
-    t.caption_style = "dim"
-    return t
+        k = totals["optimizer_bytes"] // max(1, totals["weight_bytes"])
+        return grid_table(
+            ["layer", "output", "weights", "activations", f"grad+{v['optimizer']}"],
+            [[r["name"], out_text(r), mb(r["weight_bytes"]), mb(r["activation_bytes"]), mb(r["weight_bytes"] * (1 + k))]
+             for r in rows],
+            ["total", "", mb(totals["weight_bytes"]), mb(totals["activation_bytes"]), mb(totals["weight_bytes"] * (1 + k))],
+            (0, 1), other, warn)
+    return grid_table(
+        ["layer", "output", "params", "activations", "MACs"],
+        [[r["name"], out_text(r), count(r["params"]), count(r["activations"]), count(r["macs"])] for r in rows],
+        ["total", "", count(totals["params"]), count(totals["activations"]), count(totals["macs"])], (0, 1), other, warn)
 
 
 def param_bars(rows: Sequence[Mapping[str, Any]], total: int, width: int) -> Text:
