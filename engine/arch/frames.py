@@ -7,7 +7,9 @@ units. memory: the slide's calculator, one part at a time.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+import threading
+from functools import partial
+from typing import Any, Callable, Iterator
 
 from ..core.check import record
 from ..core.fmt import count, power
@@ -45,32 +47,57 @@ def input_frame(cfg: ArchConfig) -> Frame:
                  {**common(cfg), "layer": layer, "layers": [], "totals": network_totals(cfg, []), "warnings": []})
 
 
+class LazyFrame(Frame):
+    """A frame built (and frozen) when first read, then kept: stepping past a layer, or a knob turn
+    recomputing the steps before the cursor, costs neither its table's copy nor its torch trace."""
+
+    def __init__(self, index: int, build: Callable[[], Frame]) -> None:  # noqa: D107 - no dataclass fields stored
+        object.__setattr__(self, "index", index)
+        object.__setattr__(self, "_build", build)
+        object.__setattr__(self, "_frame", None)
+        object.__setattr__(self, "_lock", threading.Lock())
+
+    def _built(self) -> Frame:
+        with self._lock:
+            if self._frame is None:
+                object.__setattr__(self, "_frame", self._build())
+            return self._frame
+
+    caption = property(lambda self: self._built().caption)  # type: ignore[assignment]
+    values = property(lambda self: self._built().values)  # type: ignore[assignment]
+    highlight = property(lambda self: self._built().highlight)  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LazyFrame(index={self.index})"
+
+
+def layer_frame(cfg: ArchConfig, plan: LayerPlan) -> Frame:
+    """Layer `plan.index` applied: its facts, its torch module's check, the table and totals so far."""
+    done = cfg.plans[: plan.index + 1]
+    ref = trace(plan.layer, plan.in_shape)
+    check = layer_check(plan, ref)
+    layer = {**row(cfg, plan), "in_shape": plan.in_shape, "describe": plan.describe, "size_formula": plan.size_formula,
+             "params_formula": plan.params_formula, "weights": plan.weights, "biases": plan.biases,
+             "bias_adds": plan.bias_adds, "why": plan.why, "warning": plan.warning,
+             "torch": {**ref.json(), "matches": check["ok"]}}
+    values = {**common(cfg), "layer": layer, "layers": [row(cfg, q) for q in done],
+              "totals": network_totals(cfg, done), "warnings": [q.warning for q in done if q.warning], "check": check}
+    last = len(done) == len(cfg.plans)
+    if last:
+        traced = [trace(q.layer, q.in_shape) for q in cfg.plans]
+        values["check"] = network_check(cfg.plans, traced)
+        values["total_params"] = values["totals"]["params"]
+        values["torch_total_params"] = sum(t.params for t in traced)  # the JSON keys of earlier releases
+        values["matches_torch"] = values["check"]["ok"]
+    return Frame(plan.index + 1, captions.layer(plan, values["totals"]["params"] if last else None), values,
+                 {"layer": plan.index, "warning": bool(plan.warning)})
+
+
 def network_frames(cfg: ArchConfig) -> Iterator[Frame]:
-    """One frame per layer; each layer's torch module is traced when its frame is first made."""
+    """One frame per layer, each built when first read (the one on screen, or each in a replay)."""
     yield input_frame(cfg)
-    rows: list[dict[str, Any]] = []
-    traced = []
-    plans = cfg.plans
-    for plan in plans:
-        ref = trace(plan.layer, plan.in_shape)
-        traced.append(ref)
-        rows.append(row(cfg, plan))
-        check = layer_check(plan, ref)
-        layer = {**rows[-1], "in_shape": plan.in_shape, "describe": plan.describe, "size_formula": plan.size_formula,
-                 "params_formula": plan.params_formula, "weights": plan.weights, "biases": plan.biases,
-                 "bias_adds": plan.bias_adds, "why": plan.why, "warning": plan.warning,
-                 "torch": {**ref.json(), "matches": check["ok"]}}
-        done = plans[: plan.index + 1]
-        values = {**common(cfg), "layer": layer, "layers": rows, "totals": network_totals(cfg, done),
-                  "warnings": [q.warning for q in done if q.warning], "check": check}
-        last = plan.index == len(plans) - 1
-        if last:
-            values["check"] = network_check(plans, traced)
-            values["total_params"] = values["totals"]["params"]
-            values["torch_total_params"] = sum(t.params for t in traced)  # the JSON keys of earlier releases
-            values["matches_torch"] = values["check"]["ok"]
-        caption = captions.layer(plan, values["totals"]["params"] if last else None)
-        yield Frame(plan.index + 1, caption, values, {"layer": plan.index, "warning": bool(plan.warning)})
+    for plan in cfg.plans:
+        yield LazyFrame(plan.index + 1, partial(layer_frame, cfg, plan))
 
 
 # --- why convolution ----------------------------------------------------------------------

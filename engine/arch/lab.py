@@ -26,7 +26,7 @@ from .config import PARAMS, ArchConfig, plan
 from .layers import normalize_layers, plan_network  # noqa: F401 - imported from here by tests and the train lab
 from .memory import network_totals
 from .turns import change_note, knobs
-from .torch_check import torch_layers
+from .torch_check import torch_layers, trace
 
 __all__ = ["ArchLab", "LAB", "mb", "normalize_layers", "plan_network", "torch_layers"]
 
@@ -52,6 +52,9 @@ class ArchLab(Lab):
         super().__init__(params, seed=seed, device=device)
         self.cfg: ArchConfig = plan(params)
         self.own = own.OwnModel(self.cfg) if self.cfg.mode == "model" else None
+        if self.cfg.plans:  # the first FlopCounterMode imports much of torch: here, where the lab opens,
+            first = self.cfg.plans[0]  # not when a frame is first drawn
+            trace(first.layer, first.in_shape)
 
     def length(self) -> int:
         if self.own is not None:
