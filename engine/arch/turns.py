@@ -113,5 +113,7 @@ def change_note(before: "ArchLab", after: "ArchLab") -> str:
         return ""
     parts = {"network": network_change, "why_conv": why_conv_change}.get(new.mode, lambda a, b: [])(old, new)
     (f0, t0), (f1, t1) = memory(before), memory(after)
-    parts += moved("forward memory", f0, f1, mb) + moved("training memory", t0, t1, mb)
+    parts += moved("forward memory", f0, f1, mb)
+    if new.mode == "memory" or not parts:  # elsewhere training memory follows from what is said
+        parts += moved("training memory", t0, t1, mb)
     return "; ".join(parts) if parts else "nothing else changed"
