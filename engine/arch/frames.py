@@ -7,9 +7,8 @@ units. memory: the slide's calculator, one part at a time.
 
 from __future__ import annotations
 
-import threading
 from functools import partial
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from ..core.check import record
 from ..core.fmt import count, power
@@ -17,6 +16,7 @@ from ..core.frame import Frame
 from . import captions
 from .config import ArchConfig
 from .layers import LayerPlan, numel
+from .lazy import LazyFrame
 from .memory import network_totals
 from .torch_check import WHY_CONV_REFERENCE, layer_check, network_check, trace, why_conv_modules
 
@@ -45,30 +45,6 @@ def input_frame(cfg: ArchConfig) -> Frame:
              "params_formula": "0", "why": "the image itself: no parameters", "warning": ""}
     return Frame(0, captions.network_input(cfg),
                  {**common(cfg), "layer": layer, "layers": [], "totals": network_totals(cfg, []), "warnings": []})
-
-
-class LazyFrame(Frame):
-    """A frame built (and frozen) when first read, then kept: stepping past a layer, or a knob turn
-    recomputing the steps before the cursor, costs neither its table's copy nor its torch trace."""
-
-    def __init__(self, index: int, build: Callable[[], Frame]) -> None:  # noqa: D107 - no dataclass fields stored
-        object.__setattr__(self, "index", index)
-        object.__setattr__(self, "_build", build)
-        object.__setattr__(self, "_frame", None)
-        object.__setattr__(self, "_lock", threading.Lock())
-
-    def _built(self) -> Frame:
-        with self._lock:
-            if self._frame is None:
-                object.__setattr__(self, "_frame", self._build())
-            return self._frame
-
-    caption = property(lambda self: self._built().caption)  # type: ignore[assignment]
-    values = property(lambda self: self._built().values)  # type: ignore[assignment]
-    highlight = property(lambda self: self._built().highlight)  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"LazyFrame(index={self.index})"
 
 
 def layer_frame(cfg: ArchConfig, plan: LayerPlan) -> Frame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from functools import partial
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from ..core.check import record
@@ -17,6 +18,7 @@ from ..core.fmt import count, mb, shape, visible
 from ..core.frame import Frame
 from ..core.params import ParamError
 from .layers import numel
+from .lazy import LazyFrame
 from .memory import totals
 from .model import ModelError, build, check_spec, quote
 from .walk import JOINS, UNSEEN, Step, Walk, walk
@@ -145,27 +147,29 @@ class OwnModel:
                        f"input {shape(c.input)}",
                     {**common, "layer": layer0, "summary": summary, "layers": [], "earlier": 0, "groups": [],
                      "totals": self.totals(0, 0, 0, 0, 0)})
-        rows: list[dict[str, Any]] = []
-        groups: dict[str, int] = {}
-        params = trainable = acts = macs = flops = 0
+        sums, groups = (0, 0, 0, 0, 0), {}  # params, trainable, activations, MACs, FLOPs so far
         for i, s in enumerate(w.steps, 1):
-            rows.append(self.row(i, s))
-            params, trainable = params + s.new_params, trainable + s.new_trainable
-            acts, macs, flops = acts + rows[-1]["activations"], macs + s.macs, flops + s.flops
+            sums = tuple(a + b for a, b in zip(sums, (s.new_params, s.new_trainable, numel(s.out_shape), s.macs, s.flops)))
             if s.new_params:
                 top = s.name.split(".")[0]
-                groups[top] = groups.get(top, 0) + s.new_params
-            layer = {**rows[-1], "in_shape": s.in_shapes[0] if s.in_shapes else None,
-                     "in_shapes": s.in_shapes, "trainable": s.trainable, "frozen": s.frozen,
-                     "call": s.call, "first_step": s.first_step + 1, "module": s.module,
-                     "describe": visible(s.describe)}
-            values = {**common, "layer": layer, "layers": rows[-ROWS:], "earlier": max(0, len(rows) - ROWS),
-                      "groups": [{"name": visible(k), "params": v} for k, v in groups.items()],
-                      "totals": self.totals(params, trainable, acts, macs, flops)}
-            last = i == len(w.steps)
-            if last:
-                values.update(self.final(params))
-            yield Frame(i, self.caption(s, layer, values, last), values, {"step": i - 1, "join": not s.module})
+                groups = {**groups, top: groups.get(top, 0) + s.new_params}
+            yield LazyFrame(i, partial(self.step_frame, i, sums, groups))
+
+    def step_frame(self, i: int, sums: tuple[int, ...], groups: dict[str, int]) -> Frame:
+        """Step i (1-based) with the running totals `sums` and the parameters by top-level module."""
+        s, first = self.walk.steps[i - 1], max(1, i - ROWS + 1)
+        rows = [self.row(j, self.walk.steps[j - 1]) for j in range(first, i + 1)]
+        layer = {**rows[-1], "in_shape": s.in_shapes[0] if s.in_shapes else None,
+                 "in_shapes": s.in_shapes, "trainable": s.trainable, "frozen": s.frozen,
+                 "call": s.call, "first_step": s.first_step + 1, "module": s.module,
+                 "describe": visible(s.describe)}
+        values = {**self.common(), "layer": layer, "layers": rows, "earlier": first - 1,
+                  "groups": [{"name": visible(k), "params": v} for k, v in groups.items()],
+                  "totals": self.totals(*sums)}
+        last = i == len(self.walk.steps)
+        if last:
+            values.update(self.final(sums[0]))
+        return Frame(i, self.caption(s, layer, values, last), values, {"step": i - 1, "join": not s.module})
 
     def final(self, counted: int) -> dict[str, Any]:
         """The totals against sum(p.numel()) and FlopCounterMode's total: exact, so tolerance 0."""

@@ -15,6 +15,7 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
 from ..core.check import record
@@ -124,6 +125,7 @@ def network_check(plans: Sequence[LayerPlan], traced: Sequence[Traced]) -> dict[
     return record(NETWORK_REFERENCE, max(diffs), 0)
 
 
+@lru_cache(maxsize=64)
 def why_conv_modules(image: int, filter_: int, maps: int) -> dict[str, Any]:
     """The fully connected and the convolutional variants as modules (weights only, as the slides count)."""
     import warnings
