@@ -11,7 +11,9 @@ from typing import Any, Collection, Mapping, Sequence
 
 from rich import box
 from rich.cells import cell_len
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -47,14 +49,30 @@ def render(frame: Any, width: int, view: dict) -> RenderableType:
 # --- small pieces -------------------------------------------------------------------------
 
 
-def facts(rows: Sequence[tuple[str, str | Text, str]]) -> Table:
-    """Label / value lines; style per line (a Text value keeps its own)."""
-    t = Table.grid(padding=(0, 1))
-    t.add_column(style="dim", no_wrap=True)
-    t.add_column()
-    for label, value, style in rows:
-        t.add_row(label, value if isinstance(value, Text) else Text(value, style=style))
-    return t
+class Facts:
+    """Label / value lines, each value wrapped beside its dim label. Laid out here rather than as
+    a Rich Table.grid, which measures every cell several times (half a frame's drawing time)."""
+
+    def __init__(self, rows: Sequence[tuple[str, str | Text, str]]) -> None:
+        self.rows = [(label, value if isinstance(value, Text) else Text(value, style=style))
+                     for label, value, style in rows]
+        self.label_w = max((cell_len(label) for label, _ in self.rows), default=0)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widest = max((value.cell_len for _, value in self.rows), default=0)
+        return Measurement(self.label_w + 2, min(options.max_width, self.label_w + 1 + widest))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        room = max(8, options.max_width - self.label_w - 1)
+        dim = Style(dim=True)
+        for label, value in self.rows:
+            for i, line in enumerate(value.wrap(console, room)):
+                line.rstrip()
+                yield Segment((label if i == 0 else "").ljust(self.label_w) + " ", dim)
+                yield from line.render(console)
+                yield Segment.line()
+
+
 
 
 def before_turn(v: Mapping[str, Any], view: dict) -> Text | None:
@@ -155,9 +173,9 @@ def values_text(layer: Mapping[str, Any], v: Mapping[str, Any]) -> str:
     return f"{n} values {where}" if len(dims) == 1 else f"{shape(dims)} = {n} values {where}"
 
 
-def layer_facts(v: Mapping[str, Any], layer: Mapping[str, Any]) -> Table:
+def layer_facts(v: Mapping[str, Any], layer: Mapping[str, Any]) -> Facts:
     if layer["kind"] == "input":
-        return facts([
+        return Facts([
             ("input", values_text(layer, v), "bold"),
             ("", layer["why"], "dim"),
         ])
@@ -180,7 +198,7 @@ def layer_facts(v: Mapping[str, Any], layer: Mapping[str, Any]) -> Table:
         rows.append(("network", f"{count(v['total_params'])} parameters by the formulas, "
                                 f"{count(v['torch_total_params'])} in the modules (sum of p.numel())", "bold"))
     rows.append(("check", check_line(v["check"]), ""))
-    return facts(rows)
+    return Facts(rows)
 
 
 def out_text(row: Mapping[str, Any]) -> str:
@@ -265,7 +283,7 @@ def memory_line(v: Mapping[str, Any]) -> Text:
 
 def why_conv(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
     n = v["image"]
-    parts: list[RenderableType] = [facts([
+    parts: list[RenderableType] = [Facts([
         ("image", f"{n}×{n} = {count(n * n)} pixels", "bold"),
         ("hidden units", f"{count(v['hidden'])}" + (f" ({v['maps']} feature maps)" if v["maps"] > 1 else ""), "bold"),
         ("", v["note"], "dim"),
@@ -307,7 +325,7 @@ def memory(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
     if len(parts_) == 4:
         rows.append(("training", f"weights + activations + gradients + {v['optimizer']} state = {mb(v['total_bytes'])}",
                      "bold green"))
-    out: list[RenderableType] = [facts(rows)]
+    out: list[RenderableType] = [Facts(rows)]
     total = sum(x["bytes"] for x in parts_)
     if total:
         bar_w = max(20, width - 4)

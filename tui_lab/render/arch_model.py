@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from engine.core.fmt import clip, count, mb, shape
 
-from .arch import before_turn, boxes, facts, ghost_shape, grid_table, memory_line, param_bars
+from .arch import Facts, before_turn, boxes, ghost_shape, grid_table, memory_line, param_bars
 from .common import check_line
 
 
@@ -34,10 +33,10 @@ def model(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
     return Group(*parts, *filter(None, [before_turn(v, view)]))
 
 
-def input_facts(v: Mapping[str, Any]) -> Table:
+def input_facts(v: Mapping[str, Any]) -> Facts:
     s, layer = v["summary"], v["layer"]
     kwargs = ", ".join(f"{k}={val!r}" for k, val in v["kwargs"].items())
-    return facts([
+    return Facts([
         ("model", f"{v['model']}" + (f" ({clip(kwargs, 60)})" if kwargs else ""), "bold"),
         ("", f"{s['class_name']}: {count(s['total_params'])} parameters, {s['steps']} steps, output "
              f"{shape(s['output_shape'])}", ""),
@@ -48,7 +47,7 @@ def input_facts(v: Mapping[str, Any]) -> Table:
     ])
 
 
-def step_facts(v: Mapping[str, Any], layer: Mapping[str, Any], width: int) -> Table:
+def step_facts(v: Mapping[str, Any], layer: Mapping[str, Any], width: int) -> Facts:
     batch = f", batch {v['batch']}" if v["batch"] > 1 else ""
     acts = (f"{shape(layer['out_shape'])} = {count(layer['activations'])} values "
             f"({mb(layer['activation_bytes'])} at {v['dtype']}{batch})")
@@ -72,7 +71,7 @@ def step_facts(v: Mapping[str, Any], layer: Mapping[str, Any], width: int) -> Ta
     rows += [("activations", acts, ""),
              ("compute", f"{count(layer['macs'])} MACs, {count(layer['flops'])} FLOPs", ""),
              ("", v["convention"], "dim")]
-    return facts(rows)
+    return Facts(rows)
 
 
 def step_table(v: Mapping[str, Any], which: str, width: int) -> RenderableType:
@@ -101,7 +100,7 @@ def table_note(v: Mapping[str, Any], which: str) -> str:
     return f"{earlier}{shared}press m for {'compute' if which == 'memory' else 'memory'} columns"
 
 
-def checks(v: Mapping[str, Any]) -> Table:
+def checks(v: Mapping[str, Any]) -> Facts:
     """The totals against sum(p.numel()) and FlopCounterMode's, and the engine's verdict."""
     ok_p, ok_m = v["matches"]["params"], v["matches"]["macs"]
     uncalled = v["uncalled"]
@@ -117,7 +116,7 @@ def checks(v: Mapping[str, Any]) -> Table:
     if not ok_m:
         macs = (f"{count(v['total_macs'] - v['unattributed_macs'])} over the steps; FlopCounterMode's total is "
                 f"{count(v['total_macs'])}: {count(v['unattributed_macs'])} MACs outside every step")
-    return facts([
+    return Facts([
         ("parameters", params, "bold" if ok_p else "bold red"),
         ("MACs", macs, "bold" if ok_m else "bold red"),
         ("check", check_line(v["check"]), ""),
