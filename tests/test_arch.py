@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 from conftest import run_cli
-from engine.arch.lab import ArchLab, plan_network
+from engine.arch.lab import ArchLab
+from engine.arch.layers import plan_network
 from engine.core.params import ParamError
 from engine.session import Session
 from scenarios import ScenarioError, load

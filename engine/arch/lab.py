@@ -23,12 +23,14 @@ from ..core.lab import Lab
 from ..core.params import validate
 from . import frames, own
 from .config import PARAMS, ArchConfig, plan
-from .layers import normalize_layers, plan_network  # noqa: F401 - imported from here by tests and the train lab
+from .layers import normalize_layers
 from .memory import network_totals
-from .turns import change_note, knobs
 from .torch_check import torch_layers, trace
+from .turns import change_note, knobs
 
-__all__ = ["ArchLab", "LAB", "mb", "normalize_layers", "plan_network", "torch_layers"]
+# Still imported from here by tests/test_train.py, tests/test_cuda.py and benchmarks/gpu_check.py;
+# their homes are layers.py, torch_check.py and engine/core/fmt.py.
+__all__ = ["ArchLab", "LAB", "mb", "normalize_layers", "torch_layers"]
 
 
 class ArchLab(Lab):
