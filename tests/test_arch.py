@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 from conftest import run_cli
-from engine.arch.lab import ArchLab, plan_network
+from engine.arch.lab import ArchLab
+from engine.arch.layers import plan_network
 from engine.core.params import ParamError
 from engine.session import Session
 from scenarios import ScenarioError, load
@@ -172,6 +173,49 @@ def test_every_layer_matches_a_handwritten_torch_module(name):
         assert last["total_params"] == total
 
 
+@pytest.mark.parametrize("name", ["arch-alexnet", "arch-lenet", "arch-alexnet-torchvision"])
+def test_each_layer_s_macs_and_check_record_against_a_handwritten_module(name):
+    """Every layer frame carries the engine's check record; the MACs it checked are the handwritten
+    module's FlopCounterMode FLOPs / 2."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    build, input_shape, _ = REFERENCES[name]
+    x = torch.empty(1, *input_shape, device="meta")
+    fs = frames(name)
+    for module, f in zip(on_meta(build), fs[1:]):
+        with FlopCounterMode(display=False) as counter:
+            x = module(x)
+        layer = f.values["layer"]
+        assert layer["macs"] == layer["torch"]["macs"] == counter.get_total_flops() // 2, layer["name"]
+        assert f.values["check"] == {"reference": "nn modules (meta) + FlopCounterMode" if f is not fs[-1] else
+                                     "nn modules (meta): sum(p.numel()) + FlopCounterMode",
+                                     "max_diff": 0.0, "tolerance": 0.0, "ok": True}
+    assert "check" not in fs[0].values  # the input: nothing to check
+
+
+def test_a_layer_torch_disagrees_with_is_flagged(monkeypatch):
+    """Stand in a torch trace that counts one parameter more for CONV1: the engine says so."""
+    from dataclasses import replace
+
+    import conftest
+    from engine.arch import frames as arch_frames
+
+    real = arch_frames.trace
+
+    def off_by_one(layer, in_shape):
+        found = real(layer, in_shape)
+        return replace(found, params=found.params + 1) if layer.name == "C1" else found
+
+    monkeypatch.setattr(arch_frames, "trace", off_by_one)
+    fs = frames("arch-lenet")
+    assert fs[1].values["check"]["ok"] is False and fs[1].values["check"]["max_diff"] == 1
+    assert fs[1].values["layer"]["torch"]["matches"] is False and fs[2].values["check"]["ok"]
+    last = fs[-1].values
+    assert last["check"]["ok"] is False and last["matches_torch"] is False
+    assert last["torch_total_params"] == last["total_params"] + 1
+    assert "✗ differs from nn modules (meta)" in conftest.draw("arch", fs[1])
+
+
 @pytest.mark.parametrize("name", ["arch-alexnet", "arch-lenet", "arch-alexnet-grouped"])
 def test_macs_match_torch_flop_counter(name):
     """torch's FlopCounterMode counts 2 FLOPs per multiply-add in conv and matmul, no bias adds."""
@@ -265,6 +309,8 @@ def test_why_conv_slides():
     assert fs[2].caption == "Locally connected: 1,000,000 · 10·10 = 10^8 parameters"
     assert all(v["torch"]["matches"] for v in fs[-1].values["variants"])
     assert fs[-1].values["total_params"] == 100
+    assert fs[-1].values["check"] == {"reference": "nn.Linear, nn.Conv2d (meta)", "max_diff": 0.0, "tolerance": 0.0,
+                                      "ok": True}
 
 
 # --- validation -------------------------------------------------------------------------

@@ -396,8 +396,11 @@ def test_join_and_last_frames_say_what_they_checked():
     add = draw("arch", fs[-1], 100)
     assert "add: 16×8×8 + 16×8×8 → 16×8×8" in add and "not a module" in add
     n = f"{sum(p.numel() for p in arch_models.ResBlockNet().parameters()):,}"
-    assert f"✓ {n} counted once over the steps = {n}, sum(p.numel())" in add
+    assert f"{n} counted once over the steps = {n}, sum(p.numel())" in add
     assert "FlopCounterMode's total" in add
+    assert "✓ matches sum(p.numel()) + FlopCounterMode  largest difference 0 (tolerance 0)" in add
+    check = fs[-1].values["check"]
+    assert check == {"reference": "sum(p.numel()) + FlopCounterMode", "max_diff": 0.0, "tolerance": 0.0, "ok": True}
     shared = draw("arch", frames_of("SharedLayer", (10,))[5], 100)
     assert "call 2 of a shared module: its parameters were counted at step 3, not again" in shared
 

@@ -34,7 +34,8 @@ def test_conv1_screen_shows_formulas_boxes_table_and_torch_check():
     assert "(227 − 11)/4 + 1 = 55" in text and "(11·11·3)·96 + 96 = 34,944" in text
     assert "35K" in text and "96 biases" in text
     assert "FLOPs = 2 × MACs" in text and "105,415,200 MACs" in text
-    assert "✓ matches torch" in text and "┌" in text and "96×55×55" in text
+    assert "✓ matches nn modules (meta) + FlopCounterMode" in text and "┌" in text and "96×55×55" in text
+    assert "Conv2d(3, 96, kernel_size=(11, 11), stride=(4, 4))" in text and "(tolerance 0)" in text
     last = draw(session.finish())
     assert "62,378,344" in last and "FC6" in last and "60.5%" in last
     memory = draw(session.frame, view={"table": "memory"})
@@ -52,7 +53,7 @@ def test_floored_layers_are_flagged_in_the_table():
 def test_why_conv_and_memory_screens():
     session = Session(load("arch-why-conv"), device="cpu")
     text = draw(session.finish())
-    assert "1,000,000,000,000" in text and "100,000,000" in text and "✓ matches torch" in text
+    assert "1,000,000,000,000" in text and "100,000,000" in text and "✓ matches nn.Linear, nn.Conv2d (meta)" in text
     session.close()
     session = Session(load("arch-memory"), device="cpu")
     text = draw(session.goto(2))

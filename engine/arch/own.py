@@ -10,25 +10,27 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Iterator
+from functools import partial
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
-from ..core.fmt import count, visible
+from ..core.check import record
+from ..core.fmt import count, mb, shape, visible
 from ..core.frame import Frame
 from ..core.params import ParamError
+from .layers import numel
+from .lazy import LazyFrame
+from .memory import totals
 from .model import ModelError, build, check_spec, quote
-from .walk import JOINS, UNSEEN, Step, Walk, shape_text, walk
+from .walk import JOINS, UNSEEN, Step, Walk, walk
+
+if TYPE_CHECKING:  # config.py imports this module to check a model's keys
+    from .config import ArchConfig
 
 ROWS = 12  # table rows a frame carries (a screenful); the totals cover every step
 MAX_DIMS = 6
+REFERENCE = "sum(p.numel()) + FlopCounterMode"  # the walk is torch's; its totals are checked against these
 CONVENTION = ("MACs = FLOPs / 2, FLOPs as torch's FlopCounterMode counts them: 2 per multiply-add in matmul, "
               "convolution and attention; bias adds, activations, norms and pooling count 0")
-
-
-def numel(shape: Any) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def check(p: dict[str, Any], max_tensor: int) -> None:
@@ -49,7 +51,7 @@ def check(p: dict[str, Any], max_tensor: int) -> None:
         raise ParamError("params.input", f"expected 1 to {MAX_DIMS} sizes (one example, without the batch), "
                          f"got {len(p['input'])}")
     if numel(p["input"]) * p["batch"] > max_tensor:
-        raise ParamError("params.batch", f"a batch of {count(p['batch'])} inputs of {shape_text(tuple(p['input']))} "
+        raise ParamError("params.batch", f"a batch of {count(p['batch'])} inputs of {shape(p['input'])} "
                          f"is more values than one torch tensor holds ({count(max_tensor)})")
     check_kwargs(p["kwargs"])
 
@@ -69,28 +71,31 @@ _walks: dict[tuple, Walk] = {}
 _walks_lock = threading.Lock()
 
 
-def open_walk(p: dict[str, Any]) -> Walk:
+def open_walk(p: Mapping[str, Any]) -> Walk:
     """Build the model on the meta device and walk it; ModelError for anything the model rejects."""
-    spec = check_spec(p["model"])
+    return _walk(p["model"], p["kwargs"], tuple(p["input"]), p["tokens"])
+
+
+def _walk(text: str, kwargs: Mapping[str, Any], input_: tuple[int, ...], tokens: bool) -> Walk:
+    spec = check_spec(text)
     stamp = (spec.path.stat().st_mtime_ns, spec.path.stat().st_size) if spec.is_file else None
-    key = (p["model"], json.dumps(p["kwargs"], sort_keys=True), tuple(p["input"]), p["tokens"], stamp)
+    key = (text, json.dumps(dict(kwargs), sort_keys=True), input_, tokens, stamp)
     with _walks_lock:
         if key in _walks:
             return _walks[key]
-    model = build(p["model"], p["kwargs"])
-    shape = "×".join(str(d) for d in [1, *p["input"]])
+    model = build(text, dict(kwargs))
     try:
-        result, _ = walk(model, tuple(p["input"]), tokens=p["tokens"])
+        result, _ = walk(model, input_, tokens=tokens)
     except (Exception, SystemExit) as exc:
         hint = ""
         if isinstance(exc, TypeError) and "forward()" in str(exc):
             hint = "; the lab calls forward with one tensor [1, *input]: a model needing more inputs is not supported"
-        elif "indices" in str(exc) and not p["tokens"]:
+        elif "indices" in str(exc) and not tokens:
             hint = "; is the input token ids? say so with tokens = true (--tokens)"
         elif "meta" in str(exc):
             hint = "; the walk runs on the meta device, where tensors have shapes but no values"
-        raise ModelError(f"{spec.shown}: {spec.name} rejected input {shape}: {quote(exc, spec)}{hint}",
-                         key="input") from None
+        raise ModelError(f"{spec.shown}: {spec.name} rejected input {'×'.join(map(str, (1, *input_)))}: "
+                         f"{quote(exc, spec)}{hint}", key="input") from None
     with _walks_lock:
         if len(_walks) >= 4:
             _walks.pop(next(iter(_walks)))
@@ -98,107 +103,95 @@ def open_walk(p: dict[str, Any]) -> Walk:
     return result
 
 
-def opened(p: dict[str, Any]) -> Walk:
-    """open_walk with its errors as ParamError on the key to blame (the lab's way to fail)."""
-    try:
-        return open_walk(p)
-    except ModelError as exc:
-        raise ParamError(f"params.{exc.key}", exc.message) from None
-
-
 class OwnModel:
     """The frames of one walked model; `real` builds it with random weights for `g`."""
 
-    def __init__(self, params: dict[str, Any], bytes_per_value: int, opt_state: int) -> None:
-        self.p = params
-        self.bytes = bytes_per_value
-        self.opt_state = opt_state
-        self.spec = check_spec(params["model"])
-        self.walk = opened(params)
+    def __init__(self, cfg: "ArchConfig") -> None:
+        self.cfg = cfg
+        self.spec = check_spec(cfg.model)
+        try:
+            self.walk = _walk(cfg.model, cfg.kwargs or {}, cfg.input, cfg.tokens)
+        except ModelError as exc:  # the lab's way to fail: ParamError on the key to blame
+            raise ParamError(f"params.{exc.key}", exc.message) from None
 
     def length(self) -> int:
         return 1 + len(self.walk.steps)
 
     def common(self) -> dict[str, Any]:
-        p = self.p
-        return {"mode": "model", "model": self.spec.short, "kwargs": p["kwargs"], "input": p["input"], "tokens": p["tokens"],
-                "batch": p["batch"], "dtype": p["dtype"], "bytes_per_value": self.bytes,
-                "optimizer": p["optimizer"], "convention": CONVENTION, "unseen": UNSEEN}
+        c = self.cfg
+        return {"mode": "model", "model": self.spec.short, "kwargs": c.kwargs, "input": c.input, "tokens": c.tokens,
+                "batch": c.batch, "dtype": c.dtype, "bytes_per_value": c.bytes, "optimizer": c.optimizer,
+                "convention": CONVENTION, "unseen": UNSEEN}
 
     def totals(self, params: int, trainable: int, activations: int, macs: int, flops: int) -> dict[str, Any]:
         """The AlexNet steps' memory rules; gradients and optimizer state only for trainable parameters."""
-        b, batch = self.bytes, self.p["batch"]
-        input_bytes = numel(self.p["input"]) * batch * (8 if self.p["tokens"] else b)  # token ids are int64
-        weight_bytes, buffer_bytes, act_bytes = params * b, self.walk.buffers * b, activations * batch * b
-        grad_bytes = trainable * b
-        opt_bytes = self.opt_state * grad_bytes
-        forward = input_bytes + weight_bytes + buffer_bytes + act_bytes
-        return {"params": params, "trainable": trainable, "activations": activations, "macs": macs, "flops": flops,
-                "input_bytes": input_bytes, "weight_bytes": weight_bytes, "buffer_bytes": buffer_bytes,
-                "activation_bytes": act_bytes, "forward_bytes": forward, "gradient_bytes": grad_bytes,
-                "optimizer_bytes": opt_bytes, "training_bytes": forward + grad_bytes + opt_bytes}
+        return totals(self.cfg, params, activations, macs, flops, trainable=trainable, buffers=self.walk.buffers)
 
     def row(self, i: int, s: Step) -> dict[str, Any]:
-        acts = numel(s.out_shape)
-        return {"step": i, "name": visible(s.name), "kind": visible(s.kind), "out_shape": list(s.out_shape),
+        acts, b = numel(s.out_shape), self.cfg.bytes
+        return {"step": i, "name": visible(s.name), "kind": visible(s.kind), "out_shape": s.out_shape,
                 "params": s.params, "new_params": s.new_params, "shared": s.call > 1 or s.new_params < s.params,
-                "activations": acts, "macs": s.macs, "flops": s.flops, "weight_bytes": s.new_params * self.bytes,
-                "activation_bytes": acts * self.p["batch"] * self.bytes, "floored": False}
+                "activations": acts, "macs": s.macs, "flops": s.flops, "weight_bytes": s.new_params * b,
+                "activation_bytes": acts * self.cfg.batch * b, "floored": False}
 
     def frames(self) -> Iterator[Frame]:
-        w, common = self.walk, self.common()
-        shape = list(self.p["input"])
-        layer0 = {"name": "INPUT", "kind": "input", "in_shape": None, "out_shape": shape, "params": 0,
-                  "activations": numel(shape), "macs": 0, "flops": 0,
-                  "activation_bytes": numel(shape) * self.p["batch"] * self.bytes,
-                  "describe": f"one example of {shape_text(tuple(shape))}" + (" token ids" if self.p["tokens"] else "")
+        w, common, c = self.walk, self.common(), self.cfg
+        layer0 = {"name": "INPUT", "kind": "input", "in_shape": None, "out_shape": c.input, "params": 0,
+                  "activations": numel(c.input), "macs": 0, "flops": 0,
+                  "activation_bytes": numel(c.input) * c.batch * c.bytes,
+                  "describe": f"one example of {shape(c.input)}" + (" token ids" if c.tokens else "")
                   + "; the batch scales only the memory"}
         summary = {"class_name": w.class_name, "total_params": w.total_params, "steps": len(w.steps),
-                   "output_shape": list(w.output_shape)}
+                   "output_shape": w.output_shape}
         yield Frame(0, f"{self.spec.short}: {w.class_name}, {count(w.total_params)} parameters, {len(w.steps)} steps; "
-                       f"input {shape_text(tuple(shape))}",
+                       f"input {shape(c.input)}",
                     {**common, "layer": layer0, "summary": summary, "layers": [], "earlier": 0, "groups": [],
                      "totals": self.totals(0, 0, 0, 0, 0)})
-        rows: list[dict[str, Any]] = []
-        groups: dict[str, int] = {}
-        params = trainable = acts = macs = flops = 0
+        sums, groups = (0, 0, 0, 0, 0), {}  # params, trainable, activations, MACs, FLOPs so far
         for i, s in enumerate(w.steps, 1):
-            rows.append(self.row(i, s))
-            params, trainable = params + s.new_params, trainable + s.new_trainable
-            acts, macs, flops = acts + rows[-1]["activations"], macs + s.macs, flops + s.flops
+            sums = tuple(a + b for a, b in zip(sums, (s.new_params, s.new_trainable, numel(s.out_shape), s.macs, s.flops)))
             if s.new_params:
                 top = s.name.split(".")[0]
-                groups[top] = groups.get(top, 0) + s.new_params
-            layer = {**rows[-1], "in_shape": list(s.in_shapes[0]) if s.in_shapes else None,
-                     "in_shapes": [list(x) for x in s.in_shapes], "trainable": s.trainable, "frozen": s.frozen,
-                     "call": s.call, "first_step": s.first_step + 1, "module": s.module,
-                     "describe": visible(s.describe)}
-            values = {**common, "layer": layer, "layers": rows[-ROWS:], "earlier": max(0, len(rows) - ROWS),
-                      "groups": [{"name": visible(k), "params": v} for k, v in groups.items()],
-                      "totals": self.totals(params, trainable, acts, macs, flops)}
-            last = i == len(w.steps)
-            if last:
-                values.update(self.final(params))
-            yield Frame(i, self.caption(s, layer, values, last), values, {"step": i - 1, "join": not s.module})
+                groups = {**groups, top: groups.get(top, 0) + s.new_params}
+            yield LazyFrame(i, partial(self.step_frame, i, sums, groups))
+
+    def step_frame(self, i: int, sums: tuple[int, ...], groups: dict[str, int]) -> Frame:
+        """Step i (1-based) with the running totals `sums` and the parameters by top-level module."""
+        s, first = self.walk.steps[i - 1], max(1, i - ROWS + 1)
+        rows = [self.row(j, self.walk.steps[j - 1]) for j in range(first, i + 1)]
+        layer = {**rows[-1], "in_shape": s.in_shapes[0] if s.in_shapes else None,
+                 "in_shapes": s.in_shapes, "trainable": s.trainable, "frozen": s.frozen,
+                 "call": s.call, "first_step": s.first_step + 1, "module": s.module,
+                 "describe": visible(s.describe)}
+        values = {**self.common(), "layer": layer, "layers": rows, "earlier": first - 1,
+                  "groups": [{"name": visible(k), "params": v} for k, v in groups.items()],
+                  "totals": self.totals(*sums)}
+        last = i == len(self.walk.steps)
+        if last:
+            values.update(self.final(sums[0]))
+        return Frame(i, self.caption(s, layer, values, last), values, {"step": i - 1, "join": not s.module})
 
     def final(self, counted: int) -> dict[str, Any]:
+        """The totals against sum(p.numel()) and FlopCounterMode's total: exact, so tolerance 0."""
         w = self.walk
         uncalled = sum(n for _, n in w.uncalled)
+        params_diff = abs(counted + uncalled - w.total_params)
         return {"total_params": w.total_params, "trainable_params": w.trainable_params,
                 "frozen_params": w.total_params - w.trainable_params, "total_macs": w.total_macs,
                 "total_flops": w.total_flops, "counted_params": counted,
                 "uncalled": [{"name": visible(n), "params": k} for n, k in w.uncalled],
-                "unattributed_macs": w.unattributed_macs, "output_shape": list(w.output_shape),
-                "matches": {"params": counted + uncalled == w.total_params, "macs": w.unattributed_macs == 0}}
+                "unattributed_macs": w.unattributed_macs, "output_shape": w.output_shape,
+                "check": record(REFERENCE, max(params_diff, abs(w.unattributed_macs)), 0),
+                "matches": {"params": params_diff == 0, "macs": w.unattributed_macs == 0}}
 
     def caption(self, s: Step, layer: dict[str, Any], values: dict[str, Any], last: bool) -> str:
         if s.module:
-            text = f"{layer['name']} ({layer['kind']}) → {shape_text(s.out_shape)}, {count(s.params)} parameters"
+            text = f"{layer['name']} ({layer['kind']}) → {shape(s.out_shape)}, {count(s.params)} parameters"
             if layer["shared"]:
                 text += f" (shared with step {layer['first_step']}: counted once)"
         else:
             what = "a join" if s.kind in JOINS.values() else "a torch call"
-            text = f"{layer['describe']} → {shape_text(s.out_shape)} ({layer['name']}: {what}, not a module)"
+            text = f"{layer['describe']} → {shape(s.out_shape)} ({layer['name']}: {what}, not a module)"
         if s.macs:
             text += f", {count(s.macs)} MACs"
         if last:
@@ -210,17 +203,16 @@ class OwnModel:
         """The model with random weights on `device`, and a random batch; ModelError if it fails."""
         import torch
 
-        dtype = getattr(torch, self.p["dtype"])
-        model = build(self.p["model"], self.p["kwargs"], device=str(device)).to(dtype).eval()
-        if self.p["tokens"]:  # token 0 exists in every vocabulary
-            x = torch.zeros(self.p["batch"], *self.p["input"], device=device, dtype=torch.int64)
+        c = self.cfg
+        dtype = getattr(torch, c.dtype)
+        model = build(c.model, dict(c.kwargs or {}), device=str(device)).to(dtype).eval()
+        if c.tokens:  # token 0 exists in every vocabulary
+            x = torch.zeros(c.batch, *c.input, device=device, dtype=torch.int64)
         else:
-            x = torch.randn(self.p["batch"], *self.p["input"], device=device, dtype=dtype)
+            x = torch.randn(c.batch, *c.input, device=device, dtype=dtype)
         return model, x
 
     def estimate(self) -> str:
-        from .lab import mb
-
         w = self.walk
         t = self.totals(w.total_params, w.trainable_params, sum(numel(s.out_shape) for s in w.steps), 0, 0)
         return (f"{mb(t['forward_bytes'])} (weights {mb(t['weight_bytes'])} + buffers {mb(t['buffer_bytes'])} + "

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from ..core.fmt import clip
+from ..core.fmt import clip, shape
 
 # Torch functions between leaf calls that join or reshape tensors, by the kind they are shown as.
 JOINS = {"add": "add", "add_": "add", "__add__": "add", "__iadd__": "add", "__radd__": "add",
@@ -101,10 +101,6 @@ def tensors(value: Any) -> Iterator[Any]:
             yield from tensors(v)
 
 
-def shape_text(shape: tuple[int, ...]) -> str:
-    return "×".join(str(d) for d in shape) if shape else "scalar"
-
-
 def one_line(module: Any) -> str:
     return clip(" ".join(repr(module).split()), 100)
 
@@ -183,7 +179,7 @@ class _Recorder:
             return result
         ins = tuple(per_example(t.shape) for t in operands)
         outs = per_example(out.shape)
-        describe = f"{kind}: {SYMBOL.get(kind, ', ').join(shape_text(s) for s in ins)}"
+        describe = f"{kind}: {SYMBOL.get(kind, ', ').join(shape(s) for s in ins)}"
         if kind in ("cat", "stack"):
             dim = kwargs.get("dim", args[1] if len(args) > 1 and isinstance(args[1], int) else 0)
             describe += f" along dim {dim}"

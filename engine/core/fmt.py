@@ -1,8 +1,10 @@
-"""Numbers in captions, written the way the lecture writes them (−13, (−1), 0.25)."""
+"""Numbers, shapes and byte sizes, written once for the engine and every renderer, the way the
+lecture writes them (−13, (−1), 0.25, 96×55×55, 168 MB)."""
 
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 MINUS = "\u2212"
 
@@ -30,6 +32,34 @@ def factor(x: float, digits: int = 4) -> str:
 def count(n: int) -> str:
     """Thousands separators: 62,378,344."""
     return f"{int(n):,}"
+
+
+def power(n: int) -> str:
+    """10^12 for exact powers of ten from 1000 up (as the slides write them), else 1,234."""
+    s = str(int(n))
+    if n >= 1000 and s.strip("0") == "1":
+        return "10^" + str(len(s) - 1)
+    return count(n)
+
+
+def percent(share: float, digits: int = 1) -> str:
+    """A share of a whole: 0.605 → 60.5%."""
+    return f"{100 * share:.{digits}f}%"
+
+
+def shape(dims: Sequence[int]) -> str:
+    """A tensor's shape: 96×55×55 for a volume, 9,216 for a vector, "scalar" for none."""
+    if not dims:
+        return "scalar"
+    return count(dims[0]) if len(dims) == 1 else "×".join(str(int(d)) for d in dims)
+
+
+MB = 10**6  # decimal megabytes, as the lecture's "168MB" counts them (42 M values · 4 bytes)
+
+
+def mb(nbytes: float) -> str:
+    """Bytes as decimal megabytes to 4 significant digits: 249.5 MB."""
+    return f"{num(nbytes / MB)} MB"
 
 
 # Control characters from files and from what a person typed are shown, never obeyed: an ESC

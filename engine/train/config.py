@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..arch.lab import LAYER_FIELDS, LayerPlan, normalize_layers, numel, plan_network, shape_text
+from ..arch.layers import LAYER_FIELDS, LayerPlan, normalize_layers, numel, plan_network
 from ..core.fmt import count
+from ..core.fmt import shape as shape_text
 from ..core.params import Param, ParamError
 from ..data import digits
 from .init import RULES

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..arch.lab import normalize_layers
+from ..arch.layers import normalize_layers
 from ..core.fmt import num
 from . import backward as bw
 from . import forward as fw

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arch.lab import torch_layers
+from ..arch.torch_check import torch_layers
 from ..core.device import cpu_threads as _cpu_threads
 from .config import INPUT
 

@@ -14,9 +14,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..arch.lab import shape_text
 from ..core.check import max_diff, record
 from ..core.fmt import factor, num
+from ..core.fmt import shape as shape_text
 from . import backward as bw
 from . import forward as fw
 from . import init as rules

@@ -7,19 +7,23 @@ Everything fits 78 columns: the boxes are drawn to a log scale (a 227-pixel imag
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from engine.core.fmt import count, num
+from engine.arch.layers import SAME_SHAPE
+from engine.core.fmt import count, mb, percent, shape
 
-from .pictures import bar
 from . import ViewKey
-
-MB = 10**6
+from .common import CellGrid, check_line
+from .pictures import bar
 
 
 def toggle_table(view: dict) -> None:
@@ -31,6 +35,9 @@ VIEW_KEYS = (ViewKey("m", "table", "table: switch between compute (params, MACs)
 
 def render(frame: Any, width: int, view: dict) -> RenderableType:
     v = frame.values
+    ghost = view.get("ghost")
+    if ghost is not None and (ghost.index != frame.index or ghost.values.get("mode") != v["mode"]):
+        view = {**view, "ghost": None}  # the ghost compares one step before and after a turn, nothing else
     if v["mode"] == "model":  # a model from code: its steps and joins (arch_model.py)
         from .arch_model import model
 
@@ -42,22 +49,59 @@ def render(frame: Any, width: int, view: dict) -> RenderableType:
 # --- small pieces -------------------------------------------------------------------------
 
 
-def shape_text(shape: Sequence[int]) -> str:
-    return count(shape[0]) if len(shape) == 1 else "×".join(str(d) for d in shape)
+class Facts:
+    """Label / value lines, each value wrapped beside its dim label. Laid out here rather than as
+    a Rich Table.grid, which measures every cell several times (half a frame's drawing time)."""
+
+    def __init__(self, rows: Sequence[tuple[str, str | Text, str]]) -> None:
+        self.rows = [(label, value if isinstance(value, Text) else Text(value, style=style))
+                     for label, value, style in rows]
+        self.label_w = max((cell_len(label) for label, _ in self.rows), default=0)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widest = max((value.cell_len for _, value in self.rows), default=0)
+        return Measurement(self.label_w + 2, min(options.max_width, self.label_w + 1 + widest))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        room = max(8, options.max_width - self.label_w - 1)
+        dim = Style(dim=True)
+        for label, value in self.rows:
+            for i, line in enumerate(value.wrap(console, room)):
+                line.rstrip()
+                yield Segment((label if i == 0 else "").ljust(self.label_w) + " ", dim)
+                yield from line.render(console)
+                yield Segment.line()
 
 
-def mb(nbytes: float) -> str:
-    return f"{num(nbytes / MB, 4)} MB"
 
 
-def facts(rows: Sequence[tuple[str, str, str]]) -> Table:
-    """Label / value lines; style per line."""
-    t = Table.grid(padding=(0, 1))
-    t.add_column(style="dim", no_wrap=True)
-    t.add_column()
-    for label, value, style in rows:
-        t.add_row(label, Text(value, style=style))
-    return t
+def before_turn(v: Mapping[str, Any], view: dict) -> Text | None:
+    """What the last knob turn changed, as it was (the ghost: the frame before the turn)."""
+    ghost = view.get("ghost")
+    if ghost is None:
+        return None
+    g = ghost.values
+    was = []
+    if "totals" in g:
+        for key, label, fmt in (("params", "parameters", count), ("macs", "MACs", count),
+                                ("forward_bytes", "forward memory", mb), ("training_bytes", "training memory", mb)):
+            if g["totals"][key] != v["totals"][key]:
+                was.append(f"{label} {fmt(g['totals'][key])}")
+    for old, new in zip(g.get("variants", ()), v.get("variants", ())):
+        if old["params"] != new["params"]:
+            was.append(f"{old['name'].lower()} {count(old['params'])}")
+    if g.get("total_bytes", 0) != v.get("total_bytes", 0):
+        was.append(f"memory so far {mb(g['total_bytes'])}")
+    return Text("before the last knob turn: " + ", ".join(was), style="dim italic") if was else None
+
+
+def ghost_shape(v: Mapping[str, Any], view: dict) -> Sequence[int] | None:
+    """The output shape this step had before the last knob turn, where it differs."""
+    ghost = view.get("ghost")
+    if ghost is None:
+        return None
+    old, new = ghost.values["layer"], v["layer"]
+    return old["out_shape"] if old["name"] == new["name"] and old["out_shape"] != new["out_shape"] else None
 
 
 # --- boxes to scale -------------------------------------------------------------------------
@@ -71,28 +115,37 @@ def box_size(shape: Sequence[int], max_cols: int) -> tuple[int, int]:
     return max(1, round(0.8 * math.log2(h + 1))), min(max_cols, max(2, round(2 * math.log2(c + 1))))
 
 
-def box_lines(shape: Sequence[int], max_cols: int) -> list[str]:
-    rows, cols = box_size(shape, max_cols)
-    label = shape_text(shape)
+def box_lines(dims: Sequence[int], max_cols: int, label: str = "") -> list[str]:
+    rows, cols = box_size(dims, max_cols)
+    label = label or shape(dims)
     lines = ["┌" + "─" * cols + "┐"] + ["│" + " " * cols + "│"] * rows + ["└" + "─" * cols + "┘"]
     width = max(cols + 2, len(label))
     return [ln.center(width) for ln in lines] + [label.center(width)]
 
 
-def boxes(in_shape: Sequence[int] | None, name: str, out_shape: Sequence[int], width: int) -> Text:
-    """Input volume ── layer ──▶ output volume, bottoms aligned, labels underneath."""
+def boxes(in_shape: Sequence[int] | None, name: str, out_shape: Sequence[int], width: int,
+          was: Sequence[int] | None = None) -> Text:
+    """Input volume ── layer ──▶ output volume, bottoms aligned, labels underneath; `was`: the
+    output before the last knob turn, drawn faintly beside the new one."""
     arrow = f" ── {name} ──▶ "
-    max_cols = max(4, (width - len(arrow)) // 2 - 2)
-    parts = [box_lines(out_shape, max_cols)] if in_shape is None else [box_lines(in_shape, max_cols), box_lines(out_shape, max_cols)]
+    gap = "   "
+    count_ = (1 if in_shape is None else 2) + (was is not None)
+    max_cols = max(4, (width - len(arrow) - (len(gap) if was is not None else 0)) // count_ - 2)
+    parts = ([] if in_shape is None else [box_lines(in_shape, max_cols)]) + [box_lines(out_shape, max_cols)]
+    if was is not None:
+        parts.append(box_lines(was, max_cols, f"was {shape(was)}"))
     height = max(len(p) for p in parts)
     parts = [[" " * len(p[0])] * (height - len(p)) + p for p in parts]
+    out = 0 if in_shape is None else 1
     text = Text()
     for r in range(height):
-        text.append(parts[0][r], style="dim" if len(parts) == 2 else "bold cyan")
-        if len(parts) == 2:
+        if in_shape is not None:
+            text.append(parts[0][r], style="dim")
             mid = r == height - 1 - (len(parts[1]) - 1) // 2 - 1
             text.append(arrow if mid else " " * len(arrow), style="bold")
-            text.append(parts[1][r], style="bold cyan")
+        text.append(parts[out][r], style="bold cyan")
+        if was is not None:
+            text.append(gap + parts[-1][r], style="dim")
         text.append("\n")
     text.append("boxes to log scale: height ∝ log₂ H, width ∝ log₂ C", style="dim italic")
     return text
@@ -104,30 +157,30 @@ def boxes(in_shape: Sequence[int] | None, name: str, out_shape: Sequence[int], w
 def network(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
     layer = v["layer"]
     parts: list[RenderableType] = [layer_facts(v, layer)]
-    parts.append(boxes(layer["in_shape"], layer["name"], layer["out_shape"], width))
+    parts.append(boxes(layer["in_shape"], layer["name"], layer["out_shape"], width, ghost_shape(v, view)))
     if v["layers"]:
         parts.append(layer_table(v, view.get("table", "compute")))
         parts.append(param_bars(v["layers"], v["totals"]["params"], width))
     parts.append(memory_line(v))
-    return Group(*parts)
+    return Group(*parts, *filter(None, [before_turn(v, view)]))
 
 
 def values_text(layer: Mapping[str, Any], v: Mapping[str, Any]) -> str:
-    shape = layer["out_shape"]
+    dims = layer["out_shape"]
     n = count(layer["activations"])
     batch = f", batch {v['batch']}" if v["batch"] > 1 else ""
     where = f"({mb(layer['activation_bytes'])} at {v['dtype']}{batch})"
-    return f"{n} values {where}" if len(shape) == 1 else f"{shape_text(shape)} = {n} values {where}"
+    return f"{n} values {where}" if len(dims) == 1 else f"{shape(dims)} = {n} values {where}"
 
 
-def layer_facts(v: Mapping[str, Any], layer: Mapping[str, Any]) -> Table:
+def layer_facts(v: Mapping[str, Any], layer: Mapping[str, Any]) -> Facts:
     if layer["kind"] == "input":
-        return facts([
+        return Facts([
             ("input", values_text(layer, v), "bold"),
             ("", layer["why"], "dim"),
         ])
-    same = layer["kind"] in ("relu", "sigmoid", "softmax", "norm", "batchnorm", "dropout")
-    size = f"unchanged: {shape_text(layer['out_shape'])}" if same else f"{layer['size_formula']}  → {shape_text(layer['out_shape'])}"
+    same = layer["kind"] in SAME_SHAPE
+    size = f"unchanged: {shape(layer['out_shape'])}" if same else f"{layer['size_formula']}  → {shape(layer['out_shape'])}"
     rows = [
         ("output size", size, "bold"),
         ("parameters", layer["params_formula"], "bold"),
@@ -139,47 +192,62 @@ def layer_facts(v: Mapping[str, Any], layer: Mapping[str, Any]) -> Table:
     if layer["warning"]:
         rows.append(("⚠", layer["warning"], "bold yellow"))
     ref = layer["torch"]
-    ok = ref["matches"]
-    rows.append(("torch", ("✓ matches torch: " if ok else "✗ differs from torch: ") +
-                 f"{ref['module']} → {shape_text(ref['out_shape'])}, {count(ref['params'])} parameters",
-                 "green" if ok else "bold red"))
+    rows.append(("torch", f"{ref['module']} → {shape(ref['out_shape'])}, {count(ref['params'])} parameters, "
+                          f"{count(ref['macs'])} MACs (FlopCounterMode)", ""))
     if "total_params" in v:
-        ok = v["matches_torch"]
-        rows.append(("network", ("✓ matches torch: " if ok else "✗ differs from torch: ") +
-                     f"{count(v['total_params'])} parameters here, {count(v['torch_total_params'])} in the "
-                     "nn.Module (sum of p.numel() on the meta device)", "bold green" if ok else "bold red"))
-    return facts(rows)
+        rows.append(("network", f"{count(v['total_params'])} parameters by the formulas, "
+                                f"{count(v['torch_total_params'])} in the modules (sum of p.numel())", "bold"))
+    rows.append(("check", check_line(v["check"]), ""))
+    return Facts(rows)
 
 
-def out_text(row: Mapping[str, Any]) -> Text:
+def out_text(row: Mapping[str, Any]) -> str:
     """The output shape, with ⚠ where the size formula was floored."""
-    text = Text(shape_text(row["out_shape"]))
-    return text.append(" ⚠", style="yellow") if row["floored"] else text
+    return shape(row["out_shape"]) + (" ⚠" if row["floored"] else "")
 
 
-def layer_table(v: Mapping[str, Any], which: str) -> Table:
+BOLD, THIS, WARN = Style(bold=True), Style(bold=True, reverse=True), Style(color="yellow")
+
+
+def grid_table(header: Sequence[str], body: Sequence[Sequence[str]], footer: Sequence[str], left: Collection[int],
+               note: str, warn: Sequence[bool] = ()) -> Group:
+    """Rows laid out once (common.CellGrid: Rich's Table costs a knob turn tens of milliseconds): the
+    columns in `left` flush left, the others right, a rule under the header, this step's row
+    reversed, the totals bold; a floored output (`warn`, column 1) in yellow."""
+    everything = [header, *body, footer]
+    widths = [max(cell_len(r[j]) for r in everything) for j in range(len(header))]
+
+    def cells(row: Sequence[str], style: Style | None, flagged: bool = False) -> list[tuple[str, Style | None]]:
+        out = []
+        for j, (text, w) in enumerate(zip(row, widths)):
+            cell_style = (style or Style()) + WARN if flagged and j == 1 else style
+            out.append((text + " " * (w - cell_len(text)) if j in left else text, cell_style))
+        return out
+
+    last = len(body) - 1
+    rows = [[("─" * w, None) for w in widths]]
+    rows += [cells(r, THIS if i == last else None, i < len(warn) and warn[i]) for i, r in enumerate(body)]
+    rows += [[("", None)], cells(footer, BOLD)]
+    head = [h + " " * (w - cell_len(h)) if j in left else h for j, (h, w) in enumerate(zip(header, widths))]
+    return Group(CellGrid(rows, header=head), Text(note, style="dim"))
+
+
+def layer_table(v: Mapping[str, Any], which: str) -> Group:
     rows, totals = v["layers"], v["totals"]
-    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False, show_footer=True, footer_style="bold")
-    t.add_column("layer", "total", no_wrap=True)
-    t.add_column("output", "", no_wrap=True)
+    other = f"press m for {'compute' if which == 'memory' else 'memory'} columns"
+    warn = [r["floored"] for r in rows]
     if which == "memory":
-        k = v["totals"]["optimizer_bytes"] // max(1, v["totals"]["weight_bytes"])
-        t.add_column("weights", mb(totals["weight_bytes"]), justify="right")
-        t.add_column("activations", mb(totals["activation_bytes"]), justify="right")
-        t.add_column(f"grad+{v['optimizer']}", mb(totals["weight_bytes"] * (1 + k)), justify="right")
-        for r in rows:
-            t.add_row(Text(r["name"]), out_text(r), mb(r["weight_bytes"]), mb(r["activation_bytes"]),
-                      mb(r["weight_bytes"] * (1 + k)))
-    else:
-        t.add_column("params", count(totals["params"]), justify="right")
-        t.add_column("activations", count(totals["activations"]), justify="right")
-        t.add_column("MACs", count(totals["macs"]), justify="right")
-        for r in rows:
-            t.add_row(Text(r["name"]), out_text(r), count(r["params"]), count(r["activations"]), count(r["macs"]))
-    t.rows[-1].style = "bold reverse"
-    t.caption = f"press m for {'compute' if which == 'memory' else 'memory'} columns"
-    t.caption_style = "dim"
-    return t
+        k = totals["optimizer_bytes"] // max(1, totals["weight_bytes"])
+        return grid_table(
+            ["layer", "output", "weights", "activations", f"grad+{v['optimizer']}"],
+            [[r["name"], out_text(r), mb(r["weight_bytes"]), mb(r["activation_bytes"]), mb(r["weight_bytes"] * (1 + k))]
+             for r in rows],
+            ["total", "", mb(totals["weight_bytes"]), mb(totals["activation_bytes"]), mb(totals["weight_bytes"] * (1 + k))],
+            (0, 1), other, warn)
+    return grid_table(
+        ["layer", "output", "params", "activations", "MACs"],
+        [[r["name"], out_text(r), count(r["params"]), count(r["activations"]), count(r["macs"])] for r in rows],
+        ["total", "", count(totals["params"]), count(totals["activations"]), count(totals["macs"])], (0, 1), other, warn)
 
 
 def param_bars(rows: Sequence[Mapping[str, Any]], total: int, width: int) -> Text:
@@ -195,7 +263,7 @@ def param_bars(rows: Sequence[Mapping[str, Any]], total: int, width: int) -> Tex
         last = r is rows[-1]
         text.append(f"{r['name']:<{name_w}} ", style="bold" if last else "")
         text.append(f"{bar(share, bar_w):<{bar_w}}", style="magenta")
-        text.append(f" {count(r['params']):>11} {100 * share:5.1f}%" + ("\n" if i < len(named) - 1 else ""))
+        text.append(f" {count(r['params']):>11} {percent(share):>6}" + ("\n" if i < len(named) - 1 else ""))
     return text
 
 
@@ -215,7 +283,7 @@ def memory_line(v: Mapping[str, Any]) -> Text:
 
 def why_conv(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
     n = v["image"]
-    parts: list[RenderableType] = [facts([
+    parts: list[RenderableType] = [Facts([
         ("image", f"{n}×{n} = {count(n * n)} pixels", "bold"),
         ("hidden units", f"{count(v['hidden'])}" + (f" ({v['maps']} feature maps)" if v["maps"] > 1 else ""), "bold"),
         ("", v["note"], "dim"),
@@ -234,12 +302,10 @@ def why_conv(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
             t.add_row(Text(x["name"].lower(), style=style), count(x["params"]), Text(bar(frac, bar_w), style="magenta"))
         parts.append(t)
         for x in variants:
-            ok = x["torch"]["matches"]
             parts.append(Text(f"{x['name'].lower()}: {x['formula']} ({x['why']})\n", style="bold" if x is variants[-1] else "")
-                         .append(("  ✓ matches torch: " if ok else "  ✗ differs from torch: ") +
-                                 f"{x['torch']['module']}, {count(x['torch']['params'])} weights",
-                                 style="green" if ok else "bold red"))
-    return Group(*parts)
+                         .append(f"  torch: {x['torch']['module']}, {count(x['torch']['params'])} weights", style="dim"))
+        parts.append(check_line(v["check"]))
+    return Group(*parts, *filter(None, [before_turn(v, view)]))
 
 
 # --- memory calculator ---------------------------------------------------------------------
@@ -259,7 +325,7 @@ def memory(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
     if len(parts_) == 4:
         rows.append(("training", f"weights + activations + gradients + {v['optimizer']} state = {mb(v['total_bytes'])}",
                      "bold green"))
-    out: list[RenderableType] = [facts(rows)]
+    out: list[RenderableType] = [Facts(rows)]
     total = sum(x["bytes"] for x in parts_)
     if total:
         bar_w = max(20, width - 4)
@@ -271,4 +337,4 @@ def memory(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
             line.append("█" * cells, style=c)
             legend.append(f"■ {x['name'].lower()} {mb(x['bytes'])}  ", style=c)
         out += [Text(f"memory so far: {mb(total)}", style="bold"), line, legend]
-    return Group(*out)
+    return Group(*out, *filter(None, [before_turn(v, view)]))

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from rich import box
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
-from engine.core.fmt import clip, count
+from engine.core.fmt import clip, count, mb, shape
 
-from .arch import boxes, facts, mb, memory_line, param_bars, shape_text
+from .arch import Facts, before_turn, boxes, ghost_shape, grid_table, memory_line, param_bars
+from .common import check_line
 
 
 def model(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
@@ -23,25 +22,21 @@ def model(v: Mapping[str, Any], width: int, view: dict) -> RenderableType:
     parts: list[RenderableType] = [input_facts(v) if layer["kind"] == "input" else step_facts(v, layer, width)]
     ins, out = layer["in_shape"], layer["out_shape"]
     if len(out) in (1, 3) and (ins is None or len(ins) in (1, 3)):
-        parts.append(boxes(ins, clip(layer["name"], 24), out, width))
+        parts.append(boxes(ins, clip(layer["name"], 24), out, width, ghost_shape(v, view)))
     if v["layers"]:
         which = view.get("table", "compute")
-        parts += [step_table(v, which, width), table_note(v, which)]
+        parts.append(step_table(v, which, width))
         parts.append(param_bars(v["groups"], v["totals"]["params"], width))
     if "total_params" in v:
         parts.append(checks(v))
     parts.append(memory_line(v))
-    return Group(*parts)
+    return Group(*parts, *filter(None, [before_turn(v, view)]))
 
 
-def shape(s: Any) -> str:
-    return shape_text(s) if s else "scalar"
-
-
-def input_facts(v: Mapping[str, Any]) -> Table:
+def input_facts(v: Mapping[str, Any]) -> Facts:
     s, layer = v["summary"], v["layer"]
     kwargs = ", ".join(f"{k}={val!r}" for k, val in v["kwargs"].items())
-    return facts([
+    return Facts([
         ("model", f"{v['model']}" + (f" ({clip(kwargs, 60)})" if kwargs else ""), "bold"),
         ("", f"{s['class_name']}: {count(s['total_params'])} parameters, {s['steps']} steps, output "
              f"{shape(s['output_shape'])}", ""),
@@ -52,7 +47,7 @@ def input_facts(v: Mapping[str, Any]) -> Table:
     ])
 
 
-def step_facts(v: Mapping[str, Any], layer: Mapping[str, Any], width: int) -> Table:
+def step_facts(v: Mapping[str, Any], layer: Mapping[str, Any], width: int) -> Facts:
     batch = f", batch {v['batch']}" if v["batch"] > 1 else ""
     acts = (f"{shape(layer['out_shape'])} = {count(layer['activations'])} values "
             f"({mb(layer['activation_bytes'])} at {v['dtype']}{batch})")
@@ -76,43 +71,37 @@ def step_facts(v: Mapping[str, Any], layer: Mapping[str, Any], width: int) -> Ta
     rows += [("activations", acts, ""),
              ("compute", f"{count(layer['macs'])} MACs, {count(layer['flops'])} FLOPs", ""),
              ("", v["convention"], "dim")]
-    return facts(rows)
+    return Facts(rows)
 
 
-def step_table(v: Mapping[str, Any], which: str, width: int) -> Table:
+def step_table(v: Mapping[str, Any], which: str, width: int) -> RenderableType:
     rows, totals = v["layers"], v["totals"]
-    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False, show_footer=True,
-              footer_style="bold")
     name_w = max(8, min(24, width - 52))
-    t.add_column("#", "", justify="right", no_wrap=True)
-    t.add_column("step", "total", no_wrap=True, max_width=name_w, overflow="ellipsis")
-    t.add_column("output", "", no_wrap=True, max_width=14, overflow="ellipsis")
+
+    def first(r: Mapping[str, Any]) -> list[str]:
+        return [str(r["step"]), clip(r["name"], name_w), clip(shape(r["out_shape"]), 14)]
+
     if which == "memory":
-        t.add_column("weights", mb(totals["weight_bytes"]), justify="right", no_wrap=True)
-        t.add_column("activations", mb(totals["activation_bytes"]), justify="right", no_wrap=True)
-        for r in rows:
-            t.add_row(str(r["step"]), Text(r["name"]), shape(r["out_shape"]), mb(r["weight_bytes"]),
-                      mb(r["activation_bytes"]))
-    else:
-        t.add_column("kind", "", no_wrap=True, max_width=12, overflow="ellipsis")
-        t.add_column("params", count(totals["params"]), justify="right", no_wrap=True)
-        t.add_column("MACs", count(totals["macs"]), justify="right", no_wrap=True)
-        for r in rows:
-            params = Text(f"({count(r['params'])})", style="dim") if r["shared"] else Text(count(r["params"]))
-            t.add_row(str(r["step"]), Text(r["name"]), shape(r["out_shape"]), Text(r["kind"]), params,
-                      count(r["macs"]))
-    t.rows[-1].style = "bold reverse"
-    return t
+        return grid_table(["#", "step", "output", "weights", "activations"],
+                          [first(r) + [mb(r["weight_bytes"]), mb(r["activation_bytes"])] for r in rows],
+                          ["", "total", "", mb(totals["weight_bytes"]), mb(totals["activation_bytes"])], (1, 2),
+                          table_note(v, which))
+    return grid_table(["#", "step", "output", "kind", "params", "MACs"],
+                      [first(r) + [clip(r["kind"], 12), f"({count(r['params'])})" if r["shared"] else count(r["params"]),
+                                   count(r["macs"])] for r in rows],
+                      ["", "total", "", "", count(totals["params"]), count(totals["macs"])], (1, 2, 3),
+                      table_note(v, which))
 
 
-def table_note(v: Mapping[str, Any], which: str) -> Text:
+def table_note(v: Mapping[str, Any], which: str) -> str:
     earlier = f"{v['earlier']} earlier steps above; " if v["earlier"] else ""
     shared = "(n): a shared module's call, counted once; " if which != "memory" and any(
         r["shared"] for r in v["layers"]) else ""
-    return Text(f"{earlier}{shared}press m for {'compute' if which == 'memory' else 'memory'} columns", style="dim")
+    return f"{earlier}{shared}press m for {'compute' if which == 'memory' else 'memory'} columns"
 
 
-def checks(v: Mapping[str, Any]) -> Table:
+def checks(v: Mapping[str, Any]) -> Facts:
+    """The totals against sum(p.numel()) and FlopCounterMode's, and the engine's verdict."""
     ok_p, ok_m = v["matches"]["params"], v["matches"]["macs"]
     uncalled = v["uncalled"]
     never = ""
@@ -127,8 +116,9 @@ def checks(v: Mapping[str, Any]) -> Table:
     if not ok_m:
         macs = (f"{count(v['total_macs'] - v['unattributed_macs'])} over the steps; FlopCounterMode's total is "
                 f"{count(v['total_macs'])}: {count(v['unattributed_macs'])} MACs outside every step")
-    return facts([
-        ("parameters", ("✓ " if ok_p else "✗ ") + params, "bold green" if ok_p else "bold red"),
-        ("MACs", ("✓ " if ok_m else "✗ ") + macs, "bold green" if ok_m else "bold red"),
+    return Facts([
+        ("parameters", params, "bold" if ok_p else "bold red"),
+        ("MACs", macs, "bold" if ok_m else "bold red"),
+        ("check", check_line(v["check"]), ""),
     ])
 
