@@ -226,7 +226,7 @@ def lines_within(proc, n, seconds):
 
 
 def test_ten_million_iterations_start_writing_at_once(tmp_path):
-    proc = start("replay", str(charrnn(tmp_path, 10_000_000)), "--format", "json", "--device", "cpu")
+    proc = start("replay", str(charrnn(tmp_path, 10_000_000, per_step=10)), "--format", "json", "--device", "cpu")
     try:
         # Generous for a loaded machine; replay that kept every frame would take hours.
         lines = lines_within(proc, 2, 120)
@@ -299,7 +299,7 @@ def test_replay_memory_stays_flat_end_to_end(tmp_path, monkeypatch):
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, -signal.SIGTERM)])
 def test_a_signal_while_writing_leaves_nothing_behind(sig, code, tmp_path):
     target = tmp_path / "long.json"
-    proc = start("replay", str(charrnn(tmp_path, 10_000_000)), "--format", "json", "--out", str(target), "--device", "cpu")
+    proc = start("replay", str(charrnn(tmp_path, 10_000_000, per_step=10)), "--format", "json", "--out", str(target), "--device", "cpu")
     try:
         deadline = time.monotonic() + 120
         while not leftovers(tmp_path):  # the temporary file it streams into

@@ -218,7 +218,7 @@ def test_svg_places_every_glyph_at_its_cell(optim_svgs):
     files, _ = optim_svgs
     texts = _svg_texts(files[-1])
     braille = [t for t in texts if any("\u2800" <= ch <= "\u28ff" for ch in t.text)]
-    assert len(braille) > 50
+    assert len(braille) > 10  # the loss plot and the paths on the map
     assert all(len(t.text) == 1 for t in texts if NOT_IN_EVERY_FONT.search(t.text))
     cells = {round(float(t.get("textLength")) / cell_len(t.text), 6) for t in texts if cell_len(t.text) == len(t.text)}
     assert len(cells) == 1

@@ -244,7 +244,7 @@ def test_curves_hide_with_the_view_key():
     frames = run(lab(**{**load("pretrain-rbm-bars").params, "epochs": 100}))
     view: dict = {}
     with_curve = draw("pretrain", frames[-1], 78, view)
-    render.KEYS[0][2](view)
+    render.VIEW_KEYS[0].fn(view)
     without = draw("pretrain", frames[-1], 78, view)
     assert "log-likelihood" in with_curve and len(without.splitlines()) < len(with_curve.splitlines())
 

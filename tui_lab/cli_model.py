@@ -84,7 +84,7 @@ def model_scenario(args: argparse.Namespace) -> Any:
                     params=params, description=f"{spec.short} walked one forward pass on the meta device")
 
 
-def scenario_for(args: argparse.Namespace, allow: tuple = ()) -> Any:
+def scenario_for(args: argparse.Namespace, allow_dirs: tuple = ()) -> Any:
     """The scenario `open` or `replay` runs: --model's, or the named file once its model may be imported."""
     from engine.arch.model import allow, needs_trust
     from engine.core.fmt import visible
@@ -99,7 +99,7 @@ def scenario_for(args: argparse.Namespace, allow: tuple = ()) -> Any:
         raise CliError(f"--{stray[0]} goes with --model")
     if not args.scenario:
         raise CliError("expected a scenario (bundled name or .toml file) or --model FILE.py:NAME --input SHAPE")
-    scenario = load(args.scenario, allow=allow)
+    scenario = load(args.scenario, allow=allow_dirs)
     untrusted = needs_trust(scenario.params) if scenario.lab == "arch" else None
     if untrusted and args.trust_code:
         allow(untrusted)
