@@ -52,7 +52,8 @@ async def _capture(session: Session, shows: Iterable[Shown], save: Save, size: t
 async def _fit(pilot, size: tuple[int, int]) -> None:
     """Grow the terminal until no widget on the screen has rows scrolled out of sight."""
     width, height = size
-    for _ in range(4):  # a taller screen can relayout once more (a scrollbar gone, a wrap)
+    for _ in range(8):  # a taller screen can relayout once more (a scrollbar gone, a wrap)
+        await pilot.pause()  # the layout of the last change first: a busy machine lags
         hidden = max((w.max_scroll_y for w in pilot.app.screen.query("*") if w.display), default=0)
         if hidden <= 0 or height >= MOST_ROWS:
             return
