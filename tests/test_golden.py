@@ -31,7 +31,8 @@ def replay_both(name: str, steps: int | None = None) -> tuple[str, str]:
     `tui-lab replay NAME --format text|json --device cpu` writes)."""
     from engine.session import Session
     from scenarios import load
-    from tui_lab.replay import frame_json, write_text
+    from tui_lab.export.jsonl import frame_json
+    from tui_lab.export.text import write_text
 
     scenario = load(name)
     session = Session(scenario, device="cpu")
@@ -39,8 +40,8 @@ def replay_both(name: str, steps: int | None = None) -> tuple[str, str]:
         shows = session.run_script(() if steps is not None else None, max_steps=steps)
         frames = [s for s in shows if s.event == "frame"]
         text = io.StringIO()
-        write_text(session, frames, text, colour=False)
-        lines = "".join(frame_json(scenario, shown, session.device) + "\n" for shown in frames)
+        write_text(session, frames, text)
+        lines = "".join(frame_json(session, shown) + "\n" for shown in frames)
         return text.getvalue(), lines
     finally:
         session.close()

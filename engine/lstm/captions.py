@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pathlib import Path
+
 import numpy as np
 
 from ..core.fmt import factor, num
@@ -43,7 +45,8 @@ def source(cfg: StepConfig, checkpoint: str, drawn: tuple[str, ...], seed: int) 
     ckpt = cfg.checkpoint
     if ckpt is not None:
         layer = f" (layer 0 of {ckpt.layers}: its h_t feeds layer 1, not the output)" if ckpt.layers > 1 else ""
-        return f"checkpoint {checkpoint}{layer}"
+        # The file's name, not where it lies: a replay reads the same on every machine.
+        return f"checkpoint {Path(checkpoint).name}{layer}"
     return f"{', '.join(drawn)} drawn from seed {seed}" if drawn else "weights and inputs from the scenario"
 
 

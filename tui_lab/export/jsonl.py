@@ -7,10 +7,15 @@ from typing import IO, Iterable
 
 from engine.session import Session, Shown
 
+# The JSON record's contract, numbered so that consumers can tell versions apart as labs grow:
+# 1 = DESIGN.md's fields; 2 adds `schema_version` itself and every lab's `values.check` record.
+SCHEMA_VERSION = 2
+
 
 def frame_json(session: Session, shown: Shown) -> str:
     sc = session.scenario
-    record = {"scenario": sc.name, "lab": sc.lab, "device": session.device, **shown.frame.to_json()}
+    record = {"schema_version": SCHEMA_VERSION, "scenario": sc.name, "lab": sc.lab, "device": session.device,
+              **shown.frame.to_json()}
     if shown.last is not None:
         record["total"] = shown.last
     if shown.note:
