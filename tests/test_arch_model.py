@@ -353,6 +353,7 @@ async def test_trust_screen_waits_for_y(tmp_path):
 # --- the GPU key ---------------------------------------------------------------------------------
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_forward_pass_on_the_gpu():
     spec = str(bundled_folder() / "resnet_tiny.py") + ":ResNetTiny"

@@ -425,6 +425,7 @@ def test_cuda_scenario_on_a_cpu_machine_is_one_line():
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "only cpu" in out.stderr
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs cuda")
 def test_the_same_training_runs_on_cuda():
     # No dropout: its masks come from each device's own generator; the rest agrees to float32 rounding.
