@@ -289,7 +289,8 @@ def stage_swarm(device: str, a: argparse.Namespace) -> dict[str, Any]:
 def stage_arch(device: str, a: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from engine.arch.lab import mb
+    from engine.arch.memory import network_totals
+    from engine.core.fmt import mb
     from engine.session import Session
     from scenarios import load
 
@@ -297,7 +298,7 @@ def stage_arch(device: str, a: argparse.Namespace) -> dict[str, Any]:
     for label, name in ARCH_SCENARIOS:
         # The lab asks for "cuda" by name; cuda:N is already the current GPU.
         lab = Session(load(name), device="cuda" if device.startswith("cuda") else device).lab
-        estimate = lab.totals([lab.row(q) for q in lab.plans])["forward_bytes"]
+        estimate = network_totals(lab.cfg, lab.cfg.plans)["forward_bytes"]
         line = lab.adjust("forward")
         ms = parse_forward(line)
         if ms is None:

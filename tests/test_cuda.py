@@ -99,17 +99,17 @@ def conv_on(lab, dev: str) -> np.ndarray:
     import torch.nn.functional as F
 
     x = torch.from_numpy(lab.x[None].copy()).to(dev)
-    r, c = lab.rows, lab.cols
+    r, c = lab.cfg.rows, lab.cfg.cols
     stride, padding, dilation = (r.s, c.s), (r.p, c.p), (r.d, c.d)
-    if lab.kind == "pool":
-        if lab.params["pool"] == "max":
+    if lab.cfg.kind == "pool":
+        if lab.cfg.pool == "max":
             out = F.max_pool2d(x, (r.k, c.k), stride, padding, dilation)
         else:
             out = F.avg_pool2d(x, (r.k, c.k), stride, padding)
     else:
         k = torch.from_numpy(np.ascontiguousarray(lab.k_used)).to(dev)
         b = torch.from_numpy(lab.bias).to(dev)
-        if lab.kind == "transposed":
+        if lab.cfg.kind == "transposed":
             out = F.conv_transpose2d(x, k.transpose(0, 1), b, stride, padding, (r.op, c.op), 1, dilation)
         else:
             out = F.conv2d(x, k, b, stride=stride, padding=padding, dilation=dilation)
@@ -192,7 +192,7 @@ def test_a_checkpoint_from_the_device_loads_on_cpu(dev, tmp_path):
     from engine.charrnn.checkpoint import load
 
     s = session("charrnn-sonnets", dev)
-    s.step(2)
+    s.goto(s.index + 2)
     path = tmp_path / "gpu.pt"
     assert "saved iteration" in s.lab.save_checkpoint(path)
     ck = load(path, "cpu")
