@@ -82,6 +82,21 @@ class CellGrid(Lines):
         return segs
 
 
+# How a cell reads without colour: {v} the cell just written, (v) the window's winner (max
+# pooling), [v] a cell under the window; unmarked cells keep the same width.
+MARKS = {"current": ("{", "}"), "winner": ("(", ")"), "marked": ("[", "]"), None: (" ", " ")}
+
+
+def marked_cell(text: str, value: float, scale: float, mark: str | None, colour: bool = True) -> tuple[str, Style | None]:
+    """One number of a grid: its mark, and its colour on the diverging scale (dim when not
+    computed yet); a marked cell is bold and underlined too."""
+    left, right = MARKS[mark]
+    style = (diverging(value, scale) if colour else None) if math.isfinite(value) else Style(dim=True)
+    if mark:
+        style = (style or Style()) + Style(bold=True, underline=True)
+    return f"{left}{text}{right}", style
+
+
 def grid(
     values: np.ndarray,
     title: str = "",
@@ -108,16 +123,9 @@ def grid(
         for j in range(arr.shape[1]):
             v = arr[i, j]
             text = "·" if math.isnan(v) else num(v, digits)
-            style = diverging(v, scale) if colour and not math.isnan(v) else None
-            if current == (i, j):
-                text = "{" + text + "}"
-                style = (style or Style()) + Style(bold=True, underline=True)
-            elif (i, j) in marked:
-                text = "[" + text + "]"
-                style = (style or Style()) + Style(bold=True, underline=True)
-            elif any_marks:
-                text = " " + text + " "
-            cells.append((text, style))
+            mark = "current" if current == (i, j) else "marked" if (i, j) in marked else None
+            cell = marked_cell(text, v, scale, mark, colour)
+            cells.append(cell if any_marks else (text, cell[1]))
         rows.append(cells)
     header = None
     if col_labels is not None:

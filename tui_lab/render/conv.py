@@ -22,7 +22,7 @@ from rich.text import Text
 from engine.core.fmt import num
 from engine.core.frame import Frame
 
-from .common import CellGrid, check_line, diverging
+from .common import CellGrid, check_line, marked_cell
 from .pictures import Picture
 from . import ViewKey
 
@@ -109,12 +109,10 @@ def cells(values: Any, title: str, marked: Iterable[tuple[int, int]] = (), curre
     for i in range(r0, r1):
         row = []
         for j in range(c0, c1):
-            v, at = arr[i, j], (i, j)
-            left, right = ("{", "}") if at == current else ("(", ")") if at == winner else ("[", "]") if at in marked else (" ", " ")
-            style = diverging(v, scale) if math.isfinite(v) else Style(dim=True)
-            if at in marked or at == current or at == winner:
-                style += Style(bold=True, underline=True)
-            row.append((f"{left}{texts[i][j]}{right}".rjust(pad + 2), style))
+            at = (i, j)
+            mark = "current" if at == current else "winner" if at == winner else "marked" if at in marked else None
+            text, style = marked_cell(texts[i][j], arr[i, j], scale, mark)
+            row.append((text.rjust(pad + 2), style))
         rows.append(row)
     # The title is its own line, so a long title never squeezes the numbers.
     title_text = title if len(title) <= width else title[: max(1, width - 1)] + "…"
