@@ -26,6 +26,10 @@ from ..widgets import FrameView, StatusBar
 from .header import LabHeader
 
 
+# The caption's height at most; a longer one is cut (the frame is what the screen is for).
+CAPTION_LINES = 5
+
+
 class ScenarioScreen(Screen):
     """Step through one scenario. Keys: `tui_lab.keys.COMMON` and the lab's own."""
 
@@ -37,6 +41,7 @@ class ScenarioScreen(Screen):
         self._scenario = scenario
         self.runner = LabRunner(scenario, device, seed, session)
         self.knob_index = 0
+        self._caption_lines = 0  # the caption's height: the most lines any caption needed
 
     def compose(self) -> ComposeResult:
         yield LabHeader(icon="≡")
@@ -118,15 +123,32 @@ class ScenarioScreen(Screen):
             box.update(Text(f"✎ {visible(note)}" if note else ""))
             box.display = bool(note)
         self._status()
+        self.call_after_refresh(self._ahead)
+
+    def _ahead(self) -> None:
+        """Once the frame is painted, lay out the next one while the person reads this one,
+        so → shows it at once."""
+        if self.app.screen is self and (frame := self.runner.next_frame()) is not None:
+            self.query_one(FrameView).prerender(frame)
 
     def _caption(self, text: Text) -> None:
-        """A new caption relays the screen out only when its number of lines changes (a
-        layout repaints every region; a step should cost the terminal a few lines)."""
+        """The caption keeps the height of the tallest one shown so far (at most
+        CAPTION_LINES): stepping never moves the frame up and down, and a new caption is
+        a repaint of its own lines, not a relayout of the screen (a layout repaints every
+        region: a step should cost the terminal a few lines)."""
         box = self.query_one("#caption", Static)
         width = max(1, box.content_region.width or self.app.size.width - 2)
-        lines = len(text.wrap(self.app.console, width))
-        box.update(text, layout=lines != getattr(self, "_caption_lines", None))
-        self._caption_lines = lines
+        lines = min(CAPTION_LINES, len(text.wrap(self.app.console, width)))
+        if lines > self._caption_lines:
+            self._caption_lines = lines
+            box.styles.height = lines
+        box.update(text, layout=False)
+
+    def on_resize(self) -> None:
+        """Captions wrap anew at another width: the height starts again from this one."""
+        self._caption_lines = 0
+        if self.session is not None:
+            self._caption(Text(visible(self.session.frame.caption)))
 
     def _status(self) -> None:
         status, session = self.query_one(StatusBar), self.session
