@@ -28,6 +28,9 @@ from .header import LabHeader
 
 # The caption's height at most; a longer one is cut (the frame is what the screen is for).
 CAPTION_LINES = 5
+# Seconds after a frame is drawn to lay out the next: past the paint, which comes within one
+# screen update (1/60 s).
+AHEAD_AFTER = 0.025
 
 
 class ScenarioScreen(Screen):
@@ -42,6 +45,7 @@ class ScenarioScreen(Screen):
         self.runner = LabRunner(scenario, device, seed, session)
         self.knob_index = 0
         self._caption_lines = 0  # the caption's height: the most lines any caption needed
+        self._ahead_timer = None
 
     def compose(self) -> ComposeResult:
         yield LabHeader(icon="≡")
@@ -123,11 +127,16 @@ class ScenarioScreen(Screen):
             box.update(Text(f"✎ {visible(note)}" if note else ""))
             box.display = bool(note)
         self._status()
-        self.call_after_refresh(self._ahead)
+        # Not call_after_refresh: that may run before the widgets' repaint requests reach the
+        # screen, and so before the paint this layout would then delay.
+        if self._ahead_timer is not None:
+            self._ahead_timer.stop()
+        self._ahead_timer = self.set_timer(AHEAD_AFTER, self._ahead)
 
     def _ahead(self) -> None:
         """Once the frame is painted, lay out the next one while the person reads this one,
         so → shows it at once."""
+        self._ahead_timer = None
         if self.app.screen is self and (frame := self.runner.next_frame()) is not None:
             self.query_one(FrameView).prerender(frame)
 

@@ -81,7 +81,11 @@ class FrameView(ScrollView, can_focus=True):
         """Lay out a frame that is likely next (idle time between keys), so showing it costs
         only the repaint."""
         if self.size.width:
-            self._lines(frame, self._width())
+            lines = self._lines(frame, self._width())
+            # Strips keep what was made from them: the lines as render_line will ask for them.
+            base, (x, _y), width = self.rich_style, self.scroll_offset, self.scrollable_content_region.width
+            for strip in lines[:self.size.height * 2]:
+                strip.apply_style(base).crop_extend(x, x + width, base)
 
     def _width(self) -> int:
         # Hidden while the lab opens, the view has no size yet: use the screen's.
