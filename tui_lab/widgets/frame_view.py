@@ -3,6 +3,9 @@
 A line-based scroll view: the frame is laid out once, into strips, when it arrives;
 Textual then only copies the visible lines. (A Static would measure and re-render the
 whole renderable on every layout pass, which costs tens of milliseconds on a big frame.)
+A new frame repaints only the lines that differ from the last, and a new frame size only
+moves the scrollbars: a step costs the terminal a few lines, never a relayout of the screen.
+Laid-out frames are kept, and the next step can be laid out ahead (`prerender`).
 """
 
 from __future__ import annotations
