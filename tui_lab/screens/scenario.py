@@ -44,7 +44,7 @@ class ScenarioScreen(Screen):
         self._scenario = scenario
         self.runner = LabRunner(scenario, device, seed, session)
         self.knob_index = 0
-        self._caption_lines = 0  # the caption's height: the most lines any caption needed
+        self._caption_lines = 0  # the caption box's height (see _caption)
         self._ahead_timer = None
 
     def compose(self) -> ComposeResult:
@@ -141,14 +141,15 @@ class ScenarioScreen(Screen):
             self.query_one(FrameView).prerender(frame)
 
     def _caption(self, text: Text) -> None:
-        """The caption keeps the height of the tallest one shown so far (at most
-        CAPTION_LINES): stepping never moves the frame up and down, and a new caption is
-        a repaint of its own lines, not a relayout of the screen (a layout repaints every
-        region: a step should cost the terminal a few lines)."""
+        """The caption box grows with its caption (to CAPTION_LINES) but shrinks only by two
+        lines or more: stepping through captions of one and two lines does not move the frame
+        up and down, and a new caption is then a repaint of its own lines, not a relayout of
+        the screen (which repaints every region; a step should cost the terminal a few lines).
+        A long first caption still gives its room back once the steps have short ones."""
         box = self.query_one("#caption", Static)
         width = max(1, box.content_region.width or self.app.size.width - 2)
         lines = min(CAPTION_LINES, len(text.wrap(self.app.console, width)))
-        if lines > self._caption_lines:
+        if lines > self._caption_lines or lines < self._caption_lines - 1:
             self._caption_lines = lines
             box.styles.height = lines
         box.update(text, layout=False)
