@@ -7,7 +7,9 @@ Runs `python -m tui_lab open SCENARIO --device cpu` in a pseudo-terminal (TERM=x
 while idle (animation would show here), and for one full repaint (a resize away and back).
 When a scenario reaches its last step, Home (not counted) starts it again, so every
 counted → moves. Each screen row's share of the step bytes says which regions repaint, and
-"paints/step" how often the busiest row was drawn for one step (1 = drawn once).
+"paints/step" how often the busiest row was drawn from its first column for one step (1 =
+drawn once). A row that holds two widgets (the frame and its scrollbar) is written as two
+pieces, each after its own cursor move: that is one paint, not two.
 """
 
 from __future__ import annotations
@@ -125,7 +127,7 @@ def measure(name: str, steps: int) -> dict:
             sizes.append(len(data))
             for r, n in rows_written(data).items():
                 rows[r] = rows.get(r, 0) + n
-            touched = [int(m.group(1)) for m in CUP.finditer(data)]
+            touched = [int(m.group(1)) for m in CUP.finditer(data) if m.group(2) == b"1"]
             paints.append(max((touched.count(r) for r in set(touched)), default=0))
     finally:
         app.close()

@@ -354,11 +354,6 @@ async def test_key_bursts_never_crash(monkeypatch):
 
     from textual import events
 
-    # Until the scenario screen uses LabHeader itself (the lead's file).
-    import tui_lab.screens.scenario as scenario_module
-    from tui_lab.screens.header import LabHeader
-
-    monkeypatch.setattr(scenario_module, "Header", LabHeader)
     keys = ["enter", "escape", "q", "down", "up", "n", "p", "ctrl+p", "a", "s", "?", "g", "e"]
     for seed in range(4):
         rnd = random.Random(seed)
@@ -504,3 +499,68 @@ async def test_footer_groups_are_spaced_like_every_other_key():
             assert after.region.x - label.region.right == 1, size
             assert group.region.x - before.region.right == 1, size
             assert max(k.region.right for k in keys) <= size[0]
+
+
+# --- speed, by what a step does rather than how long it takes (issue 17) -----------------------
+
+async def test_keys_pressed_while_a_lab_opens_are_applied_once_it_is_ready(monkeypatch):
+    import threading
+
+    from tui_lab import runner
+
+    # The lab opens only when the test says so: as if torch were still loading.
+    gate = threading.Event()
+    monkeypatch.setattr(runner.warm, "wait", lambda timeout=None: gate.wait(30))
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ScenarioScreen) and screen.session is None
+        await pilot.press("right", "right", "right")
+        assert screen.session is None and status(screen).startswith("step 0 / ?")
+        gate.set()
+        screen = await wait_ready(pilot, app)
+        await pilot.pause()
+        assert screen.session.index == 3
+        assert status(screen).startswith("step 3 / 9") and caption(screen).startswith("y[0,2]")
+
+
+async def test_a_step_repaints_the_lines_that_changed_without_a_layout():
+    """A step on a frame that fits costs the terminal the frame lines that changed (plus the
+    caption and status), with no relayout of the screen: a layout repaints every region."""
+    from tui_lab.widgets import FrameView
+
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("right")  # the caption takes its height from the captions shown
+        await pilot.pause()
+        view = screen.query_one(FrameView)
+        layouts, lines = [], []
+        refresh_layout, render_line = screen._refresh_layout, view.render_line
+        screen._refresh_layout = lambda *a, **k: layouts.append(1) or refresh_layout(*a, **k)
+        view.render_line = lambda y: lines.append(y) or render_line(y)
+        before = [strip.text for strip in view._strips]
+        await pilot.press("right")
+        await pilot.pause()
+        after = [strip.text for strip in view._strips]
+        changed = {y for y in range(max(len(before), len(after)))
+                   if (before[y] if y < len(before) else None) != (after[y] if y < len(after) else None)}
+        assert screen.session.index == 2 and changed
+        assert not layouts
+        assert set(lines) == changed, (sorted(set(lines)), sorted(changed))
+
+
+async def test_end_does_not_count_the_step_laid_out_ahead():
+    """The next step is computed and laid out while a person reads this one; End still goes
+    to the last step reached (as DESIGN.md has it), not to the one prepared ahead."""
+    app = LabApp(scenario="arch-lenet", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("right", "right")
+        await pilot.pause(0.2)
+        assert screen.session.computed == 3  # step 3 prepared ahead
+        await pilot.press("home", "end")
+        assert status(screen).startswith("step 2 / 12")
+        await pilot.press("right", "home", "end")
+        assert status(screen).startswith("step 3 / 12")

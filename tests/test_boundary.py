@@ -51,15 +51,22 @@ def test_engine_modules_load_torch_lazily():
     assert out == "False"
 
 
-def test_home_screen_mounts_without_torch():
+def test_torch_waits_for_the_home_screens_first_paint():
+    """torch is not imported before the home screen's first paint, and is warmed in the
+    background after it (DESIGN.md), so a lab opened later need not wait for it."""
     out = _run("""
         import asyncio, sys
+        from tui_lab import warm
         from tui_lab.app import LabApp
         async def main():
             app = LabApp()
+            at_paint = []
+            app.post_display_hook = lambda: at_paint.append('torch' in sys.modules)
             async with app.run_test(size=(100, 30)) as pilot:
                 await pilot.pause()
-                print(type(app.screen).__name__, 'torch' in sys.modules)
+                assert at_paint, "no paint"
+                warmed = await asyncio.get_running_loop().run_in_executor(None, warm.wait, 120)
+                print(type(app.screen).__name__, at_paint[0], warmed and 'torch' in sys.modules)
         asyncio.run(main())
     """)
-    assert out == "HomeScreen False"
+    assert out == "HomeScreen False True"

@@ -24,6 +24,8 @@ from engine.core.frame import Frame
 from engine.session import Session
 from scenarios.scenario import Scenario
 
+from . import warm
+
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 
 
@@ -89,6 +91,7 @@ class LabRunner(Widget):
         self._pending: list[Callable[[], None]] = []  # keys pressed while the lab opens
         self.knob_targets: dict[str, Any] = {}  # knob turns asked for and not yet applied
         self.target: int | None = None  # the step a worker is computing towards
+        self.ahead: int | None = None  # a step computed ahead of the person (see next_frame)
         self._timer = None
 
     @property
@@ -114,6 +117,7 @@ class LabRunner(Widget):
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
     def _build(self, scenario: Scenario, action: list[dict[str, Any]], first: bool = False) -> None:
         generation = self.generation
+        warm.wait()  # torch may be loading in the background: never import it beside that
         try:
             session = Session(scenario, device=self.device, seed=self.seed)
         except Exception as exc:  # a message for the person, never a traceback
@@ -195,6 +199,7 @@ class LabRunner(Widget):
             for action in msg.action or [None]:
                 self.controller.adopt(msg.session, action)
         self.generation += 1
+        self.ahead = None
         if first:
             self.post_message(self.Opened(self.controller))
             pending, self._pending = self._pending, []
@@ -238,6 +243,8 @@ class LabRunner(Widget):
         if session.has(target) or (not session.lab.live and session.stepper.try_ensure(target)):
             before = session.index
             self.controller.goto(target)
+            if self.ahead is not None and session.index >= self.ahead:
+                self.ahead = None  # reached
             if session.index != before or target <= session.index:
                 self.post_message(self.Moved(session.frame))
             elif self.playing:
@@ -263,8 +270,27 @@ class LabRunner(Widget):
             self.post_message(self.Moved(self.session.frame))
 
     def last(self) -> None:
+        """The last step computed, not counting one computed ahead that was never shown."""
         if self._when_open(self.last):
-            self.go(self.session.computed)
+            end = self.session.computed
+            self.go(end - 1 if end == self.ahead else end)
+
+    def next_frame(self) -> Frame | None:
+        """The frame after the one on show, for the screen to lay out while the person reads
+        (None when there is none to have). A step not computed yet is computed here only where
+        stepping would compute it on this thread anyway: a lab of known length, not live, no
+        worker computing. End does not count such a step as reached until it is shown."""
+        session = self.session
+        if session is None or self.playing or self.target is not None or session.lab.live:
+            return None
+        index = session.index + 1
+        if index > session.computed:
+            if session.stepper.done or session.last is None or index > session.last:
+                return None
+            if not session.stepper.try_ensure(index) or index > session.computed:
+                return None
+            self.ahead = index
+        return session.stepper.frames[index]
 
     def finish(self) -> None:
         if not self._when_open(self.finish):

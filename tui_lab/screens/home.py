@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.measure import Measurement
-from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
+from textual.css.styles import RulesMap
 from textual.css.query import NoMatches
+from textual.reactive import reactive
 from textual.screen import Screen
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
@@ -18,31 +21,51 @@ from engine.core.fmt import visible
 from engine.registry import LAB_TITLES
 from scenarios import ScenarioInfo, bundled
 
+from .. import warm
 from .header import LabHeader
 
 # Below this many cells a row drops its id column (the description box still shows the id).
 ID_COLUMN_FROM = 80
 
 
-class Row:
+class Row(Visual):
     """One scenario in the list: its title, and its id at the right edge when the list is wide
-    enough. Never wraps: a title too long for the row ends in an ellipsis."""
+    enough. Never wraps: a title too long for the row ends in an ellipsis.
+
+    A Textual Visual of one line, drawn for the width it is given: the list need not render
+    every row to learn its height, nor lay out a table per row (the home screen's first
+    paint pays for what it lists)."""
 
     def __init__(self, title: str, name: str) -> None:
         self.title, self.name = visible(title), visible(name)
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        if options.max_width < ID_COLUMN_FROM:
-            yield Text("  " + self.title, no_wrap=True, overflow="ellipsis")
-            return
-        grid = Table.grid(expand=True, padding=(0, 0, 0, 2), pad_edge=True)  # 2 cells before each column
-        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        grid.add_column(width=len(self.name) + 2, no_wrap=True, style="dim", justify="right")  # width holds padding
-        grid.add_row(Text(self.title, no_wrap=True, overflow="ellipsis"), Text(self.name, no_wrap=True))
-        yield grid
+    def line(self, width: int) -> Content:
+        if width < ID_COLUMN_FROM:
+            return Content("  " + self.title).truncate(width, ellipsis=True)
+        title = Content(self.title).truncate(max(1, width - len(self.name) - 4), ellipsis=True, pad=True)
+        return Content.assemble("  ", title, "  ", (self.name, "dim"))  # 2 cells before each
 
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement(1, options.max_width)
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return container_width
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return 1
+
+    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+        return self.line(width).render_strips(width, height, style, options)
+
+
+class ScenarioList(OptionList):
+    """Textual's option list, whose rows are one line each (Row, the lab headings): moving
+    the highlight repaints the two rows it leaves and reaches, not the whole list."""
+
+    highlighted: reactive[int | None] = reactive(None, repaint=False)
+
+    def watch_highlighted(self, old: int | None, new: int | None) -> None:
+        for index in (old, new):
+            if index is not None:
+                self.refresh_line(index)  # one line per option: its index is its line
+        super().watch_highlighted(new)
 
 
 class HomeScreen(Screen):
@@ -64,7 +87,7 @@ class HomeScreen(Screen):
     def compose(self) -> ComposeResult:
         yield LabHeader(icon="≡")
         yield Input(placeholder="type to filter scenarios (lab, title, words)", id="search", select_on_focus=False)
-        yield OptionList(id="scenarios")
+        yield ScenarioList(id="scenarios")
         yield Static("", id="description")
         yield Footer()
 
@@ -73,6 +96,8 @@ class HomeScreen(Screen):
         self.sub_title = "deep networks, one operation at a time"
         self._fill("")
         self.query_one(OptionList).focus()
+        # Once this screen is painted, torch loads in the background (tui_lab/warm.py).
+        self.call_after_refresh(warm.start)
 
     def _fill(self, needle: str) -> None:
         words = needle.lower().split()
@@ -86,12 +111,12 @@ class HomeScreen(Screen):
                 continue
             if s.lab != lab:
                 lab = s.lab
-                batch.append(Option(Text(LAB_TITLES.get(lab, lab), style="bold"), disabled=True))
+                batch.append(Option(Content.styled(LAB_TITLES.get(lab, lab), "bold"), disabled=True))
             # Text, not markup: titles may hold brackets, and parsing markup costs start-up time.
             batch.append(Option(Row(s.title, s.name), id=s.name))
         options.add_options(batch)
         if options.option_count == 0:
-            options.add_option(Option("no scenario matches; escape clears the filter", disabled=True))
+            options.add_option(Option(Content("no scenario matches; escape clears the filter"), disabled=True))
         else:
             options.action_first()
         self._describe()
@@ -105,7 +130,7 @@ class HomeScreen(Screen):
             if info:  # Text, never markup: a title may hold [brackets]
                 text = Text.assemble((visible(info.title), "bold"), "\n", visible(info.description), "\n",
                                      (f"{info.lab} lab · tui-lab open {visible(info.name)}", "dim"))
-        self.query_one("#description", Static).update(text)
+        self.query_one("#description", Static).update(text, layout=False)  # its height is fixed (app.tcss)
 
     def on_screen_resume(self) -> None:
         """Back from a scenario: the whole list again, on the scenario just left, so a new

@@ -26,6 +26,13 @@ from ..widgets import FrameView, StatusBar
 from .header import LabHeader
 
 
+# The caption's height at most; a longer one is cut (the frame is what the screen is for).
+CAPTION_LINES = 5
+# Seconds after a frame is drawn to lay out the next: past the paint, which comes within one
+# screen update (1/60 s).
+AHEAD_AFTER = 0.025
+
+
 class ScenarioScreen(Screen):
     """Step through one scenario. Keys: `tui_lab.keys.COMMON` and the lab's own."""
 
@@ -37,6 +44,8 @@ class ScenarioScreen(Screen):
         self._scenario = scenario
         self.runner = LabRunner(scenario, device, seed, session)
         self.knob_index = 0
+        self._caption_lines = 0  # the caption box's height (see _caption)
+        self._ahead_timer = None
 
     def compose(self) -> ComposeResult:
         yield LabHeader(icon="≡")
@@ -118,15 +127,38 @@ class ScenarioScreen(Screen):
             box.update(Text(f"✎ {visible(note)}" if note else ""))
             box.display = bool(note)
         self._status()
+        # Not call_after_refresh: that may run before the widgets' repaint requests reach the
+        # screen, and so before the paint this layout would then delay.
+        if self._ahead_timer is not None:
+            self._ahead_timer.stop()
+        self._ahead_timer = self.set_timer(AHEAD_AFTER, self._ahead)
+
+    def _ahead(self) -> None:
+        """Once the frame is painted, lay out the next one while the person reads this one,
+        so → shows it at once."""
+        self._ahead_timer = None
+        if self.app.screen is self and (frame := self.runner.next_frame()) is not None:
+            self.query_one(FrameView).prerender(frame)
 
     def _caption(self, text: Text) -> None:
-        """A new caption relays the screen out only when its number of lines changes (a
-        layout repaints every region; a step should cost the terminal a few lines)."""
+        """The caption box grows with its caption (to CAPTION_LINES) but shrinks only by two
+        lines or more: stepping through captions of one and two lines does not move the frame
+        up and down, and a new caption is then a repaint of its own lines, not a relayout of
+        the screen (which repaints every region; a step should cost the terminal a few lines).
+        A long first caption still gives its room back once the steps have short ones."""
         box = self.query_one("#caption", Static)
         width = max(1, box.content_region.width or self.app.size.width - 2)
-        lines = len(text.wrap(self.app.console, width))
-        box.update(text, layout=lines != getattr(self, "_caption_lines", None))
-        self._caption_lines = lines
+        lines = min(CAPTION_LINES, len(text.wrap(self.app.console, width)))
+        if lines > self._caption_lines or lines < self._caption_lines - 1:
+            self._caption_lines = lines
+            box.styles.height = lines
+        box.update(text, layout=False)
+
+    def on_resize(self) -> None:
+        """Captions wrap anew at another width: the height starts again from this one."""
+        self._caption_lines = 0
+        if self.session is not None:
+            self._caption(Text(visible(self.session.frame.caption)))
 
     def _status(self) -> None:
         status, session = self.query_one(StatusBar), self.session

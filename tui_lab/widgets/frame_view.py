@@ -3,9 +3,14 @@
 A line-based scroll view: the frame is laid out once, into strips, when it arrives;
 Textual then only copies the visible lines. (A Static would measure and re-render the
 whole renderable on every layout pass, which costs tens of milliseconds on a big frame.)
+A new frame repaints only the lines that differ from the last, and a new frame size only
+moves the scrollbars: a step costs the terminal a few lines, never a relayout of the screen.
+Laid-out frames are kept, and the next step can be laid out ahead (`prerender`).
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 from rich.segment import Segment
 from rich.text import Text
@@ -21,6 +26,8 @@ from ..render import render_frame
 
 # Columns left blank on each side of the frame.
 MARGIN = 1
+# Frames whose lines are kept: stepping back and forth re-uses them.
+CACHED = 64
 NO_STYLE = Style()
 
 
@@ -31,8 +38,8 @@ class FrameView(ScrollView, can_focus=True):
     FrameView { height: 1fr; }
     """
 
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
-    """The frame on show."""
+    frame: reactive[Frame | None] = reactive(None, always_update=True, repaint=False)
+    """The frame on show (repainted by `watch_frame`, only the lines that changed)."""
     ghost: Frame | None = None
     """The previous result after a knob turn, drawn faintly where a picture makes sense."""
     live: dict = {}
@@ -44,6 +51,8 @@ class FrameView(ScrollView, can_focus=True):
         # View-only state (zoom, pan, which unit is shown) that the lab's render KEYS change.
         self.view: dict = {}
         self._strips: list[Strip] = []
+        self._base: Style | None = None  # the widget's style while a paint is under way
+        self._cache: OrderedDict[tuple, tuple[Frame, Frame | None, list[Strip]]] = OrderedDict()
 
     def redraw(self) -> None:
         self.frame = self.frame
@@ -57,9 +66,52 @@ class FrameView(ScrollView, can_focus=True):
     def watch_frame(self, frame: Frame | None) -> None:
         if frame is None:
             return
+        old, self._strips = self._strips, self._lines(frame, self._width())
+        size = Size(max((s.cell_length for s in self._strips), default=0), len(self._strips))
+        if not old or not self._resize_quietly(size):
+            self.refresh()
+            return
+        # Repaint only the lines that changed, so a step costs the terminal (an SSH link) a
+        # few lines, not the whole view.
+        top, width = self.scroll_offset.y, self.size.width
+        for y in range(top, top + self.size.height):
+            a = old[y] if y < len(old) else None
+            b = self._strips[y] if y < len(self._strips) else None
+            if a != b:
+                self.refresh(Region(0, y - top, width, 1))
+
+    def prerender(self, frame: Frame) -> None:
+        """Lay out a frame that is likely next (idle time between keys), so showing it costs
+        only the repaint."""
+        if self.size.width:
+            lines = self._lines(frame, self._width())
+            # Strips keep what was made from them: the lines as render_line will ask for them.
+            base, (x, _y), width = self.rich_style, self.scroll_offset, self.scrollable_content_region.width
+            for strip in lines[:self.size.height * 2]:
+                strip.apply_style(base).crop_extend(x, x + width, base)
+
+    def _width(self) -> int:
         # Hidden while the lab opens, the view has no size yet: use the screen's.
         own = self.size.width or self.app.size.width
-        width = max(40, own - 2 * MARGIN - 1)  # one column kept for the scrollbar
+        return max(40, own - 2 * MARGIN - 1)  # one column kept for the scrollbar
+
+    def _lines(self, frame: Frame, width: int) -> list[Strip]:
+        """The frame laid out at `width`, from the cache when this frame was shown (or laid
+        out ahead) with the same view. Frames never change, so neither do their lines; a
+        live lab's figures do, so its frames are always laid out afresh."""
+        key = None if self.live else (id(frame), width, repr(sorted(self.view.items())), id(self.ghost))
+        hit = self._cache.get(key) if key else None
+        if hit is not None and hit[0] is frame and hit[1] is self.ghost:  # same objects, not reused ids
+            self._cache.move_to_end(key)
+            return hit[2]
+        strips = self._layout(frame, width)
+        if key:
+            self._cache[key] = (frame, self.ghost, strips)
+            while len(self._cache) > CACHED:
+                self._cache.popitem(last=False)
+        return strips
+
+    def _layout(self, frame: Frame, width: int) -> list[Strip]:
         console = self.app.console
         options = console.options.update(width=width, height=None)
         view = {**self.view, "ghost": self.ghost, "live": self.live}
@@ -72,30 +124,43 @@ class FrameView(ScrollView, can_focus=True):
             lines = console.render_lines(Text(f"Could not draw step {frame.index}: {describe(exc)}", style="bold red"),
                                          options, pad=False)
         pad = [Segment(" " * MARGIN, NO_STYLE)]
-        # Every segment gets a Style object (NO_COLOR's monochrome filter reads each one's colour).
-        old, self._strips = self._strips, [
-            Strip(pad + [seg if seg.style is not None else Segment(seg.text, NO_STYLE, seg.control) for seg in line])
-            for line in lines]
-        size = Size(max((s.cell_length for s in self._strips), default=0), len(self._strips))
-        if size.width != self.virtual_size.width or not old:
-            self.virtual_size = size
-            self.refresh()
-            return
-        self.virtual_size = size  # a new height only moves the scrollbar
-        # Repaint only the lines that changed, so a step costs the terminal (an SSH link) a
-        # few lines, not the whole view.
-        top, width = self.scroll_offset.y, self.size.width
-        for y in range(top, top + self.size.height):
-            a = old[y] if y < len(old) else None
-            b = self._strips[y] if y < len(self._strips) else None
-            if a != b:
-                self.refresh(Region(0, y - top, width, 1))
+        # Every segment gets a Style object (NO_COLOR's monochrome filter reads each one's colour);
+        # neighbours in the same style become one segment: one colour change less on the wire.
+        return [Strip(Segment.simplify(pad + [seg if seg.style is not None else Segment(seg.text, NO_STYLE, seg.control)
+                                              for seg in line]))
+                for line in lines]
+
+    def _resize_quietly(self, size: Size) -> bool:
+        """Take the new frame's size without relaying the screen out; False when a layout is
+        due all the same (a scrollbar comes or goes, or the view has moved).
+
+        Frames of one scenario differ in height and width from step to step. Setting
+        `virtual_size` the usual way lays out the whole screen, and a layout repaints every
+        region: each step would cost a full repaint on the wire and a few milliseconds here.
+        Only the scrollbars depend on the virtual size, so they are all that is updated.
+        """
+        if size == self.virtual_size:
+            return True
+        bars = (self.show_horizontal_scrollbar, self.show_vertical_scrollbar)
+        offset = self.scroll_offset
+        self.set_reactive(FrameView.virtual_size, size)
+        self._scroll_update(size)  # scrollbars' extent; a change of visibility lays out itself
+        return bars == (self.show_horizontal_scrollbar, self.show_vertical_scrollbar) and offset == self.scroll_offset
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's own style once per paint, not once per line: working it out walks the
+        # DOM, and a step repaints most lines of a frame that moves.
+        self._base = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._base = None
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.scrollable_content_region.width
-        base = self.rich_style  # the widget's colours under the frame's own (as a Static would have)
+        base = self._base or self.rich_style  # the widget's colours under the frame's own (as a Static would have)
         if index >= len(self._strips):
             return Strip.blank(width, base)
         return self._strips[index].apply_style(base).crop_extend(scroll_x, scroll_x + width, base)

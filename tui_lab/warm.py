@@ -1,0 +1,66 @@
+"""torch imported in a background thread once the home screen has painted, so opening a
+lab a few seconds later does not wait a second or two for it (nor the arch lab another
+second for what its first meta-device operation loads).
+
+Only torch is warmed here, and a lab's session waits for the warm-up before it is built
+(`wait`). Two threads importing a package and its submodules at once can deadlock in
+Python's import system (one holds `torch.nn`'s lock and waits for `torch`, the other holds
+`torch` and wants `torch.nn`); with one thread importing torch and everyone else that
+needs it waiting for that thread, they never meet. Our own modules never import torch
+when they are imported (tests/test_boundary.py), so the app's thread never waits on it.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+
+_lock = threading.Lock()
+_thread: threading.Thread | None = None
+_done = threading.Event()
+
+
+def start() -> None:
+    """Begin warming, once per process (later calls do nothing)."""
+    global _thread
+    with _lock:
+        if _thread is None and "torch" not in sys.modules:
+            _thread = threading.Thread(target=_run, name="tui-lab warm-up", daemon=True)
+            _thread.start()
+
+
+def wait(timeout: float | None = None) -> bool:
+    """Block until a warm-up under way has finished (at once when none was started)."""
+    return _thread is None or _done.wait(timeout)
+
+
+def warming() -> bool:
+    return _thread is not None and not _done.is_set()
+
+
+def _run() -> None:
+    # While torch loads, the app's thread takes the GIL back every millisecond instead of
+    # every five, so a key on the home screen is handled as soon as it arrives. (torch's C
+    # extension still holds it for ~0.2 s while it initialises; that part comes first, in
+    # the fraction of a second after the first paint before a person has read the screen.)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.001))
+    # torch brings ~1e6 long-lived objects: no collections while they arrive, then they are
+    # frozen, so no later full collection walks them (a ~100 ms pause in the middle of a step).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        import torch
+
+        # The arch lab traces shapes on the meta device; torch loads its decompositions (and
+        # sympy) at the first meta-device operation, another second the first time.
+        torch.relu(torch.empty(1, device="meta"))
+    except Exception:  # a broken torch says so when a lab that needs it opens
+        pass
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+        sys.setswitchinterval(interval)
+        _done.set()
