@@ -99,4 +99,5 @@ def _in_cells(m: re.Match[str]) -> str:
         col = cell_len(text[: piece.start()])
         pieces.append(f'<text {before}x="{float(x) + col * cell:.6g}"{middle}textLength="{cell_len(piece.group()) * cell:.6g}"'
                       f'{after}>{html.escape(piece.group(), quote=False)}</text>')
-    return "".join(pieces) if len(pieces) > 1 else m.group()
+    whole = len(pieces) == 1 and cell_len(text.strip()) == len(text)  # one piece that is the whole run
+    return m.group() if whole else "".join(pieces)

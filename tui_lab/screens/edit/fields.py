@@ -136,7 +136,12 @@ class Field(Vertical):
 
     def reveal(self) -> None:
         """Scroll so the field's last line (its message, when it has one) is in view, once laid out."""
-        self.call_after_refresh(lambda: self.query_one(".field-message").scroll_visible(animate=False))
+        self.call_after_refresh(self._scroll_to_message)
+
+    def _scroll_to_message(self) -> None:
+        # Runs after a refresh: by then keys may have closed the form and taken the field down.
+        for box in self.query(".field-message"):
+            box.scroll_visible(animate=False)
 
 
 class FieldCheck(Validator):
