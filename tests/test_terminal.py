@@ -17,3 +17,52 @@ def test_the_app_refuses_a_dumb_terminal_in_one_line():
         lines = out.stderr.strip().splitlines()
         assert len(lines) == 1 and "TERM=dumb" in lines[0] and "tui-lab replay" in lines[0]
         assert "\x1b" not in out.stdout + out.stderr
+
+
+def _in_a_terminal(argv: list[str], env: dict, keys: list[bytes], seconds: float = 25.0) -> bytes:
+    """Run the app in a pseudo-terminal of 100×30, type `keys` once it has painted, and
+    return every byte it wrote."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the app
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "tui_lab", *argv], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    out, end = b"", time.monotonic() + seconds
+    try:
+        while time.monotonic() < end:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            elif keys and b"step" in out:  # painted and quiet: the next key
+                os.write(fd, keys.pop(0))
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    return out
+
+
+def test_the_app_writes_ascii_where_the_locale_is_not_utf8():
+    """With LANG=C every byte the app writes is ASCII (the frame's ×, −, box lines and the
+    header's glyphs as one-character stand-ins); with a UTF-8 locale the same screen is UTF-8."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("LC_") and k not in ("LANG", "PYTHONUTF8")}
+    base.update(TERM="xterm-256color", PYTHONPATH=str(ROOT), COLUMNS="100", LINES="30")
+    plain = _in_a_terminal(["open", "conv-sobel", "--device", "cpu"], {**base, "LANG": "C"}, [b"n", b"n", b"q", b"q"])
+    assert b"conv-sobel" in plain or b"Sobel" in plain, plain[-500:]
+    assert b"step" in plain
+    assert plain.isascii(), sorted({b for b in plain if b >= 0x80})[:10]
+    rich = _in_a_terminal(["open", "conv-sobel", "--device", "cpu"], {**base, "LANG": "C.UTF-8"}, [b"q", b"q"])
+    assert not rich.isascii()  # the check above is not vacuous: the app draws non-ASCII glyphs in UTF-8

@@ -99,6 +99,7 @@ class LabApp(App):
         self.parked: dict = {}
 
     def on_mount(self) -> None:
+        self._ascii_unless_utf8()
         if self.start_screen is not None:
             self.push_screen(self.start_screen)
             return
@@ -106,6 +107,20 @@ class LabApp(App):
         if self.start_scenario:
             self.open_scenario(self.start_scenario)
         self._guard()
+
+    def _ascii_unless_utf8(self) -> None:
+        """A terminal whose locale is not UTF-8 (LANG=C) shows UTF-8 bytes as garbage and
+        breaks the columns: every character the app writes goes out as ASCII of the same
+        width instead (the escape codes are ASCII already)."""
+        import os
+
+        from .export.look import ascii_text, locale_is_utf8
+
+        driver = self._driver
+        if driver is None or driver.is_headless or locale_is_utf8(os.environ):
+            return
+        write = driver.write
+        driver.write = lambda data: write(data if data.isascii() else ascii_text(data))
 
     def open_scenario(self, name) -> None:
         """Open a bundled name, a path or a Scenario built in memory (`open --model`); a bad
