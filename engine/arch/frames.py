@@ -16,7 +16,7 @@ from ..core.frame import Frame
 from . import captions
 from .config import ArchConfig
 from .layers import LayerPlan, numel
-from .lazy import LazyFrame
+from ..core.lazy import LazyFrame
 from .memory import network_totals
 from .torch_check import WHY_CONV_REFERENCE, layer_check, network_check, trace, why_conv_modules
 

@@ -18,7 +18,7 @@ from ..core.fmt import count, mb, shape, visible
 from ..core.frame import Frame
 from ..core.params import ParamError
 from .layers import numel
-from .lazy import LazyFrame
+from ..core.lazy import LazyFrame
 from .memory import totals
 from .model import ModelError, build, check_spec, quote
 from .walk import JOINS, UNSEEN, Step, Walk, walk

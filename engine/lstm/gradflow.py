@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..core.frame import Frame
-from .lazyframe import LazyFrame
+from ..core.lazy import LazyFrame
 from . import captions
 from .config import FlowConfig
 from .math import GATES, clip_as_slide, clip_gradient, lstm_jacobian, lstm_step, orthogonal, rnn_jacobian, rnn_step, spectral_norm

@@ -14,7 +14,7 @@ import numpy as np
 from ..core.frame import Frame
 from . import captions
 from .config import LSTM_STAGES, MAX_SHOWN_WEIGHTS, RNN_STAGES, CellArrays, StepConfig
-from .lazyframe import LazyFrame
+from ..core.lazy import LazyFrame
 from .math import GATES, lstm_step, rnn_step
 from .reference import cell_check
 

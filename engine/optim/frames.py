@@ -6,7 +6,7 @@ positions compare with torch.optim's (engine.core.check.record).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -90,21 +90,3 @@ def frame(cfg: OptimConfig, k: int, tracks: list[Track], swarm: dict[str, Any] |
         caption = captions.step(k, cfg, v["standings"])
     newly = [t.h.name for t in tracks if v["standings"][t.h.name]["diverged_at"] == k]
     return Frame(k, caption, v, {"diverged": newly})
-
-
-class LazyFrame(Frame):
-    """A frame built when first read, so stepping past frames (a knob turn recomputes up to the
-    step on show) costs only their arithmetic. Reads like any Frame: caption, values and
-    highlight are fields it does not hold, so reading one asks `build(index)` for them."""
-
-    def __init__(self, index: int, build: Callable[[int], Frame]) -> None:  # noqa: D107 - no fields stored
-        object.__setattr__(self, "index", index)
-        object.__setattr__(self, "_build", build)
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("caption", "values", "highlight"):
-            return getattr(self._build(self.index), name)
-        raise AttributeError(name)
-
-    def __repr__(self) -> str:
-        return f"LazyFrame(index={self.index})"

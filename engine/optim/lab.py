@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from functools import partial
 from typing import Any, Iterator
 
 from ..core.frame import Frame
 from ..core.knobs import Knob
 from ..core.lab import Lab
+from ..core.lazy import LazyFrame
 from . import captions, frames, rules
 from .config import PARAMS, OptimConfig, fill, plan
 from .swarm import Swarm
@@ -76,7 +78,7 @@ class OptimLab(Lab):
             for t in self.tracks:  # the arithmetic now, in the stepper's worker; the frame's text when shown
                 t.ensure(k)
             self.produced = k + 1
-            yield frames.LazyFrame(k, self.materialize)
+            yield LazyFrame(k, partial(self.materialize, k), keep=False)  # materialize keeps the last 32
 
     def materialize(self, k: int) -> Frame:
         with self._lock:

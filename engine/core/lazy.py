@@ -1,8 +1,9 @@
 """A frame built when it is first read, so stepping past frames nobody looks at costs nothing.
 
-A knob turn rebuilds the lab and steps to the same place; with T = 200 gradient frames (or
-448 gate frames), freezing every frame on the way dominated the turn. Built once, then the
-same object every time, so a frame shown twice shows the same numbers.
+A knob turn rebuilds the lab and steps back to the same place; freezing every frame on the
+way (an arch layer's table and torch trace, 200 LSTM gradient frames, an optimizer's
+standings) dominated the turn. The conv lab's CellFrame is the same idea over its output
+buffer.
 """
 
 from __future__ import annotations
@@ -10,19 +11,25 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-from ..core.frame import Frame
+from .frame import Frame
 
 
 class LazyFrame(Frame):
-    """Reads like any Frame; `build()` runs on the first read of its caption, values or highlight."""
+    """Reads like any Frame; `build()` runs on the first read of its caption, values or
+    highlight. With `keep` (the default) the built frame is kept, so a frame shown twice
+    shows the same object; without, every read asks `build()` again (for a lab that keeps
+    a bounded cache of its own, as the optimizer lab does over long runs)."""
 
-    def __init__(self, index: int, build: Callable[[], Frame]) -> None:  # noqa: D107 - no dataclass fields stored
+    def __init__(self, index: int, build: Callable[[], Frame], keep: bool = True) -> None:  # noqa: D107 - no fields stored
         object.__setattr__(self, "index", index)
         object.__setattr__(self, "_build", build)
+        object.__setattr__(self, "_keep", keep)
         object.__setattr__(self, "_frame", None)
         object.__setattr__(self, "_lock", threading.Lock())
 
     def _built(self) -> Frame:
+        if not self._keep:
+            return self._build()
         with self._lock:
             if self._frame is None:
                 object.__setattr__(self, "_frame", self._build())
