@@ -13,13 +13,12 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from serving import serving
 from test_serve import ANSI
 
 aiohttp = pytest.importorskip("aiohttp")
@@ -137,35 +136,8 @@ def test_html_export_steps_with_the_arrow_key(chromium, tmp_path, cli):
 @pytest.fixture
 def served():
     """`tui-lab serve` on a free port: yields the address with the token that it printed."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "tui_lab", "serve", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        url = None
-        for line in proc.stdout:
-            if line.startswith("open "):
-                url = line.split()[1]
-            if line.startswith("Ctrl+C"):
-                break
-        assert url, "serve printed no address"
-        for _ in range(100):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
+    with serving() as (_, url, _said):
         yield url
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # The header, and a bundled scenario's title in the home list (ids may be cut on a narrow page).

@@ -4,59 +4,23 @@ The server runs as a person starts it (`python -m tui_lab serve --port N`), on a
 """
 
 import asyncio
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
-from conftest import ROOT
+from serving import serving
 
 aiohttp = pytest.importorskip("aiohttp")
 pytest.importorskip("textual_serve")
 ANSI = re.compile(r"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][A-Z0-9]|[=>NOPZ78c])")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tui_lab", "serve", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    lines = []
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            lines.append(line)
-            if not line or line.startswith("Ctrl+C"):
-                break
-        said = "".join(lines)
-        assert lines[-1].startswith("Ctrl+C"), said
-        url = next(ln for ln in lines if ln.startswith("open ")).split()[1]
-        for _ in range(100):  # the address is printed just before aiohttp binds
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        yield port, url, said
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serving() as running:
+        yield running
 
 
 def test_serve_refuses_without_the_token_and_serves_with_it(server):
