@@ -67,14 +67,32 @@ class AtomicFile:
         if not self.path.parent.is_dir():
             raise FileNotFoundError(2, "no such folder", str(self.path.parent))
         install_cleanup()
-        try:
-            fd, self._tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        except OSError as exc:
-            raise WriteError(self.path, exc) from None
-        with _pending_lock:
-            _pending.add(self._tmp)
+        fd = self._create()
         self._fh = os.fdopen(fd, "wb") if self.binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         return self
+
+    def _create(self) -> int:
+        """The temporary file, named in `_pending` before it exists: a signal that arrives
+        while it is being made still finds it to remove (mkstemp would leave a moment when
+        the file is on disk and nobody knows its name)."""
+        names = tempfile._get_candidate_names()  # mkstemp's own random names
+        for _ in range(100):
+            self._tmp = str(self.path.parent / f".{self.path.name}.{next(names)}.tmp")
+            with _pending_lock:
+                _pending.add(self._tmp)
+            try:
+                return os.open(self._tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            except FileExistsError:
+                self._forget()
+            except OSError as exc:
+                self._forget()
+                raise WriteError(self.path, exc) from None
+        raise WriteError(self.path, FileExistsError(17, "no free temporary name", str(self.path.parent)))
+
+    def _forget(self) -> None:
+        with _pending_lock:
+            _pending.discard(self._tmp)
+        self._tmp = ""
 
     def write(self, data: Any) -> int:
         try:
@@ -118,9 +136,10 @@ class AtomicFile:
         except OSError:
             pass  # a full disk fails the final flush too; the file is removed below anyway
         finally:
-            Path(self._tmp).unlink(missing_ok=True)
-            with _pending_lock:
-                _pending.discard(self._tmp)
+            if self._tmp:
+                Path(self._tmp).unlink(missing_ok=True)
+                with _pending_lock:
+                    _pending.discard(self._tmp)
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
