@@ -7,6 +7,7 @@ Used by the loader (scenario files) and the catalogue (their titles); the edit f
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 
 # tomllib recurses once per level, so the depth limit is checked before it parses.
@@ -80,3 +81,16 @@ def parse(text: str) -> dict:
         raise TomlProblem(f"not valid TOML: {msg}", int(m.group(1)) if m else None) from None
     except RecursionError:  # a shape the depth scan did not foresee; the same answer
         raise TomlProblem(f"nests too deeply to read; at most {MAX_DEPTH} levels are allowed") from None
+    except ValueError:  # int() refuses a decimal integer longer than sys.get_int_max_str_digits()
+        raise too_many_digits(text) from None
+
+
+def too_many_digits(text: str) -> TomlProblem:
+    """The problem for an integer too long for Python to read, at its line when it is found."""
+    most = sys.get_int_max_str_digits()
+    m = re.search(rf"(?<![\w.])[+-]?(?:\d_?){{{most + 1},}}(?![\w.])", text)
+    if not m:
+        return TomlProblem(f"not valid TOML: an integer has more than {most:,} digits")
+    digits = sum(ch.isdigit() for ch in m.group())
+    return TomlProblem(f"not valid TOML: an integer of {digits:,} digits; at most {most:,} digits are read",
+                       text.count("\n", 0, m.start()) + 1)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import tomllib
 from typing import Any
 
@@ -34,6 +35,9 @@ def parse_literal(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"not a TOML value ({str(exc).split(' (at')[0]})") from None
+    except ValueError:  # an integer longer than Python reads
+        most = sys.get_int_max_str_digits()
+        raise ValueError(f"not a TOML value (an integer of more than {most:,} digits)") from None
 
 
 def _assign(key: str, value: Any) -> str:

@@ -375,3 +375,20 @@ class TestLooks:
             await pilot.pause()
 
         assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+async def test_raw_integer_longer_than_python_reads_is_one_message_not_a_crash():
+    scenario = load("conv-sobel")
+    app = Host(scenario)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_form(pilot, app)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        area = form.query_one("#edit-raw")
+        area.load_text(area.text.replace("stride = 1", "stride = " + "7" * 5000))
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: form.query_one("#edit-raw-error").display)
+        line = area.text.splitlines().index("stride = " + "7" * 5000) + 1
+        assert str(form.query_one("#edit-raw-error").render()) == \
+            f"line {line}: not valid TOML: an integer of 5,000 digits; at most 4,300 digits are read"
+        assert app.result is Host.NOT_YET and isinstance(app.screen, EditScreen)

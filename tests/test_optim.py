@@ -757,3 +757,11 @@ def test_the_last_frames_caption_is_the_race_in_numbers():
     assert last.caption.startswith(f"after 30 steps: sgd: f = {num(s['sgd']['f'])}, within {num(reach, 2)} of min (0, 0) "
                                    f"since step {since}")
     assert "slow: f = " in last.caption and f"{num(s['slow']['distance'], 3)} from min (0, 0)" in last.caption
+
+
+def test_formula_takes_the_minus_sign_its_own_message_lists():
+    """The parser's message lists "+ − * / **" with U+2212, as the lecture prints it; that sign is a minus."""
+    from engine.optim.formula import evaluate, parse
+
+    assert parse("x**2 \u2212 y**2") == parse("x**2 - y**2")
+    assert evaluate(parse("\u2212x \u2212 2"), 3.0, 0.0, math) == -5.0

@@ -270,3 +270,11 @@ def test_deep_lists_from_a_form_are_refused_not_a_recursion_error():
     with pytest.raises(ParamError) as info:
         ConvLab.validate({"input": deep})
     assert str(info.value) == "params.input: lists nest more than 32 levels deep; at most 32 are allowed"
+
+
+def test_an_integer_too_long_for_python_is_one_clear_problem_in_a_form_value_too():
+    """tomllib hands Python's int-digits ValueError through; a form's value says it in its own words."""
+    from scenarios.writer import parse_literal
+
+    with pytest.raises(ValueError, match=r"^not a TOML value \(an integer of more than [\d,]+ digits\)$"):
+        parse_literal("9" * 5000)

@@ -90,3 +90,10 @@ def test_serve_port_taken_is_one_line(cli):
         r = cli("serve", "--port", str(port))
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     assert f"cannot listen on 127.0.0.1:{port}" in r.stderr
+
+
+@pytest.mark.parametrize("host", ["no such host..", "a" * 300])
+def test_serve_host_the_idna_codec_refuses_is_one_line(cli, host):
+    r = cli("serve", "--host", host)
+    assert r.returncode == 2 and r.stderr.strip() == \
+        f"tui-lab: --host {host}: not a valid host name (each part between dots is 1 to 63 characters)"

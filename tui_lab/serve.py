@@ -101,6 +101,8 @@ def check_port(host: str, port: int) -> None:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise CliError(f"--host {host}: {exc.strerror}") from None
+    except UnicodeError:  # the idna codec refuses an empty label (a..b) or one over 63 characters
+        raise CliError(f"--host {host}: not a valid host name (each part between dots is 1 to 63 characters)") from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -27,7 +27,7 @@ VARIABLES = ("x", "y")
 MAX_LENGTH = 300
 MAX_DEPTH = 40
 
-_TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z_0-9]*)|(\*\*|[-+*/()]))")
+_TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z_0-9]*)|(\*\*|[-+*/()\u2212]))")
 
 Node = tuple  # ("num", v) | ("var", name) | ("neg", a) | ("bin", op, a, b) | ("call", fn, a)
 
@@ -59,6 +59,8 @@ def tokenize(text: str, key: str) -> list[tuple[str, str, int]]:
             raise ParamError(key, f"{hint or f'unexpected character {ch!r}'} at column {col}; allowed: {_allowed()}")
         num, name, op = m.groups()
         col = m.start(m.lastindex) + 1
+        if op == "\u2212":  # the minus sign the lecture and this lab print (and the message lists) is a minus
+            op = "-"
         tokens.append(("num", num, col) if num else ("name", name, col) if name else ("op", op, col))
         pos = m.end()
     return tokens

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 from engine.core.params import Param, ParamError, validate
 from scenarios.loader import find_line
 from scenarios.scenario import Scenario
+from scenarios.toml_text import too_many_digits
 from scenarios.writer import literal, parse_literal, scenario_document
 
 MISSING = object()
@@ -109,6 +110,9 @@ def read_document(text: str) -> dict[str, Any]:
         raise ParamError(f"line {line}" if line.isdigit() else "params", f"not valid TOML: {message}") from None
     except RecursionError:
         raise ParamError("params", "not valid TOML: nested too deeply to read") from None
+    except ValueError:  # an integer longer than Python reads: tomllib hands int()'s error through
+        problem = too_many_digits(text)
+        raise ParamError(f"line {problem.line}" if problem.line else "params", problem.message) from None
     extra = [k for k in raw if k != "params"]
     if extra:
         raise ParamError(extra[0], "only the [params] table is edited here (the rest is in the scenario file)")
