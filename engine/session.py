@@ -143,7 +143,11 @@ class Session:
         try:
             scenario = self.scenario.with_params(**changed)
         except ParamError as exc:
-            raise ParamError(exc.key, f"{describe(value)} is not allowed: {exc.message}") from None
+            # Name the knob's own key and value; where another parameter is what breaks (an
+            # input too small for a later layer), say which.
+            own = f"params.{key}"
+            why = exc.message if exc.key == own else f"{exc.key}: {exc.message}"
+            raise ParamError(own, f"{describe(value)} is not allowed: {why}") from None
         new = Session.__new__(Session)
         new.seed, new.device, new.forget = self.seed, self.device, self.forget
         new._open(scenario)

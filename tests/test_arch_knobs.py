@@ -129,8 +129,8 @@ def test_a_refused_turn_says_why_in_checks_words_and_changes_nothing():
         c.knob("input[1]", 4)
     with pytest.raises(ParamError) as by_check:  # the same rule `tui-lab check` applies
         lab_class("arch").validate(with_value(params, "input[1]", 4))
-    assert info.value.key == by_check.value.key == "params.layers[0].size"
-    assert str(info.value).endswith(by_check.value.message) and "4 is not allowed" in str(info.value)
+    assert info.value.key == "params.input[1]" and by_check.value.key == "params.layers[0].size"
+    assert str(info.value).endswith(f"4 is not allowed: params.layers[0].size: {by_check.value.message}")
     assert c.session.frame is frame and c.session.scenario.params == params
     c.session.close()
 
@@ -179,6 +179,14 @@ async def test_turning_an_arch_knob_in_the_app():
             if app._notifications:
                 break
         messages = [str(n.message) for n in app._notifications]
-        assert any("1 is not allowed: C1: output height (1 − 5)/1 + 1" in m for m in messages), messages
+        assert any(m.startswith("params.input[1]: 1 is not allowed: params.layers[0].size: C1: output height (1 − 5)/1 + 1")
+                   for m in messages), messages
         assert screen.session.scenario.params["input"] == [1, 16, 32]
+        assert "⚙ input height = 16 (1 … 4096)" in status(screen)  # the value in use, not the one refused
+        await pilot.press("less_than_sign")  # refused again: one message on screen, not a pile
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "16 (1" in status(screen) and len(app._notifications) == 1:
+                break
+        assert len(app._notifications) == 1 and "⚙ input height = 16 (1 … 4096)" in status(screen)
         assert caption(screen).startswith("C1: 6 filters 5×5: H: (16 − 5)/1 + 1 = 12")

@@ -40,3 +40,23 @@ async def test_stride_knob_recomputes_at_the_nearest_step():
         original.goto(screen.session.index)
         assert as_json(screen.session.frame) == as_json(original.frame)
         assert "output 2×2 → 3×3" in note(screen)
+
+
+async def test_starting_again_drops_the_ghost_of_the_last_turn():
+    """The ghost ("output was 3×3") belongs to a knob turn; once the lab starts again (an
+    edit applied, a reset), it would describe a result that is no longer on screen."""
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("n", "full_stop")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if screen.query_one("#frame").ghost is not None:
+                break
+        assert screen.query_one("#frame").ghost is not None
+        screen.action_reset()
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if screen.query_one("#frame").ghost is None:
+                break
+        assert screen.query_one("#frame").ghost is None and not screen.query_one("#note").display

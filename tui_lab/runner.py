@@ -50,6 +50,7 @@ class LabRunner(Widget):
         frame: Frame
         note: str = ""
         ghost: Frame | None = None
+        fresh: bool = False  # the scenario started again (edited, reset): no ghost of the old one
 
     @dataclass
     class Busy(Message):
@@ -74,6 +75,15 @@ class LabRunner(Widget):
         generation: int
         target: int | None
         follow: bool = False  # a live run stopped: show the last frame it made
+
+    @dataclass
+    class _Refused(Message):
+        """A knob turn the lab would not take: the knob shows the value in use again."""
+
+        bubble = False
+        key: str
+        value: Any
+        text: str
 
     @dataclass
     class _Built(Message):
@@ -160,8 +170,7 @@ class LabRunner(Widget):
         try:
             session, note = controller.turned(key, value, lambda: worker.is_cancelled)
         except Exception as exc:
-            self.knob_targets.pop(key, None)
-            self.post_message(self.Failed(describe(exc)))
+            self.post_message(self._Refused(key, value, describe(exc)))
             return
         if not worker.is_cancelled:
             self.post_message(self._Built(generation, session, [{"do": "knob", "key": key, "value": value}], note))
@@ -207,7 +216,14 @@ class LabRunner(Widget):
                 call()
             return
         self.post_message(self.Busy(""))
-        self.post_message(self.Moved(self.session.frame, msg.note, ghost if msg.note else None))
+        turned = any(action and action["do"] == "knob" for action in msg.action)
+        self.post_message(self.Moved(self.session.frame, msg.note, ghost if msg.note else None, fresh=not turned))
+
+    @on(_Refused)
+    def _refused(self, msg: _Refused) -> None:
+        if self.knob_targets.get(msg.key) == msg.value:  # not when a later turn of it is on its way
+            del self.knob_targets[msg.key]
+        self.post_message(self.Failed(msg.text))
 
     @on(_Computed)
     def _computed(self, msg: _Computed) -> None:

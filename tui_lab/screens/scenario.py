@@ -92,7 +92,7 @@ class ScenarioScreen(Screen):
 
     @on(LabRunner.Moved)
     def _moved(self, msg: LabRunner.Moved) -> None:
-        self._draw(msg.frame, msg.note, msg.ghost)
+        self._draw(msg.frame, msg.note, msg.ghost, msg.fresh)
 
     @on(LabRunner.Busy)
     def _busy(self, msg: LabRunner.Busy) -> None:
@@ -103,6 +103,9 @@ class ScenarioScreen(Screen):
         self.runner.playing = False
         self.query_one("#loading").display = False
         self.query_one(StatusBar).busy = ""
+        self._status()  # a refused knob shows the value in use again
+        # One message at a time: a key held down on a refused knob would pile them up.
+        self.app.clear_notifications()
         self.notify(Text(msg.text), title="Cannot continue", severity="error", timeout=8)
         if msg.fatal:  # nothing to show: back to the list (once this screen is on top again)
             self.app.call_after_refresh(self._leave_if_on_top)
@@ -113,11 +116,11 @@ class ScenarioScreen(Screen):
         elif self.is_attached:
             self.set_timer(0.3, self._leave_if_on_top)
 
-    def _draw(self, frame, note: str = "", ghost=None) -> None:
+    def _draw(self, frame, note: str = "", ghost=None, fresh: bool = False) -> None:
         """The caption stays above the frame, so scrolling a tall frame never hides it."""
         self._caption(Text(visible(frame.caption)))
         view = self.query_one(FrameView)
-        if ghost is not None or note:
+        if ghost is not None or note or fresh:
             view.ghost = ghost
         if self.session is not None:
             view.live = self.session.lab.live_facts()
