@@ -83,3 +83,24 @@ def test_knob_turns_are_recorded_and_replay_exactly():
     replayed = Controller(Session(start, device="cpu"))
     shows = [s for s in replayed.run(tuple(script)) if s.event == "frame"]
     assert frame_json(shows[-1].frame) == frame_json(controller.session.frame)
+
+
+def test_a_conv_knob_states_the_range_the_edit_form_states():
+    """The status bar's range for a conv knob is its parameter's own (the edit form shows it
+    too): one range, stated once. (Other labs' knobs may be narrower where another parameter
+    bounds them: an LSTM unit by the hidden size.)"""
+    from engine.registry import lab_class
+    from scenarios.loader import bundled_paths
+
+    seen = 0
+    for path in bundled_paths():
+        scenario = load(path.stem)
+        params = {p.name: p for p in lab_class(scenario.lab).PARAMS}
+        lab = lab_class(scenario.lab)(dict(scenario.params), seed=0, device="cpu") if scenario.lab == "conv" else None
+        if lab is None:
+            continue
+        for knob in lab.knobs():
+            if knob.key in params and not knob.choices:
+                seen += 1
+                assert (knob.low, knob.high) == (params[knob.key].min, params[knob.key].max), (path.stem, knob)
+    assert seen > 10

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core.check import max_diff, record
 from ..core.frame import Frame
-from ..core.knobs import Knob
+from ..core.knobs import Knob, knob_of
 from ..core.lab import Lab
 from . import frames
 from . import image as conv_image
@@ -143,17 +143,13 @@ class ConvLab(Lab):
     # --- knobs -----------------------------------------------------------------------
     def knobs(self) -> list[Knob]:
         cfg, p = self.cfg, self.params
-        out: list[Knob] = []
-        if cfg.dims == 2 or cfg.kind == "pool":
-            out.append(Knob("stride", "stride", low=1, high=8))
-            if cfg.kind != "pool" or p["padding"]:
-                out.append(Knob("padding", "padding", low=0, high=8))
-        else:
-            out += [Knob("stride", "stride", low=1, high=8), Knob("padding", "padding", low=0, high=8)]
+        out = [knob_of(PARAMS, "stride")]
+        if cfg.kind != "pool" or p["padding"]:  # a pooling window rarely pads: offered only where it does
+            out.append(knob_of(PARAMS, "padding"))
         if cfg.pool in ("none", "max"):
-            out.append(Knob("dilation", "dilation", low=1, high=4))
+            out.append(knob_of(PARAMS, "dilation"))
         if cfg.kind == "pool":
-            out.append(Knob("window size", "size", low=1, high=8))
+            out.append(knob_of(PARAMS, "size", "window size"))
         else:
             out.append(Knob("mode", "mode", choices=("convolution", "cross-correlation")))
         return out

@@ -70,6 +70,13 @@ class Knob:
         return float(f"{new:.12g}")  # no 0.30000000000000004 from repeated steps
 
 
+def knob_of(params: tuple, name: str, label: str = "", **kw: Any) -> Knob:
+    """A knob over the top-level parameter `name` with the range its Param declares, so the
+    status bar and the edit form state one range."""
+    param = next(p for p in params if p.name == name)
+    return Knob(label or name, name, low=param.min, high=param.max, **kw)
+
+
 def parse_path(key: str) -> list[str | int]:
     parts: list[str | int] = []
     pos = 0
