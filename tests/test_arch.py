@@ -125,7 +125,7 @@ def test_lecture_conv1_and_pool1():
     assert conv1["weights"] == 34_848 and conv1["biases"] == 96  # the slide's "35K" is the weights alone
     assert conv1["size_formula"] == "(227 − 11)/4 + 1 = 55"
     assert conv1["params_formula"] == "(11·11·3)·96 + 96 = 34,944"
-    assert "96 biases" in conv1["why"] and "35K" in conv1["why"]
+    assert "96 biases" in conv1["why"] and "(≈ 35K as the lecture counts AlexNet's CONV1)" in conv1["why"]
     assert pool1["name"] == "POOL1" and pool1["out_shape"] == (96, 27, 27) and pool1["params"] == 0
     assert pool1["size_formula"] == "(55 − 3)/2 + 1 = 27"
     assert "nothing to learn" in pool1["why"]
@@ -454,3 +454,15 @@ def test_sigmoid_softmax_batchnorm_against_torch_modules():
     session.finish()
     assert session.frame.values["matches_torch"]
     session.close()
+
+
+def test_other_convolutions_round_their_weights_without_citing_the_lecture():
+    """The lecture counts only AlexNet's CONV1 (35K); VGG-16's first layer is no slide's."""
+    from engine.core.fmt import rounded
+
+    session = Session(load("arch-vgg16"), device="cpu")
+    session.goto(1)
+    why = session.frame.values["layer"]["why"]
+    assert "(3·3·3)·64 = 1,728 (≈ 1.7K)" in why and "lecture" not in why
+    assert [rounded(n) for n in (999, 1_728, 34_848, 884_736, 1_179_648, 61_100_840, 7e9)] == \
+        ["999", "1.7K", "35K", "885K", "1.2M", "61M", "7G"]

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from ..core.fmt import count, num, power
+from ..core.fmt import count, num, power, rounded
 from ..core.fmt import shape as shape_text
 from ..core.params import REQUIRED, Param, ParamError
 
@@ -221,8 +221,9 @@ def conv_plan(i: int, layer: Layer, shape: tuple[int, ...]) -> LayerPlan:
     if g > 1:
         why = f"{g} groups: each filter sees {c}/{g} = {per} of the {c} input channels, as on AlexNet's two GPUs"
     elif biases:
-        why = (f"the weights alone are ({k}·{k}·{c})·{f} = {count(weights)} (≈ {num(weights / 1000, 2)}K, as the "
-               f"lecture's slide counts them); the {f} biases make {count(weights + biases)}")
+        cited = " as the lecture counts AlexNet's CONV1" if (k, c, f) == (11, 3, 96) else ""  # its (11·11·3)·96 = 35K
+        why = (f"the weights alone are ({k}·{k}·{c})·{f} = {count(weights)} (≈ {rounded(weights)}{cited}); "
+               f"the {f} biases make {count(weights + biases)}")
     else:
         why = "no biases: only the weights count"
     describe = f"{f} filters {where(layer)}" + (f", {g} groups" if g > 1 else "")

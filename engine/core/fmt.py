@@ -34,6 +34,14 @@ def count(n: int) -> str:
     return f"{int(n):,}"
 
 
+def rounded(n: float) -> str:
+    """A count rounded as slides round them: 34,848 → 35K, 884,736 → 885K, 1,179,648 → 1.2M."""
+    for size, unit in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(n) >= size:
+            return f"{n / size:.2g}{unit}" if abs(n) < 10 * size else f"{round(n / size):,}{unit}"
+    return count(round(n))
+
+
 def power(n: int) -> str:
     """10^12 for exact powers of ten from 1000 up (as the slides write them), else 1,234."""
     s = str(int(n))
