@@ -564,3 +564,19 @@ async def test_end_does_not_count_the_step_laid_out_ahead():
         assert status(screen).startswith("step 2 / 12")
         await pilot.press("right", "home", "end")
         assert status(screen).startswith("step 3 / 12")
+
+
+async def test_end_pressed_at_the_last_step_reached_goes_to_the_very_end():
+    """End is the last computed step (DESIGN.md); pressed again there, it computes the rest,
+    so a person who expects End to be the end gets there with a second press."""
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("right", "right", "home", "end")
+        assert status(screen).startswith("step 2 / 9")
+        await pilot.press("end")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if status(screen).startswith("step 9 / 9"):
+                break
+        assert status(screen).startswith("step 9 / 9")

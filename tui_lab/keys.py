@@ -23,7 +23,7 @@ COMMON: list[Binding] = [
     Binding("right,n,space", "next", "Next", id="next", priority=True, tooltip="next step"),
     Binding("left,p", "prev", "Prev", id="prev", priority=True, tooltip="previous step"),
     Binding("home", "first", "First", show=False, id="first", priority=True, tooltip="first step"),
-    Binding("end", "last", "Last", show=False, id="last", priority=True, tooltip="last computed step"),
+    Binding("end", "last", "Last", show=False, id="last", priority=True, tooltip="last computed step; again: compute to the end"),
     Binding("a,enter", "play", "Play", id="play", tooltip="play / pause"),
     Binding("plus,equals_sign", "speed(1)", "Faster", id="faster", key_display="+", group=SPEED,
             tooltip="play faster"),

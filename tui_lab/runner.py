@@ -286,10 +286,16 @@ class LabRunner(Widget):
             self.post_message(self.Moved(self.session.frame))
 
     def last(self) -> None:
-        """The last step computed, not counting one computed ahead that was never shown."""
+        """The last step computed, not counting one computed ahead that was never shown; at
+        it already, every remaining step (as `f`), so End pressed twice is the very end."""
         if self._when_open(self.last):
             end = self.session.computed
-            self.go(end - 1 if end == self.ahead else end)
+            end = end - 1 if end == self.ahead else end
+            if self.session.index >= end and self.target is None and not self.session.stepper.done \
+                    and not self.session.lab.live:
+                self.finish()
+            else:
+                self.go(end)
 
     def next_frame(self) -> Frame | None:
         """The frame after the one on show, for the screen to lay out while the person reads
