@@ -506,3 +506,16 @@ def test_text_must_be_a_regular_file_of_at_most_10_mb(tmp_path):
     with pytest.raises(ParamError) as info:
         charrnn.read_text(str(big))
     assert "at most 10 MB" in info.value.message
+
+
+def test_a_sample_is_shown_after_the_text_it_goes_on_from(tiny):
+    """A sample continues its prime (the text's first character by default): the panel shows
+    the prime first, so "rom fairest" reads as "From fairest"."""
+    import conftest
+
+    frames = list(make(small(tiny, iterations=2, sample_every=2, sample_len=10)).frames())
+    v = frames[-1].values
+    assert v["prime"] == TINY[0]
+    drawn = conftest.draw("charrnn", frames[-1], 100)
+    panel = drawn.split("sample at iteration 2")[1].splitlines()[1]  # the panel's first line
+    assert panel.startswith("│ " + (v["prime"] + v["timeline"][-1][2]).split("\n")[0]), panel

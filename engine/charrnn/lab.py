@@ -161,6 +161,7 @@ class CharRNNLab(Controls, Lab):
                 values["sample"] = self.sampler.text(self.model, self.prime_text(), self.cfg.sample_len)
             self.samples.append([self.trainer.iteration, loss, values["sample"]])
         values["timeline"] = list(self.samples)
+        values["prime"] = self.prime_text()  # each sample goes on from it: shown before the sample
 
     def prime_text(self) -> str:
         return self.cfg.prime or self.cfg.text[0]

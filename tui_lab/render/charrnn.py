@@ -129,7 +129,9 @@ def _training(v, width: int, view: dict) -> RenderableType:
         it, loss, text = newest
         fresh = "sample" in v
         title = f"sample at iteration {it}, loss {num(u(loss), 3)}" + (" (new)" if fresh else "")
-        parts.append(Panel(Text(visible(text, keep_newlines=True)), title=title, title_align="left",
+        written = Text(visible(v.get("prime", ""), keep_newlines=True), style="dim underline")
+        written.append(visible(text, keep_newlines=True))
+        parts.append(Panel(written, title=title, title_align="left",
                            width=min(width, 100), border_style="green" if fresh else "dim"))
     return Group(*parts)
 
