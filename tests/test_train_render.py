@@ -91,3 +91,25 @@ def test_bundled_short_scenarios_replay_in_text(tmp_path):
     assert len(session.stepper.frames) == 14
     assert all("Traceback" not in draw(f) for f in session.stepper.frames)
     session.close()
+
+
+def test_signed_bars_diverge_from_zero_so_the_sign_reads_without_colour():
+    """Logits −2.22 and 1.5: the negative bar lies left of the axis, the positive right of it,
+    each as long as its size against the largest; colour only repeats the sign."""
+    from rich.console import Console
+
+    from tui_lab.render.train import vector_bars
+
+    console = Console(width=80, no_color=True, record=True)
+    console.print(vector_bars([-2.22, 1.5, 0.0], ["1", "9", "0"], 80, signed=True))
+    lines = [ln.rstrip() for ln in console.export_text().splitlines() if ln.strip()]
+    axis = {ln.index("│") for ln in lines}
+    assert len(axis) == 1  # one zero axis, the same column on every row
+    a = axis.pop()
+    neg, pos, zero = lines
+    assert neg[:a].rstrip().endswith("█") and "█" not in neg[a:]
+    assert "█" in pos[a:] and "█" not in pos[:a]
+    assert "█" not in zero
+    half = neg[:a].count("█")
+    assert half == 20 and pos[a:].count("█") == int(1.5 / 2.22 * 20)  # span 40: 20 cells a side; 13.5 → 13 and ▌
+    assert pos[a:].rstrip().split()[0].endswith("▌")

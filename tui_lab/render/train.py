@@ -108,15 +108,23 @@ def maps_of(a: Any) -> list[np.ndarray]:
 
 def vector_bars(values: Sequence[float], labels: Sequence[str], width: int, marks: Mapping[int, str] = {},
                 signed: bool = False) -> CellGrid:
-    """One row per value: label, bar, number, mark."""
+    """One row per value: label, bar, number, mark. Signed values diverge from a zero axis
+    (negatives to its left), so the sign reads without colour and a large negative logit
+    does not look like the winner."""
     vals = [float(v) for v in values]
     top = max((abs(v) for v in vals if math.isfinite(v)), default=0.0) or 1.0
     span = max(8, min(40, width - 24))
+    half = span // 2
     rows = []
     for i, v in enumerate(vals):
-        style = Style(color="red" if v > 0 else "blue") if signed else Style(color="green" if i in marks else "cyan")
-        rows.append([(labels[i], Style(dim=True)), (bar(abs(v) / top, span).ljust(span), style), (num(v, 3), None),
-                     (marks.get(i, ""), Style(bold=True))])
+        if signed:
+            f = v / top if math.isfinite(v) else 0.0
+            left = ("█" * round(-f * half) or "▕").rjust(half) if f < 0 else " " * half  # a sliver, as bar() draws
+            drawn = left + "│" + (bar(f, half).ljust(half) if f > 0 else " " * half)
+            style = Style(color="red" if v > 0 else "blue")
+        else:
+            drawn, style = bar(abs(v) / top, span).ljust(span), Style(color="green" if i in marks else "cyan")
+        rows.append([(labels[i], Style(dim=True)), (drawn, style), (num(v, 3), None), (marks.get(i, ""), Style(bold=True))])
     return CellGrid(rows)
 
 
