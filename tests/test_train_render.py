@@ -113,3 +113,31 @@ def test_signed_bars_diverge_from_zero_so_the_sign_reads_without_colour():
     half = neg[:a].count("█")
     assert half == 20 and pos[a:].count("█") == int(1.5 / 2.22 * 20)  # span 40: 20 cells a side; 13.5 → 13 and ▌
     assert pos[a:].rstrip().split()[0].endswith("▌")
+
+
+async def test_under_no_color_the_app_draws_a_heatmaps_sign_in_characters(monkeypatch):
+    """NO_COLOR turns colours grey, and red and blue greys look alike: the app then draws a
+    gradient heatmap with signed characters (− side `·-=`, + side `·+#`), as replay does."""
+    from test_app import wait_ready
+
+    from tui_lab.app import LabApp
+    from tui_lab.widgets.frame_view import FrameView
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = LabApp(scenario="train-five-steps", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        view = screen.query_one(FrameView)
+        for _ in range(13):
+            lines = [strip.text for strip in view._layout(screen.session.frame, 96)]
+            if any("blue < 0 < red" in ln for ln in lines):
+                break
+            before = screen.session.index
+            await pilot.press("n")
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if screen.session.index != before:
+                    break
+        heat = lines[next(i for i, ln in enumerate(lines) if "blue < 0 < red" in ln) + 1:]
+        assert not any("▀" in ln for ln in heat)
+        assert any(set(ln) & set("-=") for ln in heat) and any(set(ln) & set("+#") for ln in heat)

@@ -100,6 +100,9 @@ class LabApp(App):
 
     def on_mount(self) -> None:
         self._ascii_unless_utf8()
+        # Textual honours NO_COLOR with a filter on what it writes; pictures that carry their
+        # meaning in colour (a heatmap's sign) read this to draw it in characters instead.
+        self.console.no_color = self.no_color
         if self.start_screen is not None:
             self.push_screen(self.start_screen)
             return
