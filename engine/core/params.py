@@ -33,11 +33,16 @@ class ParamError(ValueError):
         self.message = message
 
 
+def near(word: Any, allowed: Iterable[str], n: int = 1) -> list[str]:
+    """The allowed names (at most `n`, nearest first) that `word` looks like a misspelling of."""
+    if not isinstance(word, str):
+        return []
+    return difflib.get_close_matches(word, list(allowed), n=n, cutoff=0.6)
+
+
 def did_you_mean(word: Any, allowed: Iterable[str]) -> str:
     """"did you mean `padding`? " when `word` is close to one allowed name, else ""."""
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, list(allowed), n=1, cutoff=0.6)
+    close = near(word, allowed)
     return f"did you mean `{close[0]}`? " if close else ""
 
 
