@@ -166,8 +166,8 @@ def cmd_check(files: Sequence[str], allow: Sequence[str] = ()) -> int:
             say(f"tui-lab: {exc}", sys.stderr)
             bad += 1
         else:
-            unrun = f"; its model {sc.params['model']} was not imported" if sc.params.get("model") else ""
-            say(f"{f}: ok ({sc.lab}: {sc.title}){unrun}")
+            code = cli_model.code_model(sc)
+            say(f"{f}: ok ({sc.lab}: {sc.title})" + (f"; its model {code} is code, which check does not import" if code else ""))
     return EXIT_BAD_INPUT if bad else 0
 
 
