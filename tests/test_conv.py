@@ -321,6 +321,44 @@ def test_equal_infinities_match_torch_without_warnings(params):
         assert frames[-1].values["torch_max_diff"] == 0
 
 
+def test_overflow_to_nan_leaks_no_warning_and_claims_no_match():
+    """1e308 kernels overflow (the kernel's own sum too); ∞ − ∞ is NaN in torch as here, and
+    the check says so instead of "matches, largest difference 0"."""
+    import warnings
+
+    from rich.console import Console
+
+    from tui_lab.render.common import check_line
+
+    x = [[1e308, -1e308, 1e308], [1e308, 1e308, -1e308], [1, 2, 3]]
+    k = [[1e308, -1e308], [1e308, 1e308]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frames = lab(input=x, kernel=k, mode="cross-correlation").finish()
+    ref = F.conv2d(torch.tensor([[x]], dtype=torch.float64), torch.tensor([[k]], dtype=torch.float64))[0]
+    check = frames[-1].values["check"]
+    assert check["nan_cells"] == int(torch.isnan(ref).sum()) > 0 and check["cells"] == ref.numel()
+    assert check["ok"] is False and check["max_diff"] == 0
+    assert "NaN on both sides in 2 cells" in frames[-1].caption
+    console = Console(width=200, no_color=True)
+    with console.capture() as cap:
+        console.print(check_line(check))
+    line = cap.get()
+    assert line.startswith(f"? NaN on both sides in {check['nan_cells']} of 4 cells") and "✓" not in line
+
+
+def test_a_replay_that_overflows_writes_nothing_on_stderr(tmp_path):
+    from conftest import run_cli
+
+    toml = tmp_path / "big.toml"
+    toml.write_text('title = "big"\nlab = "conv"\n[params]\n'
+                    'input = [[1e308, 1e308, 1e308], [1e308, -1e308, 1e308], [1e308, 1e308, 1e308]]\n'
+                    'kernel = [[1e308, 1e308], [1e308, 1e308]]\n')
+    out = run_cli("replay", str(toml), "--device", "cpu")
+    assert out.returncode == 0 and out.stderr == ""
+    assert "nothing to compare with F.conv2d" in out.stdout and "✓" not in out.stdout
+
+
 def test_max_diff_semantics():
     from engine.core.check import max_diff
 
