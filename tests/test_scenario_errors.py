@@ -69,6 +69,13 @@ def test_load_error_message(path):
     assert Path(message.split(":", 1)[0]).name == path.name
 
 
+@pytest.mark.parametrize("name", ["pause-seconds-huge", "stride-huge-int"])
+def test_huge_numbers_in_messages_are_compact(name):
+    """1e308 or a 60-digit integer is written as 1e+308 / 1e+59, not as its hundreds of digits."""
+    path = ROOT / "tests" / "bad_scenarios" / f"{name}.toml"
+    assert message_for(path).endswith(expected(path).split(": ", 1)[1])
+
+
 def test_check_command_exit_status_and_one_line():
     for path in BAD[:4]:
         out = run_cli("check", str(path))
