@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -231,8 +232,30 @@ def test_bad_geometry_messages():
         lab(input=[1, 2, 3])
     with pytest.raises(ParamError, match="params.bias: pooling has no bias"):
         lab(pool="max", bias=[1])
-    with pytest.raises(ParamError, match='params.image: no such image file "nope.png"'):
+    with pytest.raises(ParamError, match="params.image: no such file: nope.png; name a PNG or JPEG"):
         lab(image="nope.png")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize("what", ["folder", "fifo", "missing"])
+def test_an_image_that_is_not_a_regular_file_is_named_as_text_would_be(tmp_path, what):
+    """One rule (engine.core.files.not_a_file) for every file a scenario reads: an image and a
+    charrnn text given a folder, a FIFO or nothing say the same, and nothing is opened."""
+    from engine.charrnn.data import read_text
+
+    path = tmp_path / what
+    if what == "folder":
+        path.mkdir()
+    elif what == "fifo":
+        os.mkfifo(path)  # opening it would wait for a writer forever
+    said = {"folder": f"{path} is a folder", "fifo": f"{path} is not a regular file",
+            "missing": f"no such file: {path}"}[what]
+    with pytest.raises(ParamError) as image:
+        lab(image=str(path), filter="box")
+    with pytest.raises(ParamError) as text:
+        read_text(str(path))
+    assert image.value.message.startswith(said) and text.value.message.startswith(said)
+    assert image.value.message.split(";")[0] == text.value.message.split(";")[0]
 
 
 def test_images_builtin_and_user_files(tmp_path):
