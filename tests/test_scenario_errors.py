@@ -241,6 +241,14 @@ def test_allow_dir_on_the_command_line(tmp_path):
     assert out.returncode == 2 and "--allow-dir" in out.stderr and "no such folder" in out.stderr
 
 
+def test_allow_dir_that_is_a_file_or_empty_says_so(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    out = run_cli("check", "--allow-dir", str(tmp_path / "notes.txt"), "conv-sobel")
+    assert out.returncode == 2 and out.stderr == f"tui-lab: --allow-dir {tmp_path / 'notes.txt'}: not a folder\n"
+    out = run_cli("check", "--allow-dir", "", "conv-sobel")
+    assert out.returncode == 2 and out.stderr == "tui-lab: --allow-dir is empty: name a folder\n"
+
+
 def test_control_characters_in_messages_are_made_visible(tmp_path):
     from scenarios import ScenarioError, load
 

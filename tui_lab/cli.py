@@ -150,8 +150,11 @@ def _allow_dirs(args: argparse.Namespace) -> tuple[str, ...]:
     """--allow-dir folders, each checked to be a folder."""
     dirs = tuple(getattr(args, "allow_dir", None) or ())
     for d in dirs:
-        if not Path(d).expanduser().is_dir():
-            raise CliError(f"--allow-dir {d}: no such folder")
+        path = Path(d).expanduser()
+        if not d:  # Path("") is the current folder, which nobody named
+            raise CliError("--allow-dir is empty: name a folder")
+        if not path.is_dir():
+            raise CliError(f"--allow-dir {d}: " + ("not a folder" if path.exists() else "no such folder"))
     return dirs
 
 
