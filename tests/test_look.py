@@ -40,4 +40,4 @@ def test_what_the_reader_sees():
     assert ascii_text("x ← x − a∇f") == "x < x - aVf"
     assert ascii_text("(1e-06 … 1000)") == "(1e-06 ~ 1000)"
     assert ascii_text("▊▔▔▔▔▔▔▎") == "|------|"  # the top edge of Textual's tall input border
-    assert ascii_text("▀▀▀") == '"""'  # half-block pictures: one neutral mark, the same in every cell
+    assert ascii_text("█▀▀▀█") == "#---#"  # a dialog's thick border; half-block pictures: the same neutral mark

@@ -87,10 +87,11 @@ _ASCII = {
     "●": "o", "○": "o", "◆": "*", "★": "*",
 }
 # Block elements U+2580–U+259F, in code point order: Textual's tall and wide borders (▊▔▎▁),
-# bars in eighths (█ then ▏…▉), sparklines (▁…█) and shades. ▀ is also every half-block
-# picture's pixel pair; ASCII cannot show two colours in one cell, so it is `"` everywhere.
+# bars in eighths (█ then ▏…▉), sparklines (▁…█) and shades. ▀ is the top edge of a dialog's
+# thick border and also every half-block picture's pixel pair, which ASCII cannot show (two
+# colours in one cell): `-` everywhere, an edge there and a neutral mark in a picture.
 _BLOCKS = dict(zip(map(chr, range(0x2580, 0x25A0)),
-                   '"' + "__.-==##" + "|||||||" + "|" + ".:#" + "-|" + "..'#:##'" + ":#"))
+                   "-" + "__.-==##" + "|||||||" + "|" + ".:#" + "-|" + "..'#:##'" + ":#"))
 
 _ARROW_WAYS = (("LEFT RIGHT", "-"), ("UP DOWN", "|"), ("NORTH WEST", "\\"), ("NORTH EAST", "/"),
                ("SOUTH EAST", "\\"), ("SOUTH WEST", "/"), ("LEFTWARDS", "<"), ("RIGHTWARDS", ">"),
