@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from engine.core.fmt import visible
-from engine.core.params import Param, ParamError, validate
+from engine.core.params import Param, ParamError, near, validate
 from engine.registry import LABS, lab_class
 from engine.script import validate_script
 from engine.core.seeding import SEED_MAX
@@ -201,7 +201,8 @@ def resolve(name_or_path: str) -> Path:
     if candidate.exists():
         return candidate
     names = [q.stem for q in bundled_paths()]
-    close = [n for n in names if name_or_path in n]
+    # a part of a name (`sobel`), else a misspelt one (`conv-sobl`)
+    close = [n for n in names if name_or_path in n] or near(name_or_path, names)
     hint = f"; did you mean {', '.join(close[:3])}?" if close else "; `tui-lab list` shows them"
     raise ScenarioError(name_or_path, f"no bundled scenario or file by that name{hint}")
 

@@ -297,10 +297,21 @@ def planted(tmp_path):
     return toml, mark
 
 
+def test_check_says_nothing_of_built_in_model_kinds(capsys):
+    """pretrain's `model = "rbm"` (or autoencoder, table…) is a kind the lab builds, not code."""
+    from scenarios.loader import bundled_paths
+
+    paths = [p for p in bundled_paths() if p.stem.startswith("pretrain-")]
+    assert paths and main(["check", *map(str, paths)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(paths) and all(line.endswith(")") and "import" not in line for line in lines), lines
+
+
 def test_check_never_imports_and_replay_needs_trust_code(capsys, tmp_path):
     toml, mark = planted(tmp_path)
     assert main(["check", str(toml)]) == 0
-    assert "was not imported" in capsys.readouterr().out and not mark.exists()
+    assert "net.py:Net is code, which check does not import" in capsys.readouterr().out
+    assert not mark.exists()
     err = bad(capsys, str(toml))
     assert "mine.toml: names the model" in err and "net.py:Net" in err and "--trust-code" in err
     assert not mark.exists()

@@ -123,6 +123,37 @@ def test_argument_errors_are_one_visible_line(args):
     assert not CONTROL.search(out.stderr)
 
 
+def test_replay_help_says_what_each_format_writes():
+    from tui_lab.export import FORMATS
+
+    out = run_cli("replay", "--help")
+    text = " ".join(out.stdout.split())  # argparse wraps the help at COLUMNS
+    for name, what in FORMATS.items():
+        assert f"{name}: {what}" in text
+    assert "JSON Lines" in text and "jsonl" in text
+
+
+def test_jsonl_is_another_name_for_json():
+    from tui_lab import cli
+
+    assert cli.parse(["replay", "conv-1d-stride1", "--format", "jsonl"]).format == "json"
+    jsonl = run_cli("replay", "conv-1d-stride1", "--format", "jsonl", "--device", "cpu")
+    assert jsonl.returncode == 0, jsonl.stderr
+    assert jsonl.stdout == run_cli("replay", "conv-1d-stride1", "--format", "json", "--device", "cpu").stdout
+
+
+def test_a_misspelt_bundled_name_says_which_one_was_meant():
+    out = run_cli("replay", "conv-sobl")
+    assert out.returncode == 2
+    assert out.stderr == "tui-lab: conv-sobl: no bundled scenario or file by that name; did you mean conv-sobel?\n"
+
+
+def test_an_empty_out_path_says_it_is_empty():
+    out = run_cli("replay", "conv-1d-stride1", "--out", "")
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == "tui-lab: --out is empty: give a path (svg: a folder), or - for standard output\n"
+
+
 # --- text from files never reaches the terminal as escapes -------------------------------------
 def test_check_shows_a_hostile_title_visibly(hostile):
     out = run_cli("check", str(hostile))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -231,8 +232,30 @@ def test_bad_geometry_messages():
         lab(input=[1, 2, 3])
     with pytest.raises(ParamError, match="params.bias: pooling has no bias"):
         lab(pool="max", bias=[1])
-    with pytest.raises(ParamError, match='params.image: no such image file "nope.png"'):
+    with pytest.raises(ParamError, match="params.image: no such file: nope.png; name a PNG or JPEG"):
         lab(image="nope.png")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize("what", ["folder", "fifo", "missing"])
+def test_an_image_that_is_not_a_regular_file_is_named_as_text_would_be(tmp_path, what):
+    """One rule (engine.core.files.not_a_file) for every file a scenario reads: an image and a
+    charrnn text given a folder, a FIFO or nothing say the same, and nothing is opened."""
+    from engine.charrnn.data import read_text
+
+    path = tmp_path / what
+    if what == "folder":
+        path.mkdir()
+    elif what == "fifo":
+        os.mkfifo(path)  # opening it would wait for a writer forever
+    said = {"folder": f"{path} is a folder", "fifo": f"{path} is not a regular file",
+            "missing": f"no such file: {path}"}[what]
+    with pytest.raises(ParamError) as image:
+        lab(image=str(path), filter="box")
+    with pytest.raises(ParamError) as text:
+        read_text(str(path))
+    assert image.value.message.startswith(said) and text.value.message.startswith(said)
+    assert image.value.message.split(";")[0] == text.value.message.split(";")[0]
 
 
 def test_images_builtin_and_user_files(tmp_path):
@@ -319,6 +342,44 @@ def test_equal_infinities_match_torch_without_warnings(params):
         out = np.asarray(frames[-1].values["output"], dtype=float)
         assert np.isinf(out).any()
         assert frames[-1].values["torch_max_diff"] == 0
+
+
+def test_overflow_to_nan_leaks_no_warning_and_claims_no_match():
+    """1e308 kernels overflow (the kernel's own sum too); ∞ − ∞ is NaN in torch as here, and
+    the check says so instead of "matches, largest difference 0"."""
+    import warnings
+
+    from rich.console import Console
+
+    from tui_lab.render.common import check_line
+
+    x = [[1e308, -1e308, 1e308], [1e308, 1e308, -1e308], [1, 2, 3]]
+    k = [[1e308, -1e308], [1e308, 1e308]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frames = lab(input=x, kernel=k, mode="cross-correlation").finish()
+    ref = F.conv2d(torch.tensor([[x]], dtype=torch.float64), torch.tensor([[k]], dtype=torch.float64))[0]
+    check = frames[-1].values["check"]
+    assert check["nan_cells"] == int(torch.isnan(ref).sum()) > 0 and check["cells"] == ref.numel()
+    assert check["ok"] is False and check["max_diff"] == 0
+    assert "NaN on both sides in 2 cells" in frames[-1].caption
+    console = Console(width=200, no_color=True)
+    with console.capture() as cap:
+        console.print(check_line(check))
+    line = cap.get()
+    assert line.startswith(f"? NaN on both sides in {check['nan_cells']} of 4 cells") and "✓" not in line
+
+
+def test_a_replay_that_overflows_writes_nothing_on_stderr(tmp_path):
+    from conftest import run_cli
+
+    toml = tmp_path / "big.toml"
+    toml.write_text('title = "big"\nlab = "conv"\n[params]\n'
+                    'input = [[1e308, 1e308, 1e308], [1e308, -1e308, 1e308], [1e308, 1e308, 1e308]]\n'
+                    'kernel = [[1e308, 1e308], [1e308, 1e308]]\n')
+    out = run_cli("replay", str(toml), "--device", "cpu")
+    assert out.returncode == 0 and out.stderr == ""
+    assert "nothing to compare with F.conv2d" in out.stdout and "✓" not in out.stdout
 
 
 def test_max_diff_semantics():

@@ -69,6 +69,13 @@ def test_load_error_message(path):
     assert Path(message.split(":", 1)[0]).name == path.name
 
 
+@pytest.mark.parametrize("name", ["pause-seconds-huge", "stride-huge-int"])
+def test_huge_numbers_in_messages_are_compact(name):
+    """1e308 or a 60-digit integer is written as 1e+308 / 1e+59, not as its hundreds of digits."""
+    path = ROOT / "tests" / "bad_scenarios" / f"{name}.toml"
+    assert message_for(path).endswith(expected(path).split(": ", 1)[1])
+
+
 def test_check_command_exit_status_and_one_line():
     for path in BAD[:4]:
         out = run_cli("check", str(path))
@@ -232,6 +239,14 @@ def test_allow_dir_on_the_command_line(tmp_path):
     assert out.returncode == 0, out.stderr
     out = run_cli("check", "--allow-dir", str(tmp_path / "nowhere"), str(f))
     assert out.returncode == 2 and "--allow-dir" in out.stderr and "no such folder" in out.stderr
+
+
+def test_allow_dir_that_is_a_file_or_empty_says_so(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    out = run_cli("check", "--allow-dir", str(tmp_path / "notes.txt"), "conv-sobel")
+    assert out.returncode == 2 and out.stderr == f"tui-lab: --allow-dir {tmp_path / 'notes.txt'}: not a folder\n"
+    out = run_cli("check", "--allow-dir", "", "conv-sobel")
+    assert out.returncode == 2 and out.stderr == "tui-lab: --allow-dir is empty: name a folder\n"
 
 
 def test_control_characters_in_messages_are_made_visible(tmp_path):

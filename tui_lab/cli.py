@@ -60,7 +60,7 @@ AFTER = "{}_after_command"  # where argparse puts an option given after the comm
 
 
 def _parser(shared: tuple[Shared, ...]) -> argparse.ArgumentParser:
-    from .export import FORMATS
+    from .export import FORMATS, format_named
 
     p = _Parser(prog="tui-lab", description="See how deep networks work, one operation at a time.")
     for opt in shared:
@@ -82,7 +82,8 @@ def _parser(shared: tuple[Shared, ...]) -> argparse.ArgumentParser:
     v.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     v.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     r = commands["replay"]
-    r.add_argument("--format", choices=FORMATS, default="text")
+    r.add_argument("--format", type=format_named, choices=tuple(FORMATS), default="text",
+                   help="; ".join(f"{name}: {what}" for name, what in FORMATS.items()))
     r.add_argument("--out", metavar="PATH", help="write here instead of standard output (-); svg: a folder")
     r.add_argument("--force", action="store_true", help="replace an existing --out file that is not a tui-lab export")
     r.add_argument("--interval", type=float, default=1.0, help="cast: seconds per frame (default 1)")
@@ -149,8 +150,11 @@ def _allow_dirs(args: argparse.Namespace) -> tuple[str, ...]:
     """--allow-dir folders, each checked to be a folder."""
     dirs = tuple(getattr(args, "allow_dir", None) or ())
     for d in dirs:
-        if not Path(d).expanduser().is_dir():
-            raise CliError(f"--allow-dir {d}: no such folder")
+        path = Path(d).expanduser()
+        if not d:  # Path("") is the current folder, which nobody named
+            raise CliError("--allow-dir is empty: name a folder")
+        if not path.is_dir():
+            raise CliError(f"--allow-dir {d}: " + ("not a folder" if path.exists() else "no such folder"))
     return dirs
 
 
@@ -165,8 +169,8 @@ def cmd_check(files: Sequence[str], allow: Sequence[str] = ()) -> int:
             say(f"tui-lab: {exc}", sys.stderr)
             bad += 1
         else:
-            unrun = f"; its model {sc.params['model']} was not imported" if sc.params.get("model") else ""
-            say(f"{f}: ok ({sc.lab}: {sc.title}){unrun}")
+            code = cli_model.code_model(sc)
+            say(f"{f}: ok ({sc.lab}: {sc.title})" + (f"; its model {code} is code, which check does not import" if code else ""))
     return EXIT_BAD_INPUT if bad else 0
 
 
@@ -181,6 +185,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     _check_seed(args.seed)
     if not 0 < args.interval <= 600:
         raise CliError("--interval must be more than 0 and at most 600 seconds")
+    if args.out == "":  # Path("") is the current folder: the person meant to name a path
+        raise CliError("--out is empty: give a path (svg: a folder), or - for standard output")
     if args.format == "svg" and args.out == "-":
         raise CliError("--out -: svg writes one file per frame, so it cannot go to standard output; give a folder")
     to_stdout = args.out in (None, "-")

@@ -84,6 +84,12 @@ def model_scenario(args: argparse.Namespace) -> Any:
                     params=params, description=f"{spec.short} walked one forward pass on the meta device")
 
 
+def code_model(scenario: Any) -> str | None:
+    """The model from code (a file or module) a scenario names: only the arch lab's `model` is
+    one; other labs' `model` names one of their built-in kinds (pretrain's rbm, table…)."""
+    return scenario.params.get("model") or None if scenario.lab == "arch" else None
+
+
 def scenario_for(args: argparse.Namespace, allow_dirs: tuple = ()) -> Any:
     """The scenario `open` or `replay` runs: --model's, or the named file once its model may be imported."""
     from engine.arch.model import allow, needs_trust
@@ -100,7 +106,7 @@ def scenario_for(args: argparse.Namespace, allow_dirs: tuple = ()) -> Any:
     if not args.scenario:
         raise CliError("expected a scenario (bundled name or .toml file) or --model FILE.py:NAME --input SHAPE")
     scenario = load(args.scenario, allow=allow_dirs)
-    untrusted = needs_trust(scenario.params) if scenario.lab == "arch" else None
+    untrusted = needs_trust(scenario.params) if code_model(scenario) else None
     if untrusted and args.trust_code:
         allow(untrusted)
     elif untrusted and args.command == "replay":

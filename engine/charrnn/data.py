@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.files import not_a_file
 from ..core.params import ParamError
 
 SONNETS = Path(__file__).resolve().parents[2] / "scenarios" / "data" / "sonnets.txt"
@@ -62,12 +63,9 @@ def read_text(name: str, key: str = "params.text", shown: str = "") -> str:
     path = Path(name).expanduser()
     shown = shown or name
     try:
-        if not path.exists():
-            raise ParamError(key, f"no such file: {shown}")
-        if path.is_dir():
-            raise ParamError(key, f"{shown} is a folder, expected a UTF-8 text file")
-        if not path.is_file():  # a device (/dev/zero), a pipe or a socket: no end, or no size
-            raise ParamError(key, f"{shown} is not a regular file, expected a UTF-8 text file")
+        problem = not_a_file(path, shown)
+        if problem:
+            raise ParamError(key, f"{problem}; expected a UTF-8 text file")
         size = path.stat().st_size
         if size > MAX_TEXT_BYTES:
             raise ParamError(key, f"{shown} is {size / 1e6:.1f} MB; at most {MAX_TEXT_BYTES // 1_000_000} MB of text "

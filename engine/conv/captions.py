@@ -63,8 +63,9 @@ def scattered(cfg: ConvConfig, cell: list[int], value: float, rows: list[int], c
             f"the most-hit output cell has {most} contribution(s) so far")
 
 
-def complete(diff: float) -> str:
-    return f"  (output complete; largest difference from torch: {num(diff)})"
+def complete(diff: float, nan_cells: int = 0) -> str:
+    unknown = f"; NaN on both sides in {nan_cells} cells (∞ − ∞ after an overflow), not compared" if nan_cells else ""
+    return f"  (output complete; largest difference from torch: {num(diff)}{unknown})"
 
 
 def span(xs: list[int]) -> str:

@@ -80,7 +80,7 @@ def finished(lab: ConvLab, values: dict[str, Any]) -> str:
     check = lab.check_record()
     values["check"] = check
     values["torch_max_diff"] = check["max_diff"]  # the JSON key of earlier releases, kept one more
-    return captions.complete(check["max_diff"])
+    return captions.complete(check["max_diff"], check.get("nan_cells", 0))
 
 
 def shaped(lab: ConvLab, out: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.files import not_a_file
 from ..core.params import ParamError
 
 BUILTIN = ("shapes", "checker", "gradient", "stripes")
@@ -45,9 +46,9 @@ SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
 
 def _checked(path: str, key: str) -> tuple[Path, str]:
     p = Path(path).expanduser()
-    if not p.is_file():
-        raise ParamError(key, f'no such image file "{path}"; name a PNG or JPEG, or one of '
-                         + ", ".join(f'"{b}"' for b in BUILTIN))
+    problem = not_a_file(p, path)
+    if problem:
+        raise ParamError(key, f"{problem}; name a PNG or JPEG, or one of " + ", ".join(f'"{b}"' for b in BUILTIN))
     try:
         with p.open("rb") as fh:
             head = fh.read(8)

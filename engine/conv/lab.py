@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..core.check import max_diff, record
+from ..core.check import compare
 from ..core.frame import Frame
 from ..core.knobs import Knob, knob_of
 from ..core.lab import Lab
@@ -69,8 +69,9 @@ class ConvLab(Lab):
         cfg = self.cfg
         self.x, self.k, self.bias = arrays(cfg, params, seed)
         self.k_used = None if self.k is None else (self.k[:, :, ::-1, ::-1] if cfg.flip else self.k).copy()
-        self.display = conv_image.DISPLAY.get(params["filter"], "clip" if self.k is None or abs(self.k.sum() - 1) < 1e-9
-                                              else "abs")
+        with np.errstate(over="ignore", invalid="ignore"):  # a sum that overflows (∞ or NaN) is not 1
+            averaging = self.k is None or abs(self.k.sum() - 1) < 1e-9
+        self.display = conv_image.DISPLAY.get(params["filter"], "clip" if averaging else "abs")
         pad_value = -np.inf if cfg.pool == "max" else 0.0
         r, c = cfg.rows, cfg.cols
         # Transposed: nothing is padded, the padding crops the scattered output instead.
@@ -137,7 +138,7 @@ class ConvLab(Lab):
                 name, ref = cm.reference(self.x, self.k_used, self.bias, cfg.rows, cfg.cols, cfg.kind, cfg.pool)
                 finite = np.abs(ref[np.isfinite(ref)])
                 scale = max(1.0, float(finite.max()) if finite.size else 1.0)
-                self._check = record(name, max_diff(final, ref), TOLERANCE * scale)
+                self._check = compare(name, final, ref, TOLERANCE * scale)
             return self._check
 
     # --- knobs -----------------------------------------------------------------------

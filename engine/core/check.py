@@ -28,14 +28,26 @@ def max_diff(ours: Any, ref: Any) -> float:
         return float(diff.max()) if diff.size else 0.0
 
 
-def record(reference: str, diff: float, tolerance: float) -> dict[str, Any]:
+def both_nan(ours: Any, ref: Any) -> int:
+    """How many values are NaN on both sides (∞ − ∞, 0·∞ after an overflow): the two agree
+    there, but on no number, so no match can be claimed for them."""
+    a = np.asarray(ours, dtype=float)
+    b = np.asarray(ref, dtype=float)
+    return int((np.isnan(a) & np.isnan(b)).sum()) if a.shape == b.shape else 0
+
+
+def record(reference: str, diff: float, tolerance: float, nan_cells: int = 0, cells: int = 0) -> dict[str, Any]:
     """{reference, max_diff, tolerance, ok}: `reference` names what the lab was checked
-    against (`F.conv2d`, `nn.LSTMCell`, `torch.optim.Adam`, `autograd`, …)."""
+    against (`F.conv2d`, `nn.LSTMCell`, `torch.optim.Adam`, `autograd`, …). When `nan_cells`
+    of the `cells` values were NaN on both sides it is not ok, and the record says so."""
     diff = float(diff)
-    return {"reference": reference, "max_diff": diff, "tolerance": float(tolerance),
-            "ok": bool(math.isfinite(diff) and diff <= tolerance)}
+    rec = {"reference": reference, "max_diff": diff, "tolerance": float(tolerance),
+           "ok": bool(math.isfinite(diff) and diff <= tolerance and not nan_cells)}
+    if nan_cells:  # only then, so every record without NaN keeps its four keys
+        rec.update(nan_cells=int(nan_cells), cells=int(cells))
+    return rec
 
 
 def compare(reference: str, ours: Any, ref: Any, tolerance: float) -> dict[str, Any]:
     """The record for two arrays."""
-    return record(reference, max_diff(ours, ref), tolerance)
+    return record(reference, max_diff(ours, ref), tolerance, both_nan(ours, ref), np.size(ref))

@@ -1,4 +1,5 @@
-"""Files the lab writes: one atomic writer for every output, and the mark on its exports.
+"""Files the lab writes: one atomic writer for every output, and the mark on its exports;
+and the one rule for a file it reads (`not_a_file`).
 
 Engine code (checkpoints) and the front ends (exports, saved scenarios) all write through
 `atomic_writer` / `write_atomic`: the bytes go to a temporary file beside the target, renamed
@@ -200,3 +201,16 @@ def replaceable(path: str | os.PathLike[str], force: bool = False) -> bool:
     if not p.is_file():
         return False
     return force or is_ours(p)
+
+
+# --- files the lab reads ----------------------------------------------------------------------
+def not_a_file(path: Path, shown: str) -> str | None:
+    """Why `path` (written `shown` in messages) cannot be read as a file, or None when it is a
+    regular one: only those are opened, since a FIFO waits for a writer and a device may not end."""
+    if path.is_file():
+        return None
+    if path.is_dir():
+        return f"{shown} is a folder"
+    if path.exists():
+        return f"{shown} is not a regular file (a device, pipe or socket)"
+    return f"no such file: {shown}"

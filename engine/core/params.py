@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -33,11 +34,16 @@ class ParamError(ValueError):
         self.message = message
 
 
+def near(word: Any, allowed: Iterable[str], n: int = 1) -> list[str]:
+    """The allowed names (at most `n`, nearest first) that `word` looks like a misspelling of."""
+    if not isinstance(word, str):
+        return []
+    return difflib.get_close_matches(word, list(allowed), n=n, cutoff=0.6)
+
+
 def did_you_mean(word: Any, allowed: Iterable[str]) -> str:
     """"did you mean `padding`? " when `word` is close to one allowed name, else ""."""
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, list(allowed), n=1, cutoff=0.6)
+    close = near(word, allowed)
     return f"did you mean `{close[0]}`? " if close else ""
 
 
@@ -111,15 +117,22 @@ class Param:
         return self.kind
 
 
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(x)
+def _num(x: int | float) -> str:
+    """A number in a message, as written while short (64, 0.5) and compact when long: 1e+308,
+    1.2346e+59, never the hundreds of digits a huge integer or an integral float would print."""
+    if isinstance(x, int):
+        if len(str(abs(x))) <= 15:
+            return str(x)
+        mantissa, exponent = f"{Decimal(x):.4e}".split("e")  # Decimal: no overflow past 1e308
+        return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
 
 
 def _type_name(v: Any) -> str:
     if isinstance(v, bool):
         return "a boolean"
     if isinstance(v, int):
-        return f"the integer {v}"
+        return f"the integer {_num(v)}"
     if isinstance(v, float):
         return f"the number {v!r}"
     if isinstance(v, str):

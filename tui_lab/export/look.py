@@ -75,18 +75,43 @@ NOT_IN_EVERY_FONT = re.compile(f"[{FONT_GAPS}]")
 # --- ASCII stand-ins: one character each, so columns stay where they were ---------------------
 _ASCII = {
     "−": "-", "–": "-", "—": "-", "·": "*", "×": "x", "÷": "/", "±": "~", "‖": "|", "′": "'",
-    "“": '"', "”": '"', "‘": "'", "’": "'", "…": ".", "•": "*", "∂": "d", "∇": "V", "√": "V",
-    "∝": "~", "∞": "8", "≈": "~", "≤": "<", "≥": ">", "∈": "E", "←": "=", "→": ">", "↑": "^",
-    "↓": "v", "↖": "\\", "↗": "/", "↘": "\\", "↙": "/", "⇥": ">", "⏎": "/", "■": "#", "▶": ">",
-    "◀": "<", "⚠": "!", "✎": "*", "✓": "+", "✗": "x", "␣": "_", "²": "2", "Δ": "D", "Π": "P",
+    "“": '"', "”": '"', "‘": "'", "’": "'", "•": "*", "∂": "d", "∇": "V", "√": "V",
+    "∝": "~", "∞": "8", "≈": "~", "≤": "<", "≥": ">", "∈": "E", "≡": "=", "⚙": "*", "⏎": "/",
+    # … mostly stands between the ends of a range, `(1e-06 … 1000)`; `~` reads as one there and
+    # still as "cut short" at the end of a clipped title. ⋯ sits inside a product (W^l ⋯ W¹).
+    "…": "~", "⋯": ".", "⟨": "<", "⟩": ">",
+    "■": "#", "▶": ">", "◀": "<", "▸": ">", "◂": "<", "▲": "^", "▼": "v", "▴": "^", "▾": "v",
+    "⚠": "!", "✎": "*", "✓": "+", "✗": "x", "␣": "_", "²": "2", "Δ": "D", "Π": "P",
     "Σ": "S", "α": "a", "β": "b", "γ": "g", "δ": "d", "ε": "e", "η": "n", "θ": "t", "κ": "k",
     "λ": "l", "μ": "u", "π": "p", "ρ": "r", "σ": "s", "τ": "t", "φ": "f", "ω": "w", "ᵗ": "t",
-    "─": "-", "━": "-", "│": "|", "┃": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+", "├": "+",
-    "┤": "+", "┬": "+", "┴": "+", "┼": "+", "╭": "+", "╮": "+", "╯": "+", "╰": "+",
-    "█": "#", "▉": "#", "▊": "#", "▋": "#", "▌": "#", "▍": "|", "▎": "|", "▏": "|", "▐": "#",
-    "▀": '"', "▄": "_", "▁": "_", "▂": "_", "▃": "_", "▅": "=", "▆": "=", "▇": "#",
-    "░": ".", "▒": ":", "▓": "#", "●": "o", "○": "o", "◆": "*", "▲": "^", "▼": "v", "★": "*",
+    "●": "o", "○": "o", "◆": "*", "★": "*",
 }
+# Block elements U+2580–U+259F, in code point order: Textual's tall and wide borders (▊▔▎▁),
+# bars in eighths (█ then ▏…▉), sparklines (▁…█) and shades. ▀ is the top edge of a dialog's
+# thick border and also every half-block picture's pixel pair, which ASCII cannot show (two
+# colours in one cell): `-` everywhere, an edge there and a neutral mark in a picture.
+_BLOCKS = dict(zip(map(chr, range(0x2580, 0x25A0)),
+                   "-" + "__.-==##" + "|||||||" + "|" + ".:#" + "-|" + "..'#:##'" + ":#"))
+
+_ARROW_WAYS = (("LEFT RIGHT", "-"), ("UP DOWN", "|"), ("NORTH WEST", "\\"), ("NORTH EAST", "/"),
+               ("SOUTH EAST", "\\"), ("SOUTH WEST", "/"), ("LEFTWARDS", "<"), ("RIGHTWARDS", ">"),
+               ("UPWARDS", "^"), ("DOWNWARDS", "v"), ("CLOCKWISE", "o"))
+
+
+def _arrow(name: str) -> str:
+    """Arrows (U+2190–U+21FF) by the way their name says they first point: ← < , ⇥ >, ↖ \\."""
+    found = [(name.find(way), mark) for way, mark in _ARROW_WAYS if way in name]
+    return min(found)[1] if found else ">"
+
+
+def _box(name: str) -> str:
+    """Box drawing (U+2500–U+257F) by its name: lines - and |, corners and crossings +."""
+    if "DIAGONAL" in name:
+        return "X" if "CROSS" in name else "/" if "UPPER RIGHT" in name else "\\"
+    words = set(name.split())
+    across = bool(words & {"LEFT", "RIGHT", "HORIZONTAL"})
+    down = bool(words & {"UP", "DOWN", "VERTICAL"})
+    return "+" if across and down else "-" if across else "|"
 
 
 def to_ascii(ch: str) -> str:
@@ -96,6 +121,12 @@ def to_ascii(ch: str) -> str:
     if ch in _ASCII:
         return _ASCII[ch]
     o = ord(ch)
+    if 0x2580 <= o <= 0x259F:
+        return _BLOCKS[ch]
+    if 0x2190 <= o <= 0x21FF:
+        return _arrow(unicodedata.name(ch, ""))
+    if 0x2500 <= o <= 0x257F:
+        return _box(unicodedata.name(ch, ""))
     if 0x2800 <= o <= 0x28FF:  # braille: a plot's dots, by how many are set
         dots = bin(o - 0x2800).count("1")
         return " .:+#"[min(4, (dots + 1) // 2)]

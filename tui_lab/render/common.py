@@ -13,7 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from engine.core.fmt import num
+from engine.core.fmt import count, num
 
 # A diverging scale: negatives blue, positives red, zero neutral. Chosen to read on dark and light themes.
 NEG = (59, 130, 246)
@@ -209,9 +209,16 @@ def check_line(check) -> Text:
     if not check:
         return Text("")
     ok = bool(check.get("ok"))
-    mark = "✓ matches" if ok else "✗ differs from"
-    return Text.assemble(
-        (f"{mark} {check.get('reference', '?')}", "bold green" if ok else "bold red"),
-        f"  largest difference {num(check.get('max_diff', math.nan))}"
-        f" (tolerance {num(check.get('tolerance', math.nan))})",
-    )
+    ref, diff, tol = check.get("reference", "?"), check.get("max_diff", math.nan), check.get("tolerance", math.nan)
+    nan_cells, cells = check.get("nan_cells", 0), check.get("cells", 0)
+    some = "all" if nan_cells == cells else f"{count(nan_cells)} of"
+    nan = f"NaN on both sides in {some} {count(cells)} cells (∞ − ∞ after an overflow)" if nan_cells else ""
+    if ok:
+        head, style = f"✓ matches {ref}", "bold green"
+    elif nan and diff <= tol:  # the rest agree, but NaN agrees on no number: neither ✓ nor ✗
+        rest = f", not compared; the other {count(cells - nan_cells)} match {ref}" if cells > nan_cells else \
+            f": nothing to compare with {ref}"
+        head, style = f"? {nan}{rest}", "bold yellow"
+    else:
+        head, style = f"✗ differs from {ref}" + (f"; {nan}" if nan else ""), "bold red"
+    return Text.assemble((head, style), f"  largest difference {num(diff)} (tolerance {num(tol)})")
