@@ -82,3 +82,23 @@ async def test_lab_headings_are_drawn_as_headings_not_as_rows():
         row = next(line for line in lines if "Sobel kernel" in line)
         assert heading.startswith(" ── Convolution arithmetic ──") and heading.rstrip().endswith("──")
         assert row.startswith("   Sobel kernel")
+
+
+async def test_keys_typed_faster_than_the_list_refills_still_move_and_open_the_right_one():
+    """Keys that arrive together (a fast typist, tmux send-keys): ↓ acts on the list the letters
+    before it select, and is not undone when their filtering message arrives after it."""
+    from textual import events
+
+    app = LabApp(device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        keys = [(c, c) for c in "conv-image"] + [("down", None), ("down", None), ("enter", "\r")]
+        for key, char in keys:  # from the list: the first letter moves focus to the filter box
+            event = events.Key(key, char)  # as the terminal's driver sends them (and Pilot.press), but
+            event.set_sender(app)  # all queued before the first is handled
+            app._driver.send_message(event)
+        for _ in range(600):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, ScenarioScreen):
+                break
+        assert isinstance(app.screen, ScenarioScreen) and app.screen.scenario.name == "conv-image-sharpen"

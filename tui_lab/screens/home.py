@@ -145,6 +145,7 @@ class HomeScreen(Screen):
         self.scenarios: list[ScenarioInfo] = bundled()
         # The scenario opened last (set by the app); coming back to the list shows it again.
         self.visited: str | None = None
+        self.needle: str | None = None  # what the list is filtered for
 
     def compose(self) -> ComposeResult:
         yield LabHeader(icon="≡")
@@ -162,6 +163,7 @@ class HomeScreen(Screen):
         self.call_after_refresh(warm.start)
 
     def _fill(self, needle: str) -> None:
+        self.needle = needle
         options = self.query_one(OptionList)
         options.clear_options()
         lab = None
@@ -208,11 +210,20 @@ class HomeScreen(Screen):
         options.focus()
 
     @on(Input.Changed, "#search")
-    def _filter(self, event: Input.Changed) -> None:
-        self._fill(event.value)
+    def _filter(self) -> None:
+        self._sync()
+
+    def _sync(self) -> None:
+        """The list filtered for what the box holds now. Keys that arrive together are handled
+        before the box's Changed messages: ↓ or enter must act on the list the letters typed
+        before them select, and an older Changed must not refill (and reset) it afterwards."""
+        value = self.query_one("#search", Input).value
+        if value != self.needle:
+            self._fill(value)
 
     @on(Input.Submitted, "#search")
     def _open_first(self) -> None:
+        self._sync()
         options = self.query_one(OptionList)
         options.focus()
         if options.highlighted is not None:
@@ -248,12 +259,14 @@ class HomeScreen(Screen):
         else:
             return
         search.cursor_position = len(search.value)
+        self._sync()  # now: keys queued behind this one act on the list it filters
         search.focus()
         event.stop()
         event.prevent_default()
 
     def action_list(self, action: str) -> None:
         if action in ("cursor_down", "cursor_up", "page_down", "page_up"):
+            self._sync()
             getattr(self.query_one(OptionList), f"action_{action}")()
 
     def action_search(self) -> None:
