@@ -17,6 +17,7 @@ from scenarios import bundled, load
 from scenarios.scenario import Scenario
 from tui_lab.app import LabApp
 from tui_lab.screens.edit import EditScreen
+from tui_lab.screens.edit.fields import ToolLine
 from tui_lab.screens.scenario import ScenarioScreen
 
 
@@ -358,6 +359,65 @@ async def test_escape_cancels():
         await pilot.press("escape")
         await settle(pilot, lambda: app.result is not Host.NOT_YET)
     assert app.result is None
+
+
+# --- a newcomer's trial: typing on a cell, the hint under the grid, the raw tab's focus -------
+async def test_a_cell_typed_into_is_kept_by_the_raw_tab_and_by_apply_without_enter():
+    """Typing on a cell starts editing it with what was typed; ctrl+t and ctrl+s keep the
+    unfinished edit (it was dropped unless enter had been pressed first)."""
+    scenario = load("conv-sobel")
+    app = Host(scenario)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_form(pilot, app)
+        grid = form.query_one("#param-kernel")
+        grid.focus()
+        await pilot.press("5")
+        assert str(grid.get_cell_at((0, 0))).startswith("5")  # on screen at once
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert "    [5, -2, -1],\n" in form.query_one("#edit-raw").text
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await pilot.press("right", "7")
+        params = await apply(pilot, app)
+    assert params == {**scenario.params, "kernel": [[5, 7, -1], [0, 0, 0], [1, 2, 1]]}
+
+    scenario = load("optim-zigzag")
+    app = Host(scenario)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_form(pilot, app)
+        form.query_one("#param-optimizers").focus()
+        await pilot.press("right", "right", "0", ".", "5")  # the first row's lr
+        params = await apply(pilot, app)
+    assert params["optimizers"] == [{**scenario.params["optimizers"][0], "lr": 0.5}, *scenario.params["optimizers"][1:]]
+
+
+async def test_the_hint_under_each_grid_says_how_to_edit_a_cell():
+    for name, grid in (("conv-sobel", "kernel"), ("optim-zigzag", "optimizers")):
+        app = Host(load(name))
+        async with app.run_test(size=(100, 30)) as pilot:
+            form = await open_form(pilot, app)
+            tools = str(form.query_one(f"#field-{grid} .grid-tools").render())
+            assert ToolLine.EDIT_HINT in tools and "enter" in ToolLine.EDIT_HINT, tools
+
+
+async def test_the_raw_tab_takes_focus_and_what_is_typed_and_gives_it_back():
+    scenario = load("conv-sobel")
+    app = Host(scenario)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_form(pilot, app)
+        form.query_one("#param-kernel").focus()
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        area = form.query_one("#edit-raw")
+        assert app.focused is area
+        await pilot.press(*"# hi", "enter")
+        assert area.text.startswith("# hi\n")
+        await pilot.press("ctrl+t")  # back to the form: where the person was
+        await pilot.pause()
+        assert app.focused is form.query_one("#param-kernel")
+        params = await apply(pilot, app)
+    assert params == scenario.params
 
 
 # --- looks -------------------------------------------------------------------------------------

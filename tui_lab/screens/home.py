@@ -28,13 +28,53 @@ from .header import LabHeader
 ID_COLUMN_FROM = 80
 
 
-class Row(Visual):
-    """One scenario in the list: its title, and its id at the right edge when the list is wide
-    enough. Never wraps: a title too long for the row ends in an ellipsis.
+def ranked(scenarios: list[ScenarioInfo], needle: str) -> list[ScenarioInfo]:
+    """The scenarios that hold every word typed, still grouped by lab: scenarios whose name,
+    title or lab hold every word come first within their lab, and a lab holding such a
+    scenario comes before labs that match only in descriptions; otherwise the given order."""
+    words = needle.lower().split()
 
-    A Textual Visual of one line, drawn for the width it is given: the list need not render
-    every row to learn its height, nor lay out a table per row (the home screen's first
-    paint pays for what it lists)."""
+    def holds(*texts: str) -> bool:
+        hay = " ".join(texts).lower()
+        return all(w in hay for w in words)
+
+    rank: dict[str, int] = {}
+    for s in scenarios:
+        named = (s.name, s.lab, s.title, LAB_TITLES.get(s.lab, ""))
+        if holds(*named):
+            rank[s.name] = 0
+        elif holds(*named, s.description):
+            rank[s.name] = 1
+    found = [s for s in scenarios if s.name in rank]
+    labs: dict[str, int] = {}
+    for s in found:
+        labs[s.lab] = min(labs.get(s.lab, 1), rank[s.name])
+    order = list(labs)
+    return sorted(found, key=lambda s: (labs[s.lab], order.index(s.lab), rank[s.name]))  # stable
+
+
+class Line(Visual):
+    """One line of the list, drawn for the width it is given; never wraps.
+
+    A Textual Visual of one line: the list need not render every row to learn its height, nor
+    lay out a table per row (the home screen's first paint pays for what it lists)."""
+
+    def line(self, width: int) -> Content:
+        raise NotImplementedError
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return container_width
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return 1
+
+    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+        return self.line(width).render_strips(width, height, style, options)
+
+
+class Row(Line):
+    """One scenario: its title, and its id at the right edge when the list is wide enough; a
+    title too long for the row ends in an ellipsis."""
 
     def __init__(self, title: str, name: str) -> None:
         self.title, self.name = visible(title), visible(name)
@@ -45,14 +85,18 @@ class Row(Visual):
         title = Content(self.title).truncate(max(1, width - len(self.name) - 4), ellipsis=True, pad=True)
         return Content.assemble("  ", title, "  ", (self.name, "dim"))  # 2 cells before each
 
-    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
-        return container_width
 
-    def get_height(self, rules: RulesMap, width: int) -> int:
-        return 1
+class Heading(Line):
+    """A lab's title in a rule across the list (── Convolution arithmetic ─────): a heading at a
+    glance, never read as one more scenario."""
 
-    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
-        return self.line(width).render_strips(width, height, style, options)
+    def __init__(self, title: str) -> None:
+        self.title = visible(title)
+
+    def line(self, width: int) -> Content:
+        title = Content(self.title).truncate(max(1, width - 6), ellipsis=True).stylize("bold")
+        rule = max(2, width - title.cell_length - 4)
+        return Content.assemble(("── ", "dim"), title, (" " + "─" * rule, "dim"))
 
 
 class ScenarioList(OptionList):
@@ -67,15 +111,33 @@ class ScenarioList(OptionList):
                 self.refresh_line(index)  # one line per option: its index is its line
         super().watch_highlighted(new)
 
+    # Textual's page moves look for a scenario only past the page's edge: above the first one
+    # there is only a lab heading, and the highlight would be lost.
+    def action_page_up(self) -> None:
+        super().action_page_up()
+        if self.highlighted is None:
+            self.action_first()
+
+    def action_page_down(self) -> None:
+        super().action_page_down()
+        if self.highlighted is None:
+            self.action_last()
+
 
 class HomeScreen(Screen):
-    """Keys: type to filter; ↑ ↓ to move; enter to open; ? help; q quit."""
+    """Keys: type to filter; ↑ ↓ pgup pgdn to move (in the filter too); enter to open; ? help; q quit."""
 
     BINDINGS = [
         Binding("slash", "search", "Search", id="search"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("escape", "clear", "Clear", show=False, id="clear"),
+        # While typing in the filter: these move the list's highlight (enter opens it); on the
+        # list itself the list's own bindings come first.
+        Binding("down", "list('cursor_down')", show=False),
+        Binding("up", "list('cursor_up')", show=False),
+        Binding("pagedown", "list('page_down')", show=False),
+        Binding("pageup", "list('page_up')", show=False),
     ]
 
     def __init__(self) -> None:
@@ -83,6 +145,7 @@ class HomeScreen(Screen):
         self.scenarios: list[ScenarioInfo] = bundled()
         # The scenario opened last (set by the app); coming back to the list shows it again.
         self.visited: str | None = None
+        self.needle: str | None = None  # what the list is filtered for
 
     def compose(self) -> ComposeResult:
         yield LabHeader(icon="≡")
@@ -100,18 +163,15 @@ class HomeScreen(Screen):
         self.call_after_refresh(warm.start)
 
     def _fill(self, needle: str) -> None:
-        words = needle.lower().split()
+        self.needle = needle
         options = self.query_one(OptionList)
         options.clear_options()
         lab = None
         batch: list[Option] = []
-        for s in self.scenarios:
-            hay = f"{s.name} {s.lab} {s.title} {s.description} {LAB_TITLES.get(s.lab, '')}".lower()
-            if not all(w in hay for w in words):
-                continue
+        for s in ranked(self.scenarios, needle):
             if s.lab != lab:
                 lab = s.lab
-                batch.append(Option(Content.styled(LAB_TITLES.get(lab, lab), "bold"), disabled=True))
+                batch.append(Option(Heading(LAB_TITLES.get(lab, lab)), disabled=True))
             # Text, not markup: titles may hold brackets, and parsing markup costs start-up time.
             batch.append(Option(Row(s.title, s.name), id=s.name))
         options.add_options(batch)
@@ -150,11 +210,20 @@ class HomeScreen(Screen):
         options.focus()
 
     @on(Input.Changed, "#search")
-    def _filter(self, event: Input.Changed) -> None:
-        self._fill(event.value)
+    def _filter(self) -> None:
+        self._sync()
+
+    def _sync(self) -> None:
+        """The list filtered for what the box holds now. Keys that arrive together are handled
+        before the box's Changed messages: ↓ or enter must act on the list the letters typed
+        before them select, and an older Changed must not refill (and reset) it afterwards."""
+        value = self.query_one("#search", Input).value
+        if value != self.needle:
+            self._fill(value)
 
     @on(Input.Submitted, "#search")
     def _open_first(self) -> None:
+        self._sync()
         options = self.query_one(OptionList)
         options.focus()
         if options.highlighted is not None:
@@ -190,9 +259,15 @@ class HomeScreen(Screen):
         else:
             return
         search.cursor_position = len(search.value)
+        self._sync()  # now: keys queued behind this one act on the list it filters
         search.focus()
         event.stop()
         event.prevent_default()
+
+    def action_list(self, action: str) -> None:
+        if action in ("cursor_down", "cursor_up", "page_down", "page_up"):
+            self._sync()
+            getattr(self.query_one(OptionList), f"action_{action}")()
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()

@@ -247,12 +247,16 @@ class SelectField(ValueField):
 
 class ToolLine(Static):
     """The grid's shape operations as clickable words, with their keys (one widget, not a row of
-    buttons: a form holds many grids). A click runs the field's `op`."""
+    buttons: a form holds many grids), then how a cell is edited (nothing else on screen says
+    so). A click runs the field's `op`."""
 
-    def show(self, ops: Sequence[tuple[str, str]], hint: str) -> None:
+    EDIT_HINT = "type or enter: edit"  # short: at 80 columns a tensor grid's line holds it
+
+    def show(self, ops: Sequence[tuple[str, str]], hint: str, cells: bool = True) -> None:
         links = [Content.from_markup(f"[@click=op({op!r})]{label}[/]") for op, label in ops]
+        hint = " · ".join(h for h in (hint, self.EDIT_HINT if cells else "") if h)
         self.update(Content(" ").join([Content("[") + link + Content("]") for link in links]
-                                      + ([Content(hint).stylize("dim")] if hint else [])))
+                                      + [Content(hint).stylize("dim")]))
 
     def action_op(self, op: str) -> None:
         field = next((a for a in self.ancestors if isinstance(a, Field)), None)

@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Static, TabbedContent, TabPane, TextArea
 
 from engine.core.fmt import visible
@@ -73,6 +74,7 @@ class EditScreen(ModalScreen[dict[str, Any] | None]):
         self.raw_written: str | None = None  # the raw text as last written from the form
         self.raw_kept: dict[str, Any] = {}  # values too large for the raw tab, kept as they are
         self.bounce = False  # going back to the raw tab because its text cannot fill the form
+        self.form_focus: Widget | None = None  # what had focus on the form when ctrl+t left it
 
     def compose(self) -> ComposeResult:
         with Vertical(id="edit-dialog"):
@@ -148,12 +150,25 @@ class EditScreen(ModalScreen[dict[str, Any] | None]):
                 self.bounce = False
             else:
                 self.write_raw()
+            self.query_one("#edit-raw", TextArea).focus()  # typing goes into the text at once
         elif not self.fill_form():
             self.bounce = True
             self.query_one(TabbedContent).active = RAW
+        else:
+            self._focus_form()
+
+    def _focus_form(self) -> None:
+        """Back on the form: focus where it was when ctrl+t left it, else the first field."""
+        widget, self.form_focus = self.form_focus, None
+        if widget is not None and widget.is_attached and widget.display:
+            widget.focus()
+        elif (first := next(iter(self.fields.values()), None)) is not None:
+            first.focus_at()
 
     def action_switch_tab(self) -> None:
         tabs = self.query_one(TabbedContent)
+        if tabs.active == FORM:
+            self.form_focus = self.focused
         tabs.active = FORM if tabs.active == RAW else RAW
 
     # --- apply ----------------------------------------------------------------------------

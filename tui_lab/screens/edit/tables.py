@@ -58,6 +58,7 @@ class TablesField(Field):
         return None
 
     def edited_value(self) -> Any:
+        self.grid.commit()  # a cell typed into and not yet entered counts (ctrl+s, ctrl+t)
         tables = []
         for texts in self.rows:
             table = {f.name: from_text(f, t) for f, t in zip(self.fields, texts)}
@@ -75,7 +76,8 @@ class TablesField(Field):
         self.grid.load([f.name for f in self.fields], self.rows, row_labels=[str(i) for i in range(len(self.rows))],
                        cycles=cycles, cursor=cursor)
         self.query_one(ToolLine).show([("add", "+ row"), ("remove", "− row"), ("up", "↑"), ("down", "↓")],
-                                      "ctrl+↓ ↑ add / remove · shift+↑ ↓ move · space: next value")
+                                      "ctrl+↓ ↑ add / remove · shift+↑ ↓ move · space: next value",
+                                      cells=bool(self.rows))
         self._describe_column()
 
     def _describe_column(self) -> None:

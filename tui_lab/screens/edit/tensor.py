@@ -83,6 +83,7 @@ class TensorField(Field):
                 f"{other}change them in the raw TOML tab. Kept as they are.")
 
     def edited_value(self) -> Any:
+        self.grid.commit()  # a cell typed into and not yet entered counts (ctrl+s, ctrl+t)
         if not self.cells:
             return MISSING if not_given(self.param, []) else []
         return nested.leaves(self.cells, number)
@@ -107,7 +108,7 @@ class TensorField(Field):
             keys.append(f"{('ctrl', 'shift')[axis]}+pgdn pgup")
         if depth and not_given(self.param, []):
             ops.append(("clear", "empty"))
-        self.query_one(ToolLine).show(ops, "keys: " + " · ".join(keys))
+        self.query_one(ToolLine).show(ops, " · ".join(keys), cells=bool(depth))
 
     def _chooser(self, names: list[str], dims: tuple[int, ...]) -> None:
         """The slice on show, for three or four axes (mounted only where needed: it is four widgets)."""

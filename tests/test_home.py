@@ -1,0 +1,104 @@
+"""The home screen's filter, driven by the Pilot: arrows move the list while typing, the best
+matches come first, and lab headings read as headings."""
+
+from textual.widgets import Input
+
+from tui_lab.app import LabApp
+from tui_lab.screens.scenario import ScenarioScreen
+
+
+def highlighted(options) -> str | None:
+    return options.get_option_at_index(options.highlighted).id
+
+
+def listed(options) -> list[str]:
+    """The scenario ids in the list, top to bottom (headings left out)."""
+    return [o.id for o in options.options if o.id]
+
+
+async def test_arrows_in_the_filter_move_the_list_and_enter_opens_that_one():
+    app = LabApp(device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        home = app.screen
+        options = home.query_one("#scenarios")
+        await pilot.press(*"conv-image")
+        search = home.query_one("#search", Input)
+        ids = listed(options)
+        assert ids[:2] == ["conv-image-blur", "conv-image-edges"] and len(ids) == 4
+        assert highlighted(options) == ids[0]
+        await pilot.press("down", "down")
+        assert highlighted(options) == ids[2] and search.has_focus
+        await pilot.press("up")
+        assert highlighted(options) == ids[1] and search.has_focus
+        await pilot.press("pagedown")
+        assert highlighted(options) == ids[-1] and search.has_focus
+        await pilot.press("pageup")
+        assert highlighted(options) == ids[0] and search.has_focus
+        await pilot.press("down", "x")  # still typing: the key reaches the box
+        assert search.value == "conv-imagex"
+        await pilot.press("backspace", "down", "down", "enter")
+        for _ in range(600):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, ScenarioScreen):
+                break
+        assert isinstance(app.screen, ScenarioScreen) and app.screen.scenario.name == ids[2]
+
+
+async def test_matches_in_name_or_title_come_before_matches_in_the_description():
+    app = LabApp(device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        home = app.screen
+        options = home.query_one("#scenarios")
+        await pilot.press(*"five")
+        # "five" is in train-five-steps' title and only in VGG-16's description.
+        assert listed(options) == ["train-five-steps", "arch-vgg16"]
+        assert highlighted(options) == "train-five-steps"
+        for needle in ("alexnet", "gradient", "stride", "digits", "lr"):
+            home.query_one("#search", Input).value = needle
+            await pilot.pause()
+            by_name = {s.name: s for s in home.scenarios}
+            ids = listed(options)
+            strong = [i for i in ids if needle in f"{i} {by_name[i].title} {by_name[i].lab}".lower()]
+            assert ids, needle
+            if strong:  # the first scenario listed is a title match whenever there is one
+                assert ids[0] in strong, (needle, ids)
+            # Still grouped by lab: each lab's heading once, its scenarios under it.
+            labs = [by_name[i].lab for i in ids]
+            assert labs == sorted(labs, key=labs.index), (needle, labs)
+            headings = [o for o in options.options if o.id is None]
+            assert len(headings) == len(set(labs)), needle
+
+
+async def test_lab_headings_are_drawn_as_headings_not_as_rows():
+    app = LabApp(device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        options = app.screen.query_one("#scenarios")
+        # The list's own lines, its border (▊ … ▎) taken off.
+        lines = [str(s.text)[1:-1] for s in options.render_lines(options.region.reset_offset)]
+        heading = next(line for line in lines if "Convolution arithmetic" in line)
+        row = next(line for line in lines if "Sobel kernel" in line)
+        assert heading.startswith(" ── Convolution arithmetic ──") and heading.rstrip().endswith("──")
+        assert row.startswith("   Sobel kernel")
+
+
+async def test_keys_typed_faster_than_the_list_refills_still_move_and_open_the_right_one():
+    """Keys that arrive together (a fast typist, tmux send-keys): ↓ acts on the list the letters
+    before it select, and is not undone when their filtering message arrives after it."""
+    from textual import events
+
+    app = LabApp(device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        keys = [(c, c) for c in "conv-image"] + [("down", None), ("down", None), ("enter", "\r")]
+        for key, char in keys:  # from the list: the first letter moves focus to the filter box
+            event = events.Key(key, char)  # as the terminal's driver sends them (and Pilot.press), but
+            event.set_sender(app)  # all queued before the first is handled
+            app._driver.send_message(event)
+        for _ in range(600):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, ScenarioScreen):
+                break
+        assert isinstance(app.screen, ScenarioScreen) and app.screen.scenario.name == "conv-image-sharpen"
