@@ -452,3 +452,24 @@ async def test_raw_integer_longer_than_python_reads_is_one_message_not_a_crash()
         assert str(form.query_one("#edit-raw-error").render()) == \
             f"line {line}: not valid TOML: an integer of 5,000 digits; at most 4,300 digits are read"
         assert app.result is Host.NOT_YET and isinstance(app.screen, EditScreen)
+
+
+async def test_a_digit_typed_right_after_an_arrow_lands_in_the_new_cell():
+    """Keys that arrive together (tmux send-keys, a fast typist): → then 3 then enter edits
+    the cell → moved to, and the cell left keeps what was typed in it."""
+    from textual import events
+
+    scenario = load("conv-sobel")
+    app = Host(scenario)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_form(pilot, app)
+        grid = form.query_one("#param-kernel")
+        grid.focus()
+        await pilot.pause()
+        for key, char in [("9", "9"), ("right", None), ("3", "3"), ("enter", "\r")]:
+            event = events.Key(key, char)  # all queued before the first is handled
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await pilot.pause(0.5)
+        params = await apply(pilot, app)
+    assert params["kernel"][0][:2] == [9, 3]

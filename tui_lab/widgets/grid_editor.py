@@ -24,6 +24,8 @@ from textual.widgets import DataTable
 from engine.core.fmt import visible
 
 # Keys that leave a cell: an unfinished edit is kept first, then the key does its usual work.
+MOVES = {"up": "cursor_up", "down": "cursor_down", "left": "cursor_left", "right": "cursor_right",
+         "pageup": "page_up", "pagedown": "page_down"}
 LEAVING = ("up", "down", "left", "right", "tab", "shift+tab", "pageup", "pagedown", "home", "end")
 
 
@@ -103,8 +105,14 @@ class GridEditor(DataTable):
     def on_key(self, event: events.Key) -> None:
         if not self.cells or not self.columns:
             return
-        row, column = self._here
         key = event.key
+        if key in MOVES:  # moved here and now: a binding runs only after the key has bubbled,
+            self.commit()  # so a key typed right after it would land in the old cell
+            getattr(self, f"action_{MOVES[key]}")()
+            event.stop()
+            event.prevent_default()
+            return
+        row, column = self._here
         if self.buffer is not None:
             if key == "escape":
                 self.buffer = None
