@@ -12,6 +12,7 @@ when they are imported (tests/test_boundary.py), so the app's thread never waits
 
 from __future__ import annotations
 
+import atexit
 import gc
 import sys
 import threading
@@ -28,6 +29,9 @@ def start() -> None:
         if _thread is None and "torch" not in sys.modules:
             _thread = threading.Thread(target=_run, name="tui-lab warm-up", daemon=True)
             _thread.start()
+            # Quitting while torch still loads: the interpreter must not end under that thread
+            # (it aborts or segfaults inside torch's C++ as the process is torn down).
+            atexit.register(_done.wait, 60)
 
 
 def wait(timeout: float | None = None) -> bool:
