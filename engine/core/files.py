@@ -31,7 +31,10 @@ _MARK_WITHIN = 4096
 
 # Temporary files being written now, removed by the signal handler or at exit if still there.
 _pending: set[str] = set()
-_pending_lock = threading.Lock()
+# Reentrant: the SIGTERM handler and the atexit cleanup run on the main thread, which may be
+# inside `with _pending_lock` at that moment (or may have left it by a KeyboardInterrupt
+# between the acquire and the block, which leaves the lock held); a plain Lock deadlocks there.
+_pending_lock = threading.RLock()
 _CLEANUP_SIGNALS = tuple(getattr(signal, s) for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s))
 _handled = False
 
