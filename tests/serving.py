@@ -42,9 +42,10 @@ def serving():
             time.sleep(0.1)
         yield port, url, said
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGINT)  # Ctrl+C, as a person stops it
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+            raise AssertionError("serve did not stop within 15 s of Ctrl+C") from None

@@ -9,6 +9,7 @@ Each browser tab runs its own `python -m tui_lab` in a subprocess.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import os
@@ -58,6 +59,8 @@ def make_server(host: str, port: int, token: str, command: str) -> Any:
     from aiohttp import web
     from textual_serve.server import Server
 
+    tabs: set[asyncio.Task] = set()  # the websockets being served, one per open tab
+
     class GuardedServer(Server):
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
@@ -74,6 +77,23 @@ def make_server(host: str, port: int, token: str, command: str) -> Any:
 
         async def on_startup(self, app: web.Application) -> None:
             """`serve` has said what to open; no banner."""
+
+        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            task = asyncio.current_task()
+            tabs.add(task)
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                tabs.discard(task)
+
+        async def on_shutdown(self, app: web.Application) -> None:
+            """Ctrl+C with a browser tab open: end each tab's app now (its handler closes the
+            websocket and stops the app when cancelled); aiohttp would otherwise wait up to a
+            minute for the websockets to close by themselves."""
+            for task in list(tabs):
+                task.cancel()
+            if tabs:
+                await asyncio.wait(list(tabs), timeout=5)
 
         def initialize_logging(self) -> None:
             super().initialize_logging()
