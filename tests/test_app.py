@@ -580,3 +580,17 @@ async def test_end_pressed_at_the_last_step_reached_goes_to_the_very_end():
             if status(screen).startswith("step 9 / 9"):
                 break
         assert status(screen).startswith("step 9 / 9")
+
+
+async def test_end_at_the_last_step_of_a_live_lab_trains_on_to_its_end():
+    """A live lab (training) has computed only what is on show: End there trains on, as `f`."""
+    app = LabApp(scenario="pretrain-rbm-bars", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        assert screen.session.lab.live and screen.session.index == 0
+        await pilot.press("end")
+        for _ in range(600):
+            await pilot.pause(0.05)
+            if screen.session.stepper.done and screen.session.index == screen.session.last:
+                break
+        assert screen.session.stepper.done and screen.session.index == screen.session.last > 0

@@ -117,7 +117,7 @@ def test_signed_bars_diverge_from_zero_so_the_sign_reads_without_colour():
 
 async def test_under_no_color_the_app_draws_a_heatmaps_sign_in_characters(monkeypatch):
     """NO_COLOR turns colours grey, and red and blue greys look alike: the app then draws a
-    gradient heatmap with signed characters (− side `·-=`, + side `·+#`), as replay does."""
+    gradient heatmap with signed characters (− side `-=≡`, + side `+*#`), as replay does."""
     from test_app import wait_ready
 
     from tui_lab.app import LabApp
@@ -140,4 +140,5 @@ async def test_under_no_color_the_app_draws_a_heatmaps_sign_in_characters(monkey
                     break
         heat = lines[next(i for i, ln in enumerate(lines) if "blue < 0 < red" in ln) + 1:]
         assert not any("▀" in ln for ln in heat)
-        assert any(set(ln) & set("-=") for ln in heat) and any(set(ln) & set("+#") for ln in heat)
+        assert any(set(ln) & set("-=≡") for ln in heat) and any(set(ln) & set("+*#") for ln in heat)
+        assert not any("·" in ln for ln in heat)  # no mark that both signs share

@@ -291,9 +291,8 @@ class LabRunner(Widget):
         if self._when_open(self.last):
             end = self.session.computed
             end = end - 1 if end == self.ahead else end
-            if self.session.index >= end and self.target is None and not self.session.stepper.done \
-                    and not self.session.lab.live:
-                self.finish()
+            if self.session.index >= end and self.target is None and not self.session.stepper.done:
+                self.finish()  # a live lab trains on to its end, as `f` does
             else:
                 self.go(end)
 

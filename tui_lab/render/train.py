@@ -2,7 +2,7 @@
 
 Feature maps and filters are half-block pictures (grey: black = lowest, white = highest of the
 row); gradients are heatmaps on a diverging scale (blue negative, red positive). Without colour
-they fall back to character ramps: grey " .:-=+*#%@", gradients "=-·" for negatives and "·+#"
+they fall back to character ramps: grey " .:-=+*#%@", gradients "-=≡" for negatives and "+*#"
 for positives, so a plain replay still reads.
 """
 
@@ -24,7 +24,7 @@ from engine.core.frame import Frame
 from .common import CellGrid, check_line, diverging, plot
 from .pictures import RAMP, bar, grey_levels
 
-NEG_RAMP, POS_RAMP = " ·-=", " ·+#"
+NEG_RAMP, POS_RAMP = " -=≡", " +*#"  # no mark in common: even the smallest value shows its sign
 
 
 class MapRow:
