@@ -11,7 +11,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .core.frame import Frame
-from .core.knobs import describe
+from .core.knobs import describe, with_value
+from .core.params import ParamError
 from .session import Session, Shown
 
 if TYPE_CHECKING:
@@ -102,6 +103,31 @@ class Controller:
             new = session.turned(key, value, cancelled)
             detail = new.lab.change_note(session.lab)
         return new, f"{label} {describe(old)} → {describe(value)}" + (f": {detail}" if detail else "")
+
+    def nearest_allowed(self, key: str, value: Any) -> Any | None:
+        """For an integer knob turned past what the lab allows (several presses at once: 32 →
+        1 where the network needs 16), the allowed value nearest `value` on the way from the
+        current one, found by bisection with the lab's own validation (no recompute); None
+        when there is none or the knob is not an integer one."""
+        session = self.session
+        knob = next((k for k in session.knobs() if k.key == key), None)
+        if knob is None or knob.choices or not knob.integer or knob.live:
+            return None
+        good, bad = int(session.knob_value(knob)), int(value)
+
+        def allowed(v: int) -> bool:
+            try:
+                session.scenario.with_params(**with_value(session.scenario.params, key, v))
+                return True
+            except ParamError:
+                return False
+
+        if allowed(bad):
+            return None  # nothing refused: nothing to find
+        while abs(bad - good) > 1:  # good is allowed, bad is not: halve the gap between them
+            middle = (good + bad) // 2
+            good, bad = (middle, bad) if allowed(middle) else (good, middle)
+        return good if good != int(session.knob_value(knob)) else None
 
     def knob(self, key: str, value: Any) -> str:
         new, note = self.turned(key, value)

@@ -190,3 +190,43 @@ async def test_turning_an_arch_knob_in_the_app():
                 break
         assert len(app._notifications) == 1 and "⚙ input height = 16 (1 … 4096)" in status(screen)
         assert caption(screen).startswith("C1: 6 filters 5×5: H: (16 − 5)/1 + 1 = 12")
+
+
+def test_nearest_allowed_is_the_last_value_the_lab_takes_on_the_way():
+    """LeNet's C1 (5×5), S2 (2×2), C3 (5×5), S4 (2×2) need an input of at least 16 rows: from
+    32 toward 1 the nearest allowed is 16, checked with the lab's own validation on both sides."""
+    c = controller("arch-lenet", 1)
+    params = c.session.scenario.params
+    assert c.nearest_allowed("input[1]", 1) == 16
+    lab_class("arch").validate(with_value(params, "input[1]", 16))
+    with pytest.raises(ParamError):
+        lab_class("arch").validate(with_value(params, "input[1]", 15))
+    assert c.nearest_allowed("input[1]", 40) is None  # nothing refused on the way up: nothing to find
+    c.session.close()
+
+
+async def test_presses_that_overshoot_stop_at_the_nearest_allowed_value():
+    """Twenty presses of `,` at once (32 → 12) stop at 16, the least LeNet takes, and the note
+    says so; the status bar shows 16, and no error is shown."""
+    from test_app import status, wait_ready
+
+    from tui_lab.app import LabApp
+
+    app = LabApp(scenario="arch-lenet", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        from textual import events
+
+        await pilot.press("n")
+        for _ in range(20):  # as a held key sends them: all queued before the first is handled
+            event = events.Key("comma", ",")
+            event.set_sender(app)
+            app._driver.send_message(event)
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if "stopped there" in str(screen.query_one("#note").render()):
+                break
+        assert screen.session.scenario.params["input"] == [1, 16, 32]
+        note = str(screen.query_one("#note").render())
+        assert "→ 16" in note and "(stopped there: 12 is not allowed)" in note, note
+        assert "⚙ input height = 16 (1 … 4096)" in status(screen) and not app._notifications

@@ -21,6 +21,8 @@ from textual.worker import get_current_worker
 
 from engine.controller import Controller
 from engine.core.frame import Frame
+from engine.core.knobs import describe as knob_describe
+from engine.core.params import ParamError
 from engine.session import Session
 from scenarios.scenario import Scenario
 
@@ -170,8 +172,20 @@ class LabRunner(Widget):
         try:
             session, note = controller.turned(key, value, lambda: worker.is_cancelled)
         except Exception as exc:
-            self.post_message(self._Refused(key, value, describe(exc)))
-            return
+            # Several presses at once may overshoot what the lab allows: stop at the nearest
+            # value it takes, and say so; with none, refuse and say why.
+            near = controller.nearest_allowed(key, value) if isinstance(exc, ParamError) else None
+            if near is None:
+                self.post_message(self._Refused(key, value, describe(exc)))
+                return
+            try:
+                session, note = controller.turned(key, near, lambda: worker.is_cancelled)
+            except Exception:
+                self.post_message(self._Refused(key, value, describe(exc)))
+                return
+            self.post_message(self._Refused(key, value, ""))
+            note += f" (stopped there: {knob_describe(value)} is not allowed)"
+            value = near
         if not worker.is_cancelled:
             self.post_message(self._Built(generation, session, [{"do": "knob", "key": key, "value": value}], note))
 
@@ -223,7 +237,8 @@ class LabRunner(Widget):
     def _refused(self, msg: _Refused) -> None:
         if self.knob_targets.get(msg.key) == msg.value:  # not when a later turn of it is on its way
             del self.knob_targets[msg.key]
-        self.post_message(self.Failed(msg.text))
+        if msg.text:
+            self.post_message(self.Failed(msg.text))
 
     @on(_Computed)
     def _computed(self, msg: _Computed) -> None:
