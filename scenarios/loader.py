@@ -201,8 +201,9 @@ def resolve(name_or_path: str) -> Path:
     if candidate.exists():
         return candidate
     names = [q.stem for q in bundled_paths()]
-    # a part of a name (`sobel`), else a misspelt one (`conv-sobl`)
-    close = [n for n in names if name_or_path in n] or near(name_or_path, names)
+    # a part of a name (`sobel`; three letters at least: `x` is in a dozen), else a misspelt one (`conv-sobl`)
+    part = [n for n in names if name_or_path in n] if len(name_or_path) >= 3 else []
+    close = part or near(name_or_path, names)
     hint = f"; did you mean {', '.join(close[:3])}?" if close else "; `tui-lab list` shows them"
     raise ScenarioError(name_or_path, f"no bundled scenario or file by that name{hint}")
 

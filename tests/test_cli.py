@@ -148,6 +148,19 @@ def test_a_misspelt_bundled_name_says_which_one_was_meant():
     assert out.stderr == "tui-lab: conv-sobl: no bundled scenario or file by that name; did you mean conv-sobel?\n"
 
 
+def test_a_letter_or_two_suggests_no_unrelated_names():
+    """`x` is part of a dozen names: no guess from so little, only where to look."""
+    from scenarios import ScenarioError, load
+
+    for word in ("x", "ab", "q"):
+        with pytest.raises(ScenarioError) as info:
+            load(word)
+        assert str(info.value).endswith("no bundled scenario or file by that name; `tui-lab list` shows them"), word
+    with pytest.raises(ScenarioError) as info:
+        load("sobel")  # a part of one name, long enough to mean it
+    assert str(info.value).endswith("did you mean conv-sobel?")
+
+
 def test_an_empty_out_path_says_it_is_empty():
     out = run_cli("replay", "conv-1d-stride1", "--out", "")
     assert out.returncode == 2 and out.stdout == ""
