@@ -29,8 +29,10 @@ from .header import LabHeader
 # The caption's height at most; a longer one is cut (the frame is what the screen is for).
 CAPTION_LINES = 5
 # Seconds after a frame is drawn to lay out the next: past the paint, which comes within one
-# screen update (1/60 s).
+# screen update (1/60 s). After a knob turn, later: a person turning a knob turns it again
+# more often than they step, and the next turn would wait for that layout (~30 ms).
 AHEAD_AFTER = 0.025
+AHEAD_AFTER_TURN = 0.6
 
 
 class ScenarioScreen(Screen):
@@ -45,6 +47,7 @@ class ScenarioScreen(Screen):
         self.runner = LabRunner(scenario, device, seed, session)
         self.knob_index = 0
         self._caption_lines = 0  # the caption box's height (see _caption)
+        self._note_lines = 0  # the note's height when last drawn (see _draw)
         self._ahead_timer = None
 
     def compose(self) -> ComposeResult:
@@ -127,14 +130,19 @@ class ScenarioScreen(Screen):
         view.frame = frame
         box = self.query_one("#note", Static)
         if note or box.display:
-            box.update(Text(f"✎ {visible(note)}" if note else ""))
+            text = Text(f"✎ {visible(note)}" if note else "")
+            # A note as tall as the last one (knob turn after knob turn) is a repaint, not a
+            # relayout of the screen (~13 ms).
+            lines = len(text.wrap(self.app.console, max(1, box.content_region.width))) if note else 0
+            box.update(text, layout=not (box.display and note and lines == self._note_lines))
+            self._note_lines = lines
             box.display = bool(note)
         self._status()
         # Not call_after_refresh: that may run before the widgets' repaint requests reach the
         # screen, and so before the paint this layout would then delay.
         if self._ahead_timer is not None:
             self._ahead_timer.stop()
-        self._ahead_timer = self.set_timer(AHEAD_AFTER, self._ahead)
+        self._ahead_timer = self.set_timer(AHEAD_AFTER_TURN if note else AHEAD_AFTER, self._ahead)
 
     def _ahead(self) -> None:
         """Once the frame is painted, lay out the next one while the person reads this one,
