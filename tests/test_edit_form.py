@@ -473,3 +473,23 @@ async def test_a_digit_typed_right_after_an_arrow_lands_in_the_new_cell():
         await pilot.pause(0.5)
         params = await apply(pilot, app)
     assert params["kernel"][0][:2] == [9, 3]
+
+
+async def test_a_raw_error_is_said_once_and_goes_when_the_text_is_edited():
+    """Under the raw text only (not again on the dialog's last line, where the form's tab would
+    still show it), and gone once the person edits the text it was about."""
+    scenario = load("conv-sobel")
+    app = Host(scenario)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_form(pilot, app)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        area = form.query_one("#edit-raw")
+        area.load_text(area.text.replace("padding = 1", "padding = "))
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: form.query_one("#edit-raw-error").display)
+        assert "not valid TOML" in str(form.query_one("#edit-raw-error").render())
+        assert str(form.query_one("#edit-error").render()) == ""
+        area.insert("2", area.document.end)  # any edit
+        await pilot.pause()
+        assert not form.query_one("#edit-raw-error").display

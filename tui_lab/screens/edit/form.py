@@ -216,6 +216,8 @@ class EditScreen(ModalScreen[dict[str, Any] | None]):
             box.update(Text(str(exc)))
             box.display = True
             area.focus()
+            self.status(Text(""))  # said once, under the text it is about
+            return
         else:
             name, index, column = field_of(exc.key)
             field = self.fields.get(name)
@@ -228,6 +230,11 @@ class EditScreen(ModalScreen[dict[str, Any] | None]):
         box = self.query_one("#edit-error", Static)
         box.update(text)
         box.set_class(error, "-error")
+
+    @on(TextArea.Changed, "#edit-raw")
+    def _raw_edited(self) -> None:
+        """An error under the raw text is about the text as it was: gone once it is edited."""
+        self.query_one("#edit-raw-error", Static).display = False
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
