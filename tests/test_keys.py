@@ -3,7 +3,7 @@
 import pytest
 
 from engine.registry import LABS
-from tui_lab.keys import COMMON, bindings_of, described, lab_bindings, scenario_screen
+from tui_lab.keys import COMMON, bindings_of, described, lab_bindings, left_out, scenario_screen
 
 # DESIGN.md's key plan: the keys every lab shares. A lab's own keys must not take these.
 PLAN = {"right", "n", "space", "left", "p", "home", "end", "a", "enter", "plus", "equals_sign", "minus", "f", "r",
@@ -36,7 +36,7 @@ def test_help_and_palette_are_generated_from_the_bindings(lab):
 
     screen_cls = scenario_screen(lab)
     bindings = bindings_of(screen_cls)
-    assert {b.id for b in bindings} == {b.id for b in COMMON} | {b.id for b in lab_bindings(lab)}
+    assert {b.id for b in bindings} == ({b.id for b in COMMON} - left_out(lab)) | {b.id for b in lab_bindings(lab)}
     table = key_table(bindings)
     for keys, what in described(bindings):
         assert f"| `{keys}` | {what} |" in table
@@ -56,3 +56,32 @@ def test_help_and_palette_are_generated_from_the_bindings(lab):
     for command, binding in zip(commands, bindings):
         command.callback()
         assert screen.ran == binding.action
+
+
+
+@pytest.mark.parametrize("lab", ["conv", "arch", "pretrain", "train"])
+def test_labs_without_such_plots_do_not_offer_the_plot_keys(lab):
+    """`y` and `b` switch a plot's scale and unit: a lab whose plots do not honour them lists
+    neither in help or the palette, and the key is disabled there (Textual's check_action)."""
+    ids = {b.id for b in bindings_of(scenario_screen(lab))}
+    assert not ids & {"plot-log", "plot-bits"}
+
+
+def test_labs_with_plots_offer_what_their_plots_honour():
+    assert {"plot-log", "plot-bits"} <= {b.id for b in bindings_of(scenario_screen("charrnn"))}
+    for lab in ("optim", "lstm"):
+        ids = {b.id for b in bindings_of(scenario_screen(lab))}
+        assert "plot-log" in ids and "plot-bits" not in ids
+
+
+async def test_a_plot_key_in_a_lab_without_plots_is_disabled():
+    from test_app import wait_ready
+
+    from tui_lab.app import LabApp
+
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        assert screen.check_action("plot", ("ylog",)) is False and screen.check_action("next", ()) is True
+        await pilot.press("y")
+        assert not screen.query_one("#frame").view.get("ylog")

@@ -73,7 +73,19 @@ def scenario_screen(lab: str) -> type:
     """The scenario screen for one lab: the common bindings plus the lab's own."""
     from .screens.scenario import ScenarioScreen
 
-    return type(f"{lab.title()}ScenarioScreen", (ScenarioScreen,), {"BINDINGS": lab_bindings(lab), "__module__": __name__})
+    return type(f"{lab.title()}ScenarioScreen", (ScenarioScreen,),
+                {"BINDINGS": lab_bindings(lab), "LEFT_OUT": left_out(lab), "__module__": __name__})
+
+
+PLOT_KEYS = {"plot-log": "ylog", "plot-bits": "bits"}  # binding id → the view it toggles
+
+
+def left_out(lab: str) -> frozenset[str]:
+    """The common bindings a lab has no use for: plot keys where its plots do not honour them."""
+    from .render import renderer
+
+    honoured = getattr(renderer(lab), "PLOT_VIEWS", ())
+    return frozenset(i for i, view in PLOT_KEYS.items() if view not in honoured)
 
 
 def described(bindings: list[Binding]) -> list[tuple[str, str]]:
@@ -90,11 +102,12 @@ def described(bindings: list[Binding]) -> list[tuple[str, str]]:
 def bindings_of(screen: type) -> list[Binding]:
     """Every binding a screen class declares, base classes first, one per id."""
     seen: dict[str, Binding] = {}
+    gone = getattr(screen, "LEFT_OUT", frozenset())
     for cls in reversed(screen.__mro__):
         if not cls.__module__.startswith("tui_lab"):
             continue  # Textual's own (focus keys) are Textual's to document
         for b in cls.__dict__.get("BINDINGS", ()):
-            if isinstance(b, Binding):
+            if isinstance(b, Binding) and b.id not in gone:
                 seen[b.id or b.action] = b
     return list(seen.values())
 

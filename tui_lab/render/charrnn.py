@@ -34,6 +34,7 @@ def _toggle_rate(view: dict) -> None:
 # View-only: the live training speed is never in a frame (replays stay byte-identical),
 # so it shows only when a person asks for it in the app.
 VIEW_KEYS = (ViewKey("t", "rate", "show / hide the training speed and threads", _toggle_rate),)
+PLOT_VIEWS = ("ylog", "bits")  # the `y` and `b` keys this lab's plots honour
 
 
 def render(frame: Frame, width: int, view: dict) -> RenderableType:

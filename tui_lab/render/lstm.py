@@ -18,6 +18,8 @@ from engine.lstm import captions
 from . import ViewKey
 from .common import OKABE_ITO, CellGrid, Series, check_line, grid, labelled, plot
 
+PLOT_VIEWS = ("ylog",)  # the plot keys (y, b) this lab's plots honour
+
 CELL = 8  # columns one number takes in a grid, with its padding
 ROWS = {  # current-step vectors, in the lecture's order: (key in `current`, label)
     "lstm": (("f", "f_t forget"), ("i", "i_t input"), ("g", "C̃_t cand."), ("c", "C_t cell"), ("o", "o_t output"), ("h", "h_t")),

@@ -31,6 +31,8 @@ from . import ViewKey
 from .canvas import Beside, Canvas, Picture
 from .common import CellGrid, check_line
 
+PLOT_VIEWS = ("ylog",)  # the plot keys (y, b) this lab's plots honour
+
 # Okabe & Ito (2008), without black: one per kind, on the map, the rules and the plot alike.
 KIND_COLOURS = {"sgd": "#D55E00", "momentum": "#56B4E9", "nesterov": "#009E73", "adagrad": "#CC79A7",
                 "rmsprop": "#F0E442", "adam": "#E69F00"}

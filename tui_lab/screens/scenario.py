@@ -267,6 +267,16 @@ class ScenarioScreen(Screen):
         view_key(self.scenario.lab, name).fn(view.view)
         view.redraw()
 
+    LEFT_OUT: frozenset[str] = frozenset()  # common bindings this lab has no use for (keys.left_out)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A plot key in a lab whose plots do not honour it does nothing, and is not offered."""
+        if action == "plot":
+            from ..keys import PLOT_KEYS
+
+            return not any(PLOT_KEYS[i] == parameters[0] for i in self.LEFT_OUT)
+        return True
+
     def action_plot(self, name: str) -> None:
         view = self.query_one(FrameView)
         view.view[name] = not view.view.get(name, False)
