@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import atexit
 import os
+import secrets
 import signal
 import stat
-import tempfile
 import threading
 from pathlib import Path
 from typing import IO, Any
@@ -79,9 +79,8 @@ class AtomicFile:
         """The temporary file, named in `_pending` before it exists: a signal that arrives
         while it is being made still finds it to remove (mkstemp would leave a moment when
         the file is on disk and nobody knows its name)."""
-        names = tempfile._get_candidate_names()  # mkstemp's own random names
         for _ in range(100):
-            self._tmp = str(self.path.parent / f".{self.path.name}.{next(names)}.tmp")
+            self._tmp = str(self.path.parent / f".{self.path.name}.{secrets.token_hex(4)}.tmp")
             with _pending_lock:
                 _pending.add(self._tmp)
             try:
