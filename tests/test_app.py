@@ -506,11 +506,11 @@ async def test_footer_groups_are_spaced_like_every_other_key():
 async def test_keys_pressed_while_a_lab_opens_are_applied_once_it_is_ready(monkeypatch):
     import threading
 
-    from tui_lab import runner
+    from tui_lab import lab_work
 
     # The lab opens only when the test says so: as if torch were still loading.
     gate = threading.Event()
-    monkeypatch.setattr(runner.warm, "wait", lambda timeout=None: gate.wait(30))
+    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: gate.wait(30))
     app = LabApp(scenario="conv-sobel", device="cpu")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()

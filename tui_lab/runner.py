@@ -1,118 +1,29 @@
-"""The scenario's engine work, off the UI thread: opening, computing, training, knobs.
+"""What the scenario screen asks of its lab: move, play, finish, restart, turn a knob.
 
-A non-visual widget the scenario screen holds. It owns the Controller (and through it the
-Session); the screen asks it to move and draws what its messages carry. Thread workers
-compute and post messages carrying their results; only this widget's handlers, on the UI
-thread, move the cursor or swap the session, so no UI call waits on a lock a worker holds.
-A live (training) run left by `q` is parked in the app and resumes when reopened.
+A non-visual widget the scenario screen holds; the work itself (workers and their results)
+is its base, LabWork (lab_work.py). The screen asks here and draws what the messages carry.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Callable
 
-from textual import on, work
-from textual.message import Message
-from textual.reactive import reactive
-from textual.widget import Widget
-from textual.worker import get_current_worker
-
-from engine.controller import Controller
 from engine.core.frame import Frame
-from engine.core.knobs import describe as knob_describe
-from engine.core.params import ParamError
 from engine.session import Session
 from scenarios.scenario import Scenario
 
-from . import warm
+from .lab_work import LabWork, describe
+
+__all__ = ["LabRunner", "SPEEDS", "describe", "with_seed"]
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 
 
-class LabRunner(Widget):
+class LabRunner(LabWork):
     DEFAULT_CSS = "LabRunner { display: none; }"
 
-    playing: reactive[bool] = reactive(False)
-    """Autoplay (or, in a live lab, training) is running."""
-    speed: reactive[float] = reactive(2.0)
-    """Steps per second while playing."""
-
-    @dataclass
-    class Opened(Message):
-        """A session is ready and frame 0 is computed."""
-
-        controller: Controller
-
-    @dataclass
-    class Moved(Message):
-        """Draw this frame; `note` says what just changed; `ghost` is the previous result."""
-
-        frame: Frame
-        note: str = ""
-        ghost: Frame | None = None
-        fresh: bool = False  # the scenario started again (edited, reset): no ghost of the old one
-
-    @dataclass
-    class Busy(Message):
-        """What the workers are doing ('' when idle)."""
-
-        text: str
-
-    def knob_value(self, knob) -> Any:
-        """The knob's value as last asked for (it may still be recomputing)."""
-        return self.knob_targets.get(knob.key, self.session.knob_value(knob))
-
-    @dataclass
-    class Failed(Message):
-        """Something went wrong; `fatal` when there is nothing to show at all."""
-
-        text: str
-        fatal: bool = False
-
-    @dataclass
-    class _Computed(Message):
-        bubble = False
-        generation: int
-        target: int | None
-        follow: bool = False  # a live run stopped: show the last frame it made
-
-    @dataclass
-    class _Refused(Message):
-        """A knob turn the lab would not take: the knob shows the value in use again."""
-
-        bubble = False
-        key: str
-        value: Any
-        text: str
-
-    @dataclass
-    class _Built(Message):
-        bubble = False
-        generation: int
-        session: Session | None
-        action: list[dict[str, Any]]
-        note: str = ""
-
-    def __init__(self, scenario: Scenario, device: str, seed: int | None, session: Session | None = None) -> None:
-        super().__init__()
-        self.scenario, self.device, self.seed = scenario, device, seed
-        self.controller: Controller | None = Controller(session) if session is not None else None
-        self.generation = 0  # bumped when the session is replaced: older results are dropped
-        self._pending: list[Callable[[], None]] = []  # keys pressed while the lab opens
-        self.knob_targets: dict[str, Any] = {}  # knob turns asked for and not yet applied
-        self.target: int | None = None  # the step a worker is computing towards
-        self.ahead: int | None = None  # a step computed ahead of the person (see next_frame)
-        self._timer = None
-
-    @property
-    def session(self) -> Session | None:
-        return self.controller.session if self.controller else None
-
-    @property
-    def key(self) -> str:
-        return str(self.scenario.path or self.scenario.name)
+    _timer = None  # the play clock, made on mount
 
     def on_mount(self) -> None:
         self._timer = self.set_interval(1 / self.speed, self._tick, pause=True)
@@ -124,139 +35,6 @@ class LabRunner(Widget):
             self.post_message(self.Opened(self.controller))
         else:
             self._build(self.scenario, [], first=True)
-
-    # --- workers: their results travel in messages -----------------------------
-    @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
-    def _build(self, scenario: Scenario, action: list[dict[str, Any]], first: bool = False) -> None:
-        generation = self.generation
-        warm.wait()  # torch may be loading in the background: never import it beside that
-        try:
-            session = Session(scenario, device=self.device, seed=self.seed)
-        except Exception as exc:  # a message for the person, never a traceback
-            self.post_message(self.Failed(describe(exc), fatal=first))
-            return
-        self.post_message(self._Built(generation, session, action))
-
-    @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
-    def _compute(self, target: int, finish: bool = False) -> None:
-        worker, generation, session = get_current_worker(), self.generation, self.session
-        try:
-            if finish:
-                session.stepper.run_to_end(lambda: worker.is_cancelled)
-            else:
-                session.stepper.ensure(target, lambda: worker.is_cancelled)
-        except Exception as exc:
-            self.target = None
-            self.post_message(self.Failed(f"while computing step {target}: {describe(exc)}"))
-            return
-        self.post_message(self._Computed(generation, None if finish else target))
-
-    @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
-    def _produce(self) -> None:
-        """A live lab: keep computing frames while playing; at most 10 updates a second."""
-        worker, generation, stepper = get_current_worker(), self.generation, self.session.stepper
-        last_post = 0.0
-        try:
-            while not worker.is_cancelled and self.playing and not stepper.done:
-                stepper.ensure(len(stepper.frames), lambda: worker.is_cancelled)
-                if time.monotonic() - last_post > 0.1:
-                    last_post = time.monotonic()
-                    self.post_message(self._Computed(generation, None))
-        except Exception as exc:
-            self.post_message(self.Failed(f"while training: {describe(exc)}"))
-        self.post_message(self._Computed(generation, None, follow=True))
-
-    @work(thread=True, exclusive=True, group="knob", exit_on_error=False)
-    def _knob(self, key: str, value: Any) -> None:
-        worker, generation, controller = get_current_worker(), self.generation, self.controller
-        try:
-            session, note = controller.turned(key, value, lambda: worker.is_cancelled)
-        except Exception as exc:
-            # Several presses at once may overshoot what the lab allows: stop at the nearest
-            # value it takes, and say so; with none, refuse and say why.
-            near = controller.nearest_allowed(key, value) if isinstance(exc, ParamError) else None
-            if near is None:
-                self.post_message(self._Refused(key, value, describe(exc)))
-                return
-            try:
-                session, note = controller.turned(key, near, lambda: worker.is_cancelled)
-            except Exception:
-                self.post_message(self._Refused(key, value, describe(exc)))
-                return
-            self.post_message(self._Refused(key, value, ""))
-            note += f" (stopped there: {knob_describe(value)} is not allowed)"
-            value = near
-        if not worker.is_cancelled:
-            self.post_message(self._Built(generation, session, [{"do": "knob", "key": key, "value": value}], note))
-
-    @work(thread=True, group="adjust", exit_on_error=False)
-    def _lab_key(self, name: str) -> None:
-        """A lab's own key may be slow (a real forward pass on the GPU), so off the UI thread."""
-        try:
-            note = self.controller.session.lab.adjust(name)
-        except Exception as exc:
-            note = describe(exc)
-        if note:
-            self.post_message(self.Busy(""))
-            self.app.call_from_thread(self.app.notify, note, timeout=5)
-
-    # --- their results, on the UI thread ---------------------------------------
-    @on(_Built)
-    def _built(self, msg: _Built) -> None:
-        if msg.generation != self.generation:
-            return
-        for action in msg.action:
-            if action and action["do"] == "knob" and self.knob_targets.get(action["key"]) == action["value"]:
-                del self.knob_targets[action["key"]]
-        if msg.session is None:  # a live knob: the running lab took it
-            for action in msg.action:
-                self.controller.record(action)
-            self.post_message(self.Busy(""))
-            self.post_message(self.Moved(self.session.frame, msg.note))
-            return
-        first = self.controller is None
-        ghost = None if first else self.controller.session.frame
-        if first:
-            self.controller = Controller(msg.session)
-        else:
-            for action in msg.action or [None]:
-                self.controller.adopt(msg.session, action)
-        self.generation += 1
-        self.ahead = None
-        if first:
-            self.post_message(self.Opened(self.controller))
-            pending, self._pending = self._pending, []
-            for call in pending:
-                call()
-            return
-        self.post_message(self.Busy(""))
-        turned = any(action and action["do"] == "knob" for action in msg.action)
-        self.post_message(self.Moved(self.session.frame, msg.note, ghost if msg.note else None, fresh=not turned))
-
-    @on(_Refused)
-    def _refused(self, msg: _Refused) -> None:
-        if self.knob_targets.get(msg.key) == msg.value:  # not when a later turn of it is on its way
-            del self.knob_targets[msg.key]
-        if msg.text:
-            self.post_message(self.Failed(msg.text))
-
-    @on(_Computed)
-    def _computed(self, msg: _Computed) -> None:
-        if msg.generation != self.generation or self.session is None:
-            return
-        self.post_message(self.Busy(""))
-        session = self.session
-        if msg.target is not None:
-            self.controller.goto(msg.target)
-            if self.target is not None and msg.target >= self.target:
-                self.target = None  # arrived (or at the end, which is as far as it goes)
-        elif session.lab.live and (self.playing or msg.follow):
-            self.controller.goto(session.computed)  # follow the training as it runs
-        elif msg.target is None and not session.lab.live:
-            self.controller.goto(session.computed)  # finish
-        if session.stepper.done and session.lab.live:
-            self.playing = False
-        self.post_message(self.Moved(session.frame))
 
     # --- what the screen asks ----------------------------------------------------
     def _when_open(self, call: Callable[[], None]) -> bool:
@@ -396,27 +174,6 @@ class LabRunner(Widget):
         else:
             self.step(1)
 
-    def on_unmount(self) -> None:
-        self.playing = False
-        self.workers.cancel_group(self, "lab")
-        session = self.session
-        if session is None:
-            return
-        if session.lab.live and not session.stepper.done and hasattr(self.app, "parked"):
-            self.app.parked[self.key] = self.controller  # resumes where it was when reopened
-        else:
-            session.close()
-
-
-def describe(exc: BaseException) -> str:
-    """An exception as one line for the person: our own errors as they are, others with their type."""
-    from engine.core.device import DeviceError
-    from engine.core.fmt import clip, visible
-    from engine.core.params import ParamError
-
-    if isinstance(exc, (ParamError, DeviceError)):
-        return visible(clip(str(exc), 300))
-    return visible(clip(f"{type(exc).__name__}: {exc}", 300))
 
 
 def with_seed(scenario: Scenario, session: Session | None) -> Scenario:
