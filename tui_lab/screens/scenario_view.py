@@ -1,0 +1,190 @@
+"""What a scenario screen shows: the caption, the frame, the note of what changed, the status.
+
+The base of ScenarioScreen (scenario.py), which adds the keys. It holds the LabRunner (the
+session and the workers) and draws what the runner's messages carry.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, LoadingIndicator, Static
+
+from engine.core.fmt import visible
+from engine.session import Session
+from scenarios.scenario import Scenario
+
+from ..runner import LabRunner
+from ..widgets import FrameView, StatusBar
+from .header import LabHeader
+
+
+# The caption's height at most; a longer one is cut (the frame is what the screen is for).
+CAPTION_LINES = 5
+# Seconds after a frame is drawn to lay out the next: past the paint, which comes within one
+# screen update (1/60 s). After a knob turn, later: a person turning a knob turns it again
+# more often than they step, and the next turn would wait for that layout (~30 ms).
+AHEAD_AFTER = 0.025
+AHEAD_AFTER_TURN = 0.6
+
+
+class ScenarioView(Screen):
+    """The caption, the frame, the note and the status of one scenario, drawn from the runner."""
+
+    def __init__(self, scenario: Scenario, device: str = "auto", seed: int | None = None,
+                 session: Session | None = None) -> None:
+        super().__init__()
+        self._scenario = scenario
+        self.runner = LabRunner(scenario, device, seed, session)
+        self.knob_index = 0
+        self._caption_lines = 0  # the caption box's height (see _caption)
+        self._note_lines = 0  # the note's height when last drawn (see _draw)
+        self._ahead_timer = None
+
+    def compose(self) -> ComposeResult:
+        yield LabHeader(icon="≡")
+        yield LoadingIndicator(id="loading")
+        yield Static("", id="caption")
+        yield FrameView(self.scenario.lab, id="frame")
+        yield Static("", id="note")
+        yield StatusBar(id="status")
+        # The palette key is in the help; at 80 columns its place is better spent on q Back.
+        yield Footer(compact=True, show_command_palette=False)
+        yield self.runner
+
+    def on_mount(self) -> None:
+        self.title = visible(self.scenario.title)
+        self.sub_title = f"{self.scenario.lab} lab"
+        for name in ("#frame", "#caption", "#note"):
+            self.query_one(name).display = False
+        self.query_one(StatusBar).busy = "opening…"
+
+    @property
+    def session(self) -> Session | None:
+        return self.runner.session
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario as it now stands (knobs and edits change its params)."""
+        return self.session.scenario if self.session is not None else self._scenario
+
+    # --- what the runner reports -------------------------------------------------
+    @on(LabRunner.Opened)
+    def _opened(self, msg: LabRunner.Opened) -> None:
+        self.query_one("#loading").display = False
+        for name in ("#frame", "#caption"):
+            self.query_one(name).display = True
+        # torch brings ~1e6 long-lived objects; leaving them to the cyclic collector makes
+        # every full collection a ~100 ms pause in the middle of a step. Freeze them.
+        gc.freeze()
+        status = self.query_one(StatusBar)
+        from engine.core.device import describe
+
+        status.device, status.busy = describe(msg.controller.session.device), ""
+        self._draw(msg.controller.session.frame)
+        self.query_one(FrameView).focus()
+
+    @on(LabRunner.Moved)
+    def _moved(self, msg: LabRunner.Moved) -> None:
+        self._draw(msg.frame, msg.note, msg.ghost, msg.fresh)
+
+    @on(LabRunner.Busy)
+    def _busy(self, msg: LabRunner.Busy) -> None:
+        self.query_one(StatusBar).busy = msg.text
+
+    @on(LabRunner.Failed)
+    def _failed(self, msg: LabRunner.Failed) -> None:
+        self.runner.playing = False
+        self.query_one("#loading").display = False
+        self.query_one(StatusBar).busy = ""
+        self._status()  # a refused knob shows the value in use again
+        # One message at a time: a key held down on a refused knob would pile them up.
+        self.app.clear_notifications()
+        self.notify(Text(msg.text), title="Cannot continue", severity="error", timeout=8)
+        if msg.fatal:  # nothing to show: back to the list (once this screen is on top again)
+            self.app.call_after_refresh(self._leave_if_on_top)
+
+    def _leave_if_on_top(self) -> None:
+        if self.app.screen is self:
+            self.app.pop_screen()
+        elif self.is_attached:
+            self.set_timer(0.3, self._leave_if_on_top)
+
+    def _draw(self, frame, note: str = "", ghost=None, fresh: bool = False) -> None:
+        """The caption stays above the frame, so scrolling a tall frame never hides it."""
+        self._caption(Text(visible(frame.caption)))
+        view = self.query_one(FrameView)
+        if ghost is not None or note or fresh:
+            view.ghost = ghost
+        if self.session is not None:
+            view.live = self.session.lab.live_facts()
+        view.frame = frame
+        box = self.query_one("#note", Static)
+        if note or box.display:
+            text = Text(f"✎ {visible(note)}" if note else "")
+            # A note as tall as the last one (knob turn after knob turn) is a repaint, not a
+            # relayout of the screen (~13 ms).
+            lines = len(text.wrap(self.app.console, max(1, box.content_region.width))) if note else 0
+            box.update(text, layout=not (box.display and note and lines == self._note_lines))
+            self._note_lines = lines
+            box.display = bool(note)
+        self._status()
+        # Not call_after_refresh: that may run before the widgets' repaint requests reach the
+        # screen, and so before the paint this layout would then delay.
+        if self._ahead_timer is not None:
+            self._ahead_timer.stop()
+        self._ahead_timer = self.set_timer(AHEAD_AFTER_TURN if note else AHEAD_AFTER, self._ahead)
+
+    def _ahead(self) -> None:
+        """Once the frame is painted, lay out the next one while the person reads this one,
+        so → shows it at once."""
+        self._ahead_timer = None
+        if self.app.screen is self and (frame := self.runner.next_frame()) is not None:
+            self.query_one(FrameView).prerender(frame)
+
+    def _caption(self, text: Text) -> None:
+        """The caption box grows with its caption (to CAPTION_LINES) but shrinks only by two
+        lines or more: stepping through captions of one and two lines does not move the frame
+        up and down, and a new caption is then a repaint of its own lines, not a relayout of
+        the screen (which repaints every region; a step should cost the terminal a few lines).
+        A long first caption still gives its room back once the steps have short ones."""
+        box = self.query_one("#caption", Static)
+        width = max(1, box.content_region.width or self.app.size.width - 2)
+        lines = min(CAPTION_LINES, len(text.wrap(self.app.console, width)))
+        if lines > self._caption_lines or lines < self._caption_lines - 1:
+            self._caption_lines = lines
+            box.styles.height = lines
+        box.update(text, layout=False)
+
+    def on_resize(self) -> None:
+        """Captions wrap anew at another width: the height starts again from this one."""
+        self._caption_lines = 0
+        if self.session is not None:
+            self._caption(Text(visible(self.session.frame.caption)))
+
+    def _status(self) -> None:
+        status, session = self.query_one(StatusBar), self.session
+        if session is None:
+            return
+        status.live, status.step, status.last, status.computed = (
+            session.lab.live, session.index, session.last, session.computed)
+        status.playing, status.speed = self.runner.playing, self.runner.speed
+        knobs = session.knobs()
+        if knobs:
+            knob = knobs[self.knob_index % len(knobs)]
+            value = self.runner.knob_value(knob)
+            status.knob = (knob.label, value, knob.range_text())
+        else:
+            status.knob = None
+
+    def show(self, frame, count: int | None, note: str = "") -> None:
+        """Put a frame produced elsewhere on screen, with a teacher's note (headless export)."""
+        from engine.session import last_step
+
+        self._draw(frame, note)
+        status = self.query_one(StatusBar)
+        status.step, status.last, status.computed = frame.index, last_step(count), frame.index
