@@ -506,11 +506,14 @@ async def test_footer_groups_are_spaced_like_every_other_key():
 async def test_keys_pressed_while_a_lab_opens_are_applied_once_it_is_ready(monkeypatch):
     import threading
 
+    from engine.conv.lab import ConvLab
     from tui_lab import lab_work
 
-    # The lab opens only when the test says so: as if torch were still loading.
+    # The lab opens only when the test says so: as if torch were still loading, for a lab
+    # that needs it to open (conv itself opens without it: the next test).
     gate = threading.Event()
     monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: gate.wait(30))
+    monkeypatch.setattr(ConvLab, "uses_torch", True)
     app = LabApp(scenario="conv-sobel", device="cpu")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -518,6 +521,31 @@ async def test_keys_pressed_while_a_lab_opens_are_applied_once_it_is_ready(monke
         assert isinstance(screen, ScenarioScreen) and screen.session is None
         await pilot.press("right", "right", "right")
         assert screen.session is None and status(screen).startswith("step 0 / ?")
+        gate.set()
+        screen = await wait_ready(pilot, app)
+        await pilot.pause()
+        assert screen.session.index == 3
+        assert status(screen).startswith("step 3 / 9") and caption(screen).startswith("y[0,2]")
+
+
+async def test_a_numpy_lab_opens_before_torch_has_loaded_and_its_steps_wait_for_it(monkeypatch):
+    """conv computes in numpy, so it opens while torch still loads; a step not computed yet
+    goes to a worker, which waits for the warm-up (the last step imports torch to check), and
+    the keys pressed meanwhile all count."""
+    import threading
+
+    from tui_lab import lab_work, runner
+
+    gate = threading.Event()
+    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: gate.wait(30))
+    monkeypatch.setattr(runner.warm, "ready", lambda: gate.is_set())
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        assert screen.session.index == 0 and caption(screen)
+        await pilot.press("right", "right", "right")
+        await pilot.pause(0.1)
+        assert screen.session.index == 0  # waiting for torch, not lost
         gate.set()
         screen = await wait_ready(pilot, app)
         await pilot.pause()

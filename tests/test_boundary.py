@@ -4,6 +4,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from conftest import ROOT
 
 
@@ -70,3 +72,37 @@ def test_torch_waits_for_the_home_screens_first_paint():
         asyncio.run(main())
     """)
     assert out == "HomeScreen False True"
+
+
+@pytest.mark.parametrize("name", ["conv-sobel", "lstm-gates"])
+def test_a_numpy_lab_opened_from_the_command_line_paints_before_torch_loads(name):
+    """conv and lstm compute in numpy (torch only checks their last frame): opened straight
+    from `tui-lab open`, their first frame is painted without importing torch; torch loads
+    after that, and stepping to the end (whose check imports it) works, whenever it arrives."""
+    out = _run(f"""
+        import asyncio, sys
+        from tui_lab import warm
+        from tui_lab.app import LabApp
+        from tui_lab.screens.scenario import ScenarioScreen
+        drawn, at_paint = [], []
+        draw = ScenarioScreen._draw
+        def _draw(screen, *args, **kwargs):
+            draw(screen, *args, **kwargs)
+            drawn.append(True)
+        ScenarioScreen._draw = _draw
+        async def main():
+            app = LabApp(scenario={name!r}, device="cpu")
+            app.post_display_hook = lambda: drawn and at_paint.append('torch' in sys.modules)
+            async with app.run_test(size=(100, 30)) as pilot:
+                while not at_paint:
+                    await pilot.pause(0.01)
+                torch_at_first_frame = at_paint[0]
+                await pilot.press("end", "end")
+                while app.screen.runner.target is not None or app.screen.runner.session.computed < (app.screen.runner.session.last or 0):
+                    await pilot.pause(0.05)
+                await pilot.pause()
+                check = app.screen.runner.session.frame.values.get("check")
+                print(torch_at_first_frame, 'torch' in sys.modules, check is not None and check["ok"])
+        asyncio.run(main())
+    """)
+    assert out == "False True True"

@@ -23,6 +23,7 @@ from engine.controller import Controller
 from engine.core.frame import Frame
 from engine.core.knobs import describe as knob_describe
 from engine.core.params import ParamError
+from engine.registry import lab_class
 from engine.session import Session
 from scenarios.scenario import Scenario
 
@@ -115,7 +116,8 @@ class LabWork(Widget):
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
     def _build(self, scenario: Scenario, action: list[dict[str, Any]], first: bool = False) -> None:
         generation = self.generation
-        warm.wait()  # torch may be loading in the background: never import it beside that
+        if lab_class(scenario.lab).uses_torch:
+            warm.wait()  # torch may be loading in the background: never import it beside that
         try:
             session = Session(scenario, device=self.device, seed=self.seed)
         except Exception as exc:  # a message for the person, never a traceback
@@ -126,6 +128,7 @@ class LabWork(Widget):
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
     def _compute(self, target: int, finish: bool = False) -> None:
         worker, generation, session = get_current_worker(), self.generation, self.session
+        warm.wait()  # a numpy lab checks its last step with torch: never import it beside the warm-up
         try:
             if finish:
                 session.stepper.run_to_end(lambda: worker.is_cancelled)
@@ -141,6 +144,7 @@ class LabWork(Widget):
     def _produce(self) -> None:
         """A live lab: keep computing frames while playing; at most 10 updates a second."""
         worker, generation, stepper = get_current_worker(), self.generation, self.session.stepper
+        warm.wait()
         last_post = 0.0
         try:
             while not worker.is_cancelled and self.playing and not stepper.done:
@@ -155,6 +159,7 @@ class LabWork(Widget):
     @work(thread=True, exclusive=True, group="knob", exit_on_error=False)
     def _knob(self, key: str, value: Any) -> None:
         worker, generation, controller = get_current_worker(), self.generation, self.controller
+        warm.wait()
         try:
             session, note = controller.turned(key, value, lambda: worker.is_cancelled)
         except Exception as exc:
@@ -178,6 +183,7 @@ class LabWork(Widget):
     @work(thread=True, group="adjust", exit_on_error=False)
     def _lab_key(self, name: str) -> None:
         """A lab's own key may be slow (a real forward pass on the GPU), so off the UI thread."""
+        warm.wait()
         try:
             note = self.controller.session.lab.adjust(name)
         except Exception as exc:

@@ -13,6 +13,7 @@ from engine.core.frame import Frame
 from engine.session import Session
 from scenarios.scenario import Scenario
 
+from . import warm
 from .lab_work import LabWork, describe
 
 __all__ = ["LabRunner", "SPEEDS", "describe", "with_seed"]
@@ -49,7 +50,7 @@ class LabRunner(LabWork):
         if not self._when_open(lambda: self.go(target)):
             return
         session, target = self.session, max(0, target)
-        if session.has(target) or (not session.lab.live and session.stepper.try_ensure(target)):
+        if session.has(target) or (not session.lab.live and warm.ready() and session.stepper.try_ensure(target)):
             before = session.index
             self.controller.goto(target)
             if self.ahead is not None and session.index >= self.ahead:
@@ -99,7 +100,7 @@ class LabRunner(LabWork):
             return None
         index = session.index + 1
         if index > session.computed:
-            if session.stepper.done or session.last is None or index > session.last:
+            if session.stepper.done or session.last is None or index > session.last or not warm.ready():
                 return None
             if not session.stepper.try_ensure(index) or index > session.computed:
                 return None

@@ -2,12 +2,17 @@
 lab a few seconds later does not wait a second or two for it (nor the arch lab another
 second for what its first meta-device operation loads).
 
-Only torch is warmed here, and a lab's session waits for the warm-up before it is built
-(`wait`). Two threads importing a package and its submodules at once can deadlock in
-Python's import system (one holds `torch.nn`'s lock and waits for `torch`, the other holds
-`torch` and wants `torch.nn`); with one thread importing torch and everyone else that
-needs it waiting for that thread, they never meet. Our own modules never import torch
-when they are imported (tests/test_boundary.py), so the app's thread never waits on it.
+Only torch is warmed here. Two threads importing a package and its submodules at once can
+deadlock in Python's import system (one holds `torch.nn`'s lock and waits for `torch`, the
+other holds `torch` and wants `torch.nn`); with one thread importing torch and everyone else
+that needs it waiting for that thread (`wait`), they never meet. So every worker that runs
+lab code waits for the warm-up first, and the app's own thread computes a step only once
+torch is `ready` (before that, steps go to a worker). A lab whose numbers are numpy
+(`Lab.uses_torch` false: conv, lstm, pretrain; torch only checks the last frame) is built
+without waiting, so `tui-lab open` paints its first frame without importing torch at all;
+such a build reaches torch only through a plain `import torch` first, which waits on the
+warm-up's module lock and holds none of its own. Our own modules never import torch when
+they are imported (tests/test_boundary.py).
 """
 
 from __future__ import annotations
@@ -37,6 +42,11 @@ def start() -> None:
 def wait(timeout: float | None = None) -> bool:
     """Block until a warm-up under way has finished (at once when none was started)."""
     return _thread is None or _done.wait(timeout)
+
+
+def ready() -> bool:
+    """torch is imported and no warm-up is under way: code that uses it runs at once."""
+    return "torch" in sys.modules and not warming()
 
 
 def warming() -> bool:

@@ -57,6 +57,7 @@ class CellFrame(Frame):
 class ConvLab(Lab):
     name = "conv"
     title = "Convolution arithmetic"
+    uses_torch = False  # numpy throughout; torch only checks the last frame (imported then)
     PARAMS = PARAMS
 
     @classmethod

@@ -27,6 +27,7 @@ from .config import PARAMS, FlowConfig, StepConfig, cell_arrays, check_ragged_x,
 class LSTMLab(Lab):
     name = "lstm"
     title = "LSTM gates and RNN gradient flow"
+    uses_torch = False  # numpy throughout; torch only checks the last frame (imported then)
     PARAMS = PARAMS
 
     @classmethod

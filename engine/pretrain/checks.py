@@ -33,6 +33,7 @@ def _tensors(*arrays: np.ndarray, grad: bool = True):
 def cd_gradient(rbm: R.RBM, chain: R.Chain, g: R.Gradient) -> dict:
     """CD-k's statistics are the free-energy gradient at the chain's end minus the one at the
     data: ∇θ [mean F(x_k) − mean F(x_0)], by autograd."""
+    import torch  # noqa: F401  (the package before its submodule: see tui_lab/warm.py)
     import torch.nn.functional as F
 
     W, b, c = _tensors(rbm.W, rbm.b, rbm.c)

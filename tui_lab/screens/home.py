@@ -159,8 +159,13 @@ class HomeScreen(Screen):
         self.sub_title = "deep networks, one operation at a time"
         self._fill("")
         self.query_one(OptionList).focus()
-        # Once this screen is painted, torch loads in the background (tui_lab/warm.py).
-        self.call_after_refresh(warm.start)
+        # Once this screen is painted, torch loads in the background (tui_lab/warm.py); not
+        # when a lab opened from the command line covers it (that lab starts it once painted).
+        self.call_after_refresh(self._warm)
+
+    def _warm(self) -> None:
+        if self.app.screen is self:
+            warm.start()
 
     def _fill(self, needle: str) -> None:
         self.needle = needle
@@ -197,6 +202,7 @@ class HomeScreen(Screen):
         search starts from an empty box (not `gatesexploding`)."""
         if self.visited is None:
             return
+        self._warm()  # back from a lab that may have failed to open before starting it
         visited, self.visited = self.visited, None
         search = self.query_one("#search", Input)
         with search.prevent(Input.Changed):

@@ -18,6 +18,7 @@ from engine.core.fmt import visible
 from engine.session import Session
 from scenarios.scenario import Scenario
 
+from .. import warm
 from ..runner import LabRunner
 from ..widgets import FrameView, StatusBar
 from .header import LabHeader
@@ -87,6 +88,10 @@ class ScenarioView(Screen):
         status.device, status.busy = describe(msg.controller.session.device), ""
         self._draw(msg.controller.session.frame)
         self.query_one(FrameView).focus()
+        # Opened straight from the command line, a numpy lab is on screen before torch has
+        # loaded (tui_lab/warm.py): load it once this frame is painted, for the step that
+        # checks against it and the labs opened next.
+        self.set_timer(AHEAD_AFTER, warm.start)
 
     @on(LabRunner.Moved)
     def _moved(self, msg: LabRunner.Moved) -> None:
