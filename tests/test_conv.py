@@ -197,6 +197,22 @@ def test_finish_gives_the_frames_stepping_gives(case):
     assert [json.dumps(f.to_json()) for f in st_.frames] == by_step
 
 
+def test_frames_shown_out_of_order_equal_the_frames_shown_in_order():
+    """Cells are written when a frame is first shown: a jump (a knob turn mid-scenario) writes
+    the cells before it in one fill, and every frame still reads as stepping made it."""
+    params = dict(random_input=[2, 7, 8], random_kernel=[3, 2, 3, 3], padding=1, stride=2, bias=[0.5, -1, 2])
+    by_step = [json.dumps(f.to_json()) for f in stepped(lab(**params))]
+    jumped = lab(**params)
+    s = Stepper(jumped)
+    middle = len(by_step) // 2
+    s.ensure(middle)
+    assert jumped.written == 0  # moving there computed nothing yet
+    order = [middle, 3, middle + 5, 1, len(by_step) - 1, 0, *range(len(by_step))]
+    s.ensure(1 << 40)
+    shown = {i: json.dumps(s.frames[i].to_json()) for i in order}
+    assert [shown[i] for i in range(len(by_step))] == by_step
+
+
 def test_earlier_frames_never_change():
     l = lab(random_input=[2, 9, 9], random_kernel=[2, 2, 3, 3], padding=1)
     s = Stepper(l)

@@ -5,11 +5,11 @@ slides, so y[m, n] = Σ x[i, j]·h[m − i, n − j]. Deep-learning libraries co
 cross-correlation (no flip); with mode = "convolution" this lab flips the kernel and
 then does exactly what F.conv2d does, so the two can be compared number for number.
 
-Frames are lazy (`CellFrame`): a step writes one cell into a write-once output buffer,
-and a frame is drawn from that buffer (masked to the cells written before it) only when
-it is shown or serialized. So stepping a 96×55×55 output costs O(one window) per step,
-not O(output), and `finish()` fills the rest with one vectorized computation that adds
-in the same order as a step does.
+Frames are lazy (`CellFrame`): frame t needs output cells 0..t−1 of a write-once buffer,
+and they are written (those not written yet, in one vectorized fill) only when a frame is
+shown or serialized. So stepping a 96×55×55 output costs O(one window) per step, not
+O(output); moving straight to step 3,000 costs one fill of 3,000 cells; and a fill adds
+in the same order whether it writes one cell or thousands.
 """
 
 from __future__ import annotations
@@ -90,16 +90,24 @@ class ConvLab(Lab):
         return 1 + self.cfg.steps
 
     def frames(self) -> Iterator[Frame]:
-        yield CellFrame(0, self)
-        for t in range(self.cfg.steps):
-            if self.cfg.kind != "transposed" and t >= self.written:
-                self._fill(t, t + 1)
-            yield CellFrame(t + 1, self)
+        # Nothing is computed here: a frame's cells are written when it is first shown
+        # (`materialize`), so moving to step 3,000 (a knob turn mid-scenario) costs one
+        # vectorized fill, not 3,000 one-cell ones.
+        for t in range(self.length()):
+            yield CellFrame(t, self)
 
     def finish(self) -> list[Frame]:
-        if self.cfg.kind != "transposed":
-            self._fill(self.written, self.cfg.steps)
+        self.fill_to(self.cfg.steps)
         return [CellFrame(i, self) for i in range(self.length())]
+
+    def fill_to(self, stop: int) -> None:
+        """Write the output cells before `stop` (in (f, r, c) order) that are not written yet."""
+        if self.cfg.kind == "transposed":
+            return
+        with self._lock:
+            if stop > self.written:
+                self._fill(self.written, stop)
+                self.written = stop
 
     def _fill(self, start: int, stop: int) -> None:
         """Write cells start..stop−1 (in (f, r, c) order), a chunk at a time to bound memory."""
@@ -113,13 +121,12 @@ class ConvLab(Lab):
                 f = np.unravel_index(idx, cfg.out_shape)[0]
                 t = cm.terms(self.padded, self.k_used, idx, cfg.out_shape, cfg.rows, cfg.cols)
                 flat[idx] = cm.reduce(t, cfg.pool, self.bias, f)
-        with self._lock:
-            self.written = max(self.written, stop)
 
     def materialize(self, index: int) -> Frame:
         with self._lock, np.errstate(all="ignore"):  # 1e308 + 1e308 is ∞, as torch says too
             frame = self._cache.get(index)
             if frame is None:
+                self.fill_to(index)
                 build = frames.scatter_frame if self.cfg.kind == "transposed" else frames.cell_frame
                 frame = self._cache[index] = build(self, index)
                 if len(self._cache) > 32:
@@ -134,6 +141,7 @@ class ConvLab(Lab):
         with self._lock:
             if self._check is None:
                 cfg = self.cfg
+                self.fill_to(cfg.steps)
                 final = cm.scatter(self.x, self.k_used, self.bias, cfg.rows, cfg.cols, cfg.steps, cfg.out_hw)[0] \
                     if cfg.kind == "transposed" else self.buffer
                 name, ref = cm.reference(self.x, self.k_used, self.bias, cfg.rows, cfg.cols, cfg.kind, cfg.pool)

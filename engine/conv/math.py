@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core.fmt import num
 
@@ -60,20 +61,26 @@ def window_index(idx: np.ndarray, out: tuple[int, int, int], rows: Axis, cols: A
 
 def windows(padded: np.ndarray, idx: np.ndarray, out: tuple[int, int, int], rows: Axis, cols: Axis,
             pool: bool) -> np.ndarray:
-    """The padded input under each window: (N, C, kh, kw); pooling reads only its own channel."""
-    f, rr, cc = window_index(idx, out, rows, cols)
-    chans = f[:, None, None, None] if pool else np.arange(padded.shape[0])[None, :, None, None]
-    return padded[chans, rr[:, None, :, None], cc[:, None, None, :]]
+    """The padded input under each window: (N, C, kh, kw), contiguous; pooling reads only its own channel."""
+    f, r, c = np.unravel_index(idx, out)
+    # Every window as a view (no copy): (H_out, W_out, C, kh, kw); two index arrays then gather
+    # the cells' windows in one pass, in the order they are summed.
+    view = sliding_window_view(padded, (rows.span, cols.span), axis=(1, 2))
+    view = view[:, ::rows.s, ::cols.s, ::rows.d, ::cols.d].transpose(1, 2, 0, 3, 4)
+    return view[r, c, f][:, None] if pool else view[r, c]
 
 
 def terms(padded: np.ndarray, k_used: np.ndarray | None, idx: np.ndarray, out: tuple[int, int, int],
           rows: Axis, cols: Axis) -> np.ndarray:
     """What is summed (or compared) for each cell, flattened and contiguous: (N, C·kh·kw)."""
     win = windows(padded, idx, out, rows, cols, pool=k_used is None)
-    if k_used is None:
-        return np.ascontiguousarray(win.reshape(len(idx), -1))
-    f = np.unravel_index(idx, out)[0]
-    return np.ascontiguousarray((win * k_used[f]).reshape(len(idx), -1))
+    if k_used is not None:
+        # Cells come in (f, r, c) order: each filter's cells are one run, multiplied in place.
+        f = np.unravel_index(idx, out)[0]
+        starts = np.flatnonzero(np.diff(f)) + 1
+        for a, b in zip([0, *starts], [*starts, len(idx)]):
+            win[a:b] *= k_used[f[a]]
+    return np.ascontiguousarray(win.reshape(len(idx), -1))
 
 
 def reduce(t: np.ndarray, pool: str, bias: np.ndarray, f: np.ndarray) -> np.ndarray:

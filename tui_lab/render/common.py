@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Iterable, NamedTuple, Sequence
 
@@ -28,8 +29,14 @@ def diverging(value: float, scale: float) -> Style:
     t = max(-1.0, min(1.0, value / scale))
     end = POS if t > 0 else NEG
     a = abs(t)
-    rgb = tuple(int(MID[i] + (end[i] - MID[i]) * a) for i in range(3))
-    return Style(bgcolor=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})", color="white")
+    return _on(*(int(MID[i] + (end[i] - MID[i]) * a) for i in range(3)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _on(r: int, g: int, b: int) -> Style:
+    """White on rgb(r, g, b); one Style per colour (a frame of numbers has a few hundred cells,
+    and parsing each cell's colour afresh was a good part of drawing it)."""
+    return Style(bgcolor=f"rgb({r},{g},{b})", color="white")
 
 
 class Lines:
@@ -80,6 +87,63 @@ class CellGrid(Lines):
                 segs.append(Segment(" " * pad))
             segs.append(Segment(text, style))
         return segs
+
+
+class Beside:
+    """Blocks of a fixed width (Lines) side by side, `gap` columns apart, as many to a row as fit
+    and the rest in rows below: what Rich's Columns(blocks, padding=(0, gap)) draws, the same
+    characters in the same styles, without the Table it builds (which measures and renders
+    every block again, a few milliseconds per frame of number grids)."""
+
+    def __init__(self, blocks: Sequence[Lines], gap: int) -> None:
+        self.blocks, self.gap = list(blocks), gap
+
+    def _columns(self, max_width: int) -> int:
+        """Columns' own rule: the most blocks to a row whose widest per column fit."""
+        n = len(self.blocks)
+        count_ = n
+        while count_ > 1:
+            widths: dict[int, int] = {}
+            for i, block in enumerate(self.blocks):
+                col = i % count_
+                widths[col] = max(widths.get(col, 0), block.width)
+                if sum(widths.values()) + self.gap * (len(widths) - 1) > max_width:
+                    count_ = len(widths) - 1
+                    break
+            else:
+                break
+        return max(1, count_)
+
+    def _widths(self, n: int) -> list[int]:
+        return [max(b.width for b in self.blocks[j::n]) for j in range(n)]
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        if not self.blocks:
+            return Measurement(0, 0)
+        n = self._columns(options.max_width)
+        widths = self._widths(n)
+        width = min(options.max_width, sum(widths) + self.gap * (n - 1))
+        return Measurement(width, width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if not self.blocks:
+            return
+        max_width = options.max_width
+        n = self._columns(max_width)
+        widths = self._widths(n)
+        if sum(widths) + self.gap * (n - 1) > max_width:  # one block wider than the room: cropped
+            widths = [max_width]
+        gap = Segment(" " * self.gap)
+        for start in range(0, len(self.blocks), n):
+            row = self.blocks[start:start + n]
+            height = max(len(b.lines) for b in row)
+            for y in range(height):
+                for j, width in enumerate(widths):
+                    if j:
+                        yield gap
+                    line = row[j].lines[y] if j < len(row) and y < len(row[j].lines) else []
+                    yield from Segment.adjust_line_length(line, width)
+                yield Segment.line()
 
 
 # How a cell reads without colour: {v} the cell just written, (v) the window's winner (max

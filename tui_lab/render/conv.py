@@ -12,7 +12,6 @@ import math
 from typing import Any, Iterable
 
 import numpy as np
-from rich.columns import Columns
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.segment import Segment
 from rich.style import Style
@@ -22,7 +21,7 @@ from rich.text import Text
 from engine.core.fmt import num
 from engine.core.frame import Frame
 
-from .common import CellGrid, check_line, marked_cell
+from .common import Beside, CellGrid, check_line, marked_cell
 from .pictures import Picture
 from . import ViewKey
 
@@ -203,7 +202,7 @@ def _window(frame: Frame, width: int, view: dict) -> RenderableType:
             prods = np.asarray(v["products"], dtype=float).reshape(-1, len(cols))
             win = ((0, int(np.argmax(prods[0]))) if v["pool"] == "max" else None)
             items.append(cells(prods, "window values" if pool else "products", winner=win))
-        body.append(Columns(items, padding=(0, 3)))
+        body.append(Beside(items, 3))
         body.append(cells(out, "output" + (" (rows = filters)" if out.shape[0] > 1 else ""),
                           current=(cell[0], cell[1]) if cell is not None else None, width=width))
         return Group(*body)
@@ -228,7 +227,7 @@ def _window(frame: Frame, width: int, view: dict) -> RenderableType:
                 items.append(cells(prods[ch], "products" + ftag + tag))
         elif kernel is not None:
             items.append(cells(np.asarray(kernel)[ch], kname + ftag + tag))
-        body.append(Columns(items, padding=(0, 3)))
+        body.append(Beside(items, 3))
     if not pool and len(shown) < C:
         body.append(Text(f"(channel {shown[0]} of {C} shown; press c for the next)", style="dim"))
     body.extend(_outputs(out, f, (cell[1], cell[2]) if cell is not None else None, pool, width))
@@ -241,7 +240,7 @@ def _outputs(out: np.ndarray, f: int, current: tuple[int, int] | None, pool: boo
     name = "output" + (" (channel)" if pool and out.shape[0] > 1 else "")
     if len(filters) == 1:
         title = name + (f" f{f}" if out.shape[0] > 1 else "")
-        return [Columns([cells(out[f], title, current=current, width=width)], padding=(0, 3))]
+        return [Beside([cells(out[f], title, current=current, width=width)], 3)]
     H, W = out.shape[1:]
     r0, r1 = span(H, [current[0]] if current else [], 12)
     cell_w = max(cell_width(out[fi], r0, r1) for fi in filters)
@@ -257,7 +256,7 @@ def _outputs(out: np.ndarray, f: int, current: tuple[int, int] | None, pool: boo
         parts.append(Text(f"{name}: rows {r0}–{r1 - 1}, cols {c0}–{c1 - 1} of {H}×{W} shown", style="bold"))
     grids = [cells(out[fi], f"f{fi}" if parts else f"{name} f{fi}", current=current if fi == f else None,
                    crop=(r0, r1, c0, c1), pad=cell_w - 3) for fi in filters]
-    parts.append(Columns(grids, padding=(0, gap)))
+    parts.append(Beside(grids, gap))
     return parts
 
 
@@ -284,10 +283,10 @@ def _scatter(frame: Frame, width: int, view: dict) -> RenderableType:
             tag = f" f{fi}" if k.shape[0] > 1 else ""
             items.append(cells(k[fi], kname + tag))
             items.append(cells(prods[fi], "x·k" + tag))
-    body.append(Columns(items, padding=(0, 3)))
+    body.append(Beside(items, 3))
     f_shown = range(min(out.shape[0], 2))
     row = [cells(out[fi] if not one_d else out[fi][None], "output" + (f" f{fi}" if out.shape[0] > 1 else ""),
                  marked, width=width // 3) for fi in f_shown]
     row.append(cells(hits, "hits (overlaps)", marked, width=width // 3))
-    body.append(Columns(row, padding=(0, 3)))
+    body.append(Beside(row, 3))
     return Group(*body)

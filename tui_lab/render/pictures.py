@@ -6,6 +6,7 @@ background), two pixel rows per line; without colour it falls back to an ASCII r
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -32,15 +33,34 @@ class Picture:
         if g.shape[0] % 2:
             g = np.vstack([g, np.full((1, g.shape[1]), np.nan)])
         plain = console.no_color or console.color_system is None
-        for top, bottom in zip(g[0::2], g[1::2]):
-            if plain:
+        if plain:
+            for top, bottom in zip(g[0::2], g[1::2]):
                 for a, b in zip(top, bottom):
                     vals = [v for v in (a, b) if math.isfinite(v)]
                     yield Segment(RAMP[min(9, int(np.mean(vals) / 25.6))] if vals else "·")
-            else:
-                for a, b in zip(top, bottom):
-                    yield Segment("▀", Style(color=_grey(a), bgcolor=_grey(b)))
+                yield Segment.line()
+            return
+        # A frame repaints a few thousand pixels: one Style per distinct pair of greys, and one
+        # Segment per run of equal pixels (what the screen merges them into anyway).
+        levels = _levels(g)
+        for top, bottom in zip(levels[0::2].tolist(), levels[1::2].tolist()):
+            start = 0
+            for i in range(1, len(top) + 1):
+                if i == len(top) or top[i] != top[start] or bottom[i] != bottom[start]:
+                    yield Segment("▀" * (i - start), _pixel(top[start], bottom[start]))
+                    start = i
             yield Segment.line()
+
+
+def _levels(g: np.ndarray) -> np.ndarray:
+    """The grey level each pixel is drawn in (as _grey writes it), −1 where not computed yet."""
+    finite = np.isfinite(g)
+    return np.where(finite, np.clip(np.where(finite, g, 0), 0, 255).astype(int), -1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _pixel(top: int, bottom: int) -> Style:
+    return Style(color=_grey(top if top >= 0 else math.nan), bgcolor=_grey(bottom if bottom >= 0 else math.nan))
 
 
 def _grey(v: float) -> str:
