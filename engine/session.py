@@ -53,7 +53,12 @@ class Session:
     def __init__(self, scenario: Scenario, device: str = "auto", seed: int | None = None) -> None:
         cls = lab_class(scenario.lab)
         self.seed = scenario.seed if seed is None else seed
-        self.device = devices.resolve(device) if cls.uses_torch else "cpu"
+        if cls.uses_torch:
+            self.device = devices.resolve(device)
+        else:  # numpy on the CPU (torch only checks); a device named outright must still exist
+            if device not in ("auto", "cpu"):
+                devices.resolve(device)
+            self.device = "cpu"
         self.scenario = scenario
         self.lab: Lab
         self.stepper: Stepper

@@ -43,7 +43,6 @@ class ScenarioView(Screen):
         self.runner = LabRunner(scenario, device, seed, session)
         self.knob_index = 0
         self._caption_lines = 0  # the caption box's height (see _caption)
-        self._note_lines = 0  # the note's height when last drawn (see _draw)
         self._ahead_timer = None
 
     def compose(self) -> ComposeResult:
@@ -131,11 +130,11 @@ class ScenarioView(Screen):
         box = self.query_one("#note", Static)
         if note or box.display:
             text = Text(f"✎ {visible(note)}" if note else "")
-            # A note as tall as the last one (knob turn after knob turn) is a repaint, not a
-            # relayout of the screen (~13 ms).
+            # A note that fits the box as it stands (knob turn after knob turn) is a repaint,
+            # not a relayout of the screen (~13 ms); a shorter one leaves the box its height
+            # until the next layout, so the frame below does not jump at each turn.
             lines = len(text.wrap(self.app.console, max(1, box.content_region.width))) if note else 0
-            box.update(text, layout=not (box.display and note and lines == self._note_lines))
-            self._note_lines = lines
+            box.update(text, layout=not (box.display and note and lines <= box.content_region.height))
             box.display = bool(note)
         self._status()
         # Not call_after_refresh: that may run before the widgets' repaint requests reach the
