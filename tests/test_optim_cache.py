@@ -103,3 +103,69 @@ def test_the_flock_cache_lets_go_of_what_it_cannot_hold(monkeypatch):
     p = params("optim-himmelblau-swarm")
     frame_at(p, 3)
     assert len(swarm._CACHE) == 1  # the newest stays; the lab that made the others still holds them
+
+
+# --- the map: the contours are kept, the cells drawn all at once ---------------------------------------------
+
+
+def cell_by_cell(canvas, styles, ground) -> list[list[tuple[str, object]]]:
+    """What each cell shows, worked out one cell at a time: a mark, else the dots, else the ground."""
+    out = []
+    for r in range(canvas.rows):
+        row = []
+        for c in range(canvas.cols):
+            ch, bg = ground.chars[r, c], ground.styles[ground.ids[r, c]]
+            if (r, c) in canvas.marks:
+                text, st = canvas.marks[(r, c)]
+                row.append((text, bg + st))
+            elif canvas.bits[r, c]:
+                row.append((chr(0x2800 + int(canvas.bits[r, c])), bg + styles[canvas.owner[r, c]]))
+            else:
+                row.append((ch, bg))
+        out.append(row)
+    return out
+
+
+def drawn(lines) -> list[list[tuple[str, object]]]:
+    return [[(ch, seg.style) for seg in row for ch in seg.text] for row in lines]
+
+
+@pytest.mark.parametrize("name,step,view", [("optim-zigzag", 20, {}), ("optim-rosenbrock", 75, {"zoom": 2.25}),
+                                             ("optim-himmelblau-swarm", 30, {"selected": 1, "pan": (0.3, 0.1)})])
+def test_the_map_is_every_cell_as_worked_out_alone(name, step, view, monkeypatch):
+    from tui_lab.render import canvas as cv
+    from tui_lab.render import optim as r
+
+    empty_caches()
+    _, frame = frame_at(params(name), step)
+    v = frame.values
+    seen = {}
+
+    def keep(self, styles, ground):
+        seen["want"] = cell_by_cell(self, styles, ground)
+        seen["ground"] = ground
+        return lines(self, styles, ground)
+
+    lines = cv.Canvas.lines
+    monkeypatch.setattr(cv.Canvas, "lines", keep)
+    r._contours.cache_clear()
+    first = r.surface_map(v, 60, 16, view)
+    assert drawn(first.rows) == seen["want"]
+    again = r.surface_map(v, 60, 16, view)  # the contours from the cache: the same picture
+    assert drawn(again.rows) == drawn(first.rows)
+    # The ground: bands with their level lines, and in swarm mode each cell's basin.
+    ground, win = seen["ground"], r.window(list(v["view"]), view)
+    B = r.bands(r.surfaces.grid(v["surface"]["formula"], win, 60, 16))
+    for i, j in [(0, 0), (7, 30), (15, 59), (3, 12)]:
+        below = [B[a, b] for a, b in ((i, j - 1), (i, j + 1), (i - 1, j), (i + 1, j)) if 0 <= a < 16 and 0 <= b < 60]
+        ch = ground.chars[i, j]
+        if "swarm" in v:
+            sw = v["swarm"]
+            n, (xmin, xmax, ymin, ymax) = sw["side"], v["view"]
+            gi = int(np.floor((ymax - (win[3] - (i + 0.5) * (win[3] - win[2]) / 16)) / (ymax - ymin) * n))
+            gj = int(np.floor((win[0] + (j + 0.5) * (win[1] - win[0]) / 60 - xmin) / (xmax - xmin) * n))
+            if 0 <= gi < n and 0 <= gj < n:
+                label = int(np.asarray(sw["basin"][v["optimizers"][1]["name"]])[gi, gj])
+                assert ch == ("×" if label == 255 else str(label) if 0 < label < 10 else " ")
+                continue
+        assert ch == ("·" if any(b < B[i, j] for b in below) else " ")
