@@ -3,7 +3,9 @@
 A knob turn reuses what it does not touch: each optimizer's track (track.py) and swarm
 (swarm.py's flocks) are shared between labs with the same settings. Each test here turns
 one optimizer's α (or the start point), checks that the untouched parts really were shared,
-and compares the frame with one computed after every cache was emptied.
+and compares the frame with one computed after every cache was emptied. A track runs its
+rule in numpy and hands torch.optim its gradient where both stand on the same bits: the
+numbers are those of a torch runner and a reference that computes everything itself.
 """
 
 import json
@@ -169,3 +171,40 @@ def test_the_map_is_every_cell_as_worked_out_alone(name, step, view, monkeypatch
                 assert ch == ("×" if label == 255 else str(label) if 0 < label < 10 else " ")
                 continue
         assert ch == ("·" if any(b < B[i, j] for b in below) else " ")
+
+
+# --- a track: its rule in numpy, and torch.optim handed the gradient where both stand alike ---------------
+
+
+@pytest.mark.parametrize("name", ["optim-plateau", "optim-rosenbrock", "optim-saddle"])
+def test_a_track_is_number_for_number_a_torch_runner_and_a_reference_on_its_own(name):
+    # The track runs its rule in numpy and lets torch.optim take the runner's gradient where the
+    # two stand on the same bits; here the runner is torch's and the reference computes its own.
+    import torch
+
+    from engine.optim.race import Runner
+    from engine.optim.reference import Reference
+
+    cfg = OptimLab(OptimLab.validate(dict(load(name).params)), seed=0, device="cpu").cfg
+    steps = min(cfg.steps, 60)
+    shared = 0
+    for i, h in enumerate(cfg.hypers):
+        empty_caches()
+        t = track.track(cfg.surface, h, cfg.start, cfg.bound, "cpu", 0, i)
+        t.ensure(steps)
+        runner = Runner(cfg.surface, h, np.array([cfg.start]), cfg.bound, "cpu", 0, i)
+        assert isinstance(runner.x, torch.Tensor)
+        ref = Reference(cfg.surface, h, cfg.start, "cpu", 0, i) if t.reference is not None or t.steps[1].diff is not None else None
+        for k in range(1, steps + 1):
+            was = bool(runner.alive[0])
+            shared += ref is not None and ref.x == runner.x[0].tolist()
+            runner.step()
+            assert t.steps[k].x == tuple(runner.x[0].tolist()) and t.steps[k].loss == float(runner.loss[0])
+            assert t.steps[k].state == {key: v[0].tolist() for key, v in runner.state.items()}
+            if ref is not None and was and runner.last["moved"]:
+                theirs = ref.step()
+                assert t.steps[k].diff == max(abs(a - b) for a, b in zip(runner.x[0].tolist(), theirs))
+            else:
+                ref = None
+                assert t.steps[k].diff is None
+    assert shared  # the gradient was handed over at least once

@@ -43,7 +43,7 @@ class Track:
     def __init__(self, surface: Surface, h: Hyper, start: tuple[float, float], bound: float, device: str,
                  seed: int, index: int) -> None:
         self.h = h
-        self.runner = Runner(surface, h, np.array([start]), bound, device, seed, index)
+        self.runner = Runner(surface, h, np.array([start]), bound, device, seed, index, numpy=True)
         self.unchecked = unchecked_reason(h)
         self.reference = None if self.unchecked else Reference(surface, h, start, device, seed, index)
         self._xyf = np.empty((64, 3))  # start 0's drawn positions (x, y, f), in order; grown by doubling
@@ -78,11 +78,15 @@ class Track:
             while len(self.steps) <= t:
                 r = self.runner
                 was_alive = bool(r.alive[0])
+                # Where torch.optim stands exactly where the runner stood, autograd would give it the
+                # runner's own gradient (the same function of the same numbers): it takes that.
+                same = self.reference is not None and self.reference.x == r.x[0].tolist()
+                known = r.grad.copy() if same else None
                 r.step()
                 moved = r.last["moved"]
                 diff = None
                 if self.reference is not None and was_alive and moved:
-                    theirs = self.reference.step()
+                    theirs = self.reference.step(known)
                     diff = max(abs(a - b) for a, b in zip(r.x[0].tolist(), theirs))
                 elif self.reference is not None:
                     self.reference = None  # frozen here: nothing further to compare
