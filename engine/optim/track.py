@@ -43,7 +43,9 @@ class Track:
     def __init__(self, surface: Surface, h: Hyper, start: tuple[float, float], bound: float, device: str,
                  seed: int, index: int) -> None:
         self.h = h
-        self.runner = Runner(surface, h, np.array([start]), bound, device, seed, index, numpy=True)
+        # numpy on the CPU; on another device torch there, as the reference beside it runs (autograd
+        # on a GPU is not the CPU's to the last bit, and the check compares the two).
+        self.runner = Runner(surface, h, np.array([start]), bound, device, seed, index, numpy=device == "cpu")
         self.unchecked = unchecked_reason(h)
         self.reference = None if self.unchecked else Reference(surface, h, start, device, seed, index)
         self._xyf = np.empty((64, 3))  # start 0's drawn positions (x, y, f), in order; grown by doubling
@@ -81,7 +83,7 @@ class Track:
                 # Where torch.optim stands exactly where the runner stood, autograd would give it the
                 # runner's own gradient (the same function of the same numbers): it takes that.
                 same = self.reference is not None and self.reference.x == r.x[0].tolist()
-                known = r.grad.copy() if same else None
+                known = r.grad if same else None  # r.step() puts a new array in its place
                 r.step()
                 moved = r.last["moved"]
                 diff = None
