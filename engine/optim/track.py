@@ -10,6 +10,7 @@ another is opened with a knob turned.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,9 @@ class Track:
                 elif self.reference is not None:
                     self.reference = None  # frozen here: nothing further to compare
                 self._record(moved, diff)
+                # Give up the GIL between updates: numpy on two numbers holds it throughout (torch let
+                # go at every op), and the app's thread paints while a worker computes ahead.
+                time.sleep(0)
             return self.steps[t]
 
     def drawn(self, t: int) -> np.ndarray:
