@@ -20,7 +20,7 @@ from ..core.lab import Lab
 from ..core.lazy import LazyFrame
 from . import captions, frames, rules
 from .config import PARAMS, OptimConfig, fill, plan
-from .swarm import Swarm
+from . import swarm
 from .track import track
 
 RULES_HERE = "<!-- the update rules: generated from engine/optim/rules.py -->"
@@ -58,7 +58,8 @@ class OptimLab(Lab):
         self.cfg: OptimConfig = plan(params)
         cfg = self.cfg
         self.tracks = [track(cfg.surface, h, cfg.start, cfg.bound, device, seed, i) for i, h in enumerate(cfg.hypers)]
-        self.swarm_values: list[dict[str, Any]] = []  # each step's swarm summary (the swarm itself moves on)
+        # Each optimizer's swarm, shared between knob turns like the tracks (none without a swarm).
+        self.flocks = [swarm.flock(cfg, h, device, seed, i) for i, h in enumerate(cfg.hypers)] if cfg.side else []
         self._shared = frames.base(cfg)
         self._built: OrderedDict[int, Frame] = OrderedDict()
         self._lock = threading.Lock()
@@ -68,14 +69,8 @@ class OptimLab(Lab):
         return 1 + self.cfg.steps
 
     def frames(self) -> Iterator[Frame]:
-        cfg = self.cfg
-        swarm = Swarm(cfg, self.device, self.seed) if cfg.side else None
-        for k in range(cfg.steps + 1):
-            if swarm is not None:
-                if k:
-                    swarm.step()
-                self.swarm_values.append(swarm.values())
-            for t in self.tracks:  # the arithmetic now, in the stepper's worker; the frame's text when shown
+        for k in range(self.cfg.steps + 1):
+            for t in [*self.tracks, *self.flocks]:  # the arithmetic now, in the stepper's worker; the frame's text when shown
                 t.ensure(k)
             self.produced = k + 1
             yield LazyFrame(k, partial(self.materialize, k), keep=False)  # materialize keeps the last 32
@@ -84,8 +79,8 @@ class OptimLab(Lab):
         with self._lock:
             built = self._built.get(k)
             if built is None:
-                swarm = self.swarm_values[k] if self.cfg.side else None
-                built = self._built[k] = frames.frame(self.cfg, k, self.tracks, swarm, self._shared)
+                sw = swarm.values(self.cfg, self.flocks, k) if self.flocks else None
+                built = self._built[k] = frames.frame(self.cfg, k, self.tracks, sw, self._shared)
                 if len(self._built) > 32:
                     self._built.popitem(last=False)
             self._built.move_to_end(k)

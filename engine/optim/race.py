@@ -1,8 +1,10 @@
 """Optimizers stepping over a surface: each one a `Runner` over N start points, batched.
 
-Gradients come from torch autograd on the surface formula, in float64. A start that turns
-NaN/inf or leaves the divergence bound is frozen where it was and marked "diverged at
-step k"; the others go on.
+Gradients come from torch autograd on the surface formula, in float64. A swarm runs in
+torch on the lab's device; a single start (a track) runs its rule in numpy on the CPU,
+where an operation on two numbers costs a microsecond rather than torch's five to ten
+(the same IEEE arithmetic, so the same numbers). A start that turns NaN/inf or leaves the
+divergence bound is frozen where it was and marked "diverged at step k"; the others go on.
 """
 
 from __future__ import annotations
@@ -12,19 +14,24 @@ from typing import Any
 import numpy as np
 
 from .config import Hyper
-from .rules import rule
+from .rules import lib, rule
 from .surfaces import Surface
 
 
 def loss_and_grad(surface: Surface, x: Any) -> tuple[Any, Any]:
-    """f and ∇f at each row of x (N, 2), by autograd; f rows are independent, so ∇Σf = per-row ∇f."""
+    """f and ∇f at each row of x (N, 2), by autograd; f rows are independent, so ∇Σf = per-row ∇f.
+    A numpy x gets numpy answers."""
     import torch
 
+    given = x
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(x)
     with torch.enable_grad():
         xg = x.detach().requires_grad_(True)
         f = surface.torch(xg)  # (N,)
         (g,) = torch.autograd.grad(f.sum(), xg)
-    return f.detach(), g.detach()
+    f, g = f.detach(), g.detach()
+    return (f.numpy(), g.numpy()) if given is not x else (f, g)
 
 
 def noise_stream(h: Hyper, device: str, seed: int, index: int) -> Any:
@@ -42,30 +49,43 @@ class Runner:
     """One optimizer over N starts: position, state, and which starts are still alive."""
 
     def __init__(self, surface: Surface, h: Hyper, starts: np.ndarray, bound: float, device: str = "cpu",
-                 seed: int = 0, index: int = 0) -> None:
-        import torch
-
+                 seed: int = 0, index: int = 0, numpy: bool = False) -> None:
+        """`numpy`: run in numpy on the CPU (one start: a track), else in torch on `device`."""
         self.surface, self.h, self.bound, self.t = surface, h, bound, 0
-        self.x = torch.tensor(np.asarray(starts, dtype=np.float64), dtype=torch.float64, device=device)  # (N, 2)
+        x = np.array(starts, dtype=np.float64)  # (N, 2)
+        if not numpy:
+            import torch
+
+            x = torch.tensor(x, dtype=torch.float64, device=device)
+        xp = self.xp = lib(x)
+        self.x = x
         self.loss, self.grad = loss_and_grad(surface, self.x)
-        self.state = {name: torch.zeros_like(self.x) for name in rule(h).state}
-        self.alive = torch.isfinite(self.loss)
-        self.diverged_at = torch.where(self.alive, -1, 0).to(torch.int64)  # −1 while alive
+        self.state = {name: xp.zeros_like(self.x) for name in rule(h).state}
+        self.alive = xp.isfinite(self.loss)
+        self.diverged_at = xp.where(self.alive, -1, 0)  # −1 while alive
+        self.diverged_at = self.diverged_at.astype(np.int64) if numpy else self.diverged_at.to(xp.int64)
         self.generator = noise_stream(h, device, seed, index)
         self.last: dict[str, Any] = {}  # the latest step's numbers, for start 0
 
-    def step(self) -> None:
+    def noise(self, shape: tuple[int, ...]) -> Any:
+        """The next draws of this optimizer's noise stream (torch's generator: the reference draws the same)."""
         import torch
 
+        z = torch.randn(shape, generator=self.generator, dtype=torch.float64, device=self.generator.device)
+        return z.cpu().numpy() if self.xp is np else z.to(self.x.device)
+
+    def step(self) -> None:
+        xp = self.xp
         self.t += 1
         h, t, lr = self.h, self.t, self.h.lr_at(self.t)
         g = self.grad
         if self.generator is not None:
-            g = g + h.noise * torch.randn(g.shape, generator=self.generator, dtype=g.dtype, device=g.device)
-        x_new, s_new = rule(h).update(h, self.x, g, self.state, t, lr)
+            g = g + h.noise * self.noise(tuple(g.shape))
+        with np.errstate(all="ignore"):
+            x_new, s_new = rule(h).update(h, self.x, g, self.state, t, lr)
         f_new, g_new = loss_and_grad(self.surface, x_new)
-        finite = torch.isfinite(x_new).all(1)
-        bad = ~finite | (x_new.abs() > self.bound).any(1) | ~torch.isfinite(f_new)
+        finite = xp.isfinite(x_new).all(1)
+        bad = ~finite | (xp.abs(x_new) > self.bound).any(1) | ~xp.isfinite(f_new)
         # A start that diverges keeps its last finite position, so it can still be drawn (at the edge).
         keep_new = self.alive & finite
         self.last = {"t": t, "lr": lr, "g": g[0].tolist(), "x_old": self.x[0].tolist(), "x_new": x_new[0].tolist(),
@@ -73,11 +93,11 @@ class Runner:
                      "after": {k: v[0].tolist() for k, v in s_new.items()}, "alive_before": bool(self.alive[0]),
                      "moved": bool(keep_new[0])}
         move = self.alive[:, None]
-        self.x = torch.where(keep_new[:, None], x_new, self.x)
-        self.state = {k: torch.where(move, s_new[k], self.state[k]) for k in self.state}
-        self.loss = torch.where(keep_new, f_new, self.loss)
-        self.grad = torch.where(keep_new[:, None], g_new, self.grad)
-        self.diverged_at = torch.where(self.alive & bad, t, self.diverged_at)
+        self.x = xp.where(keep_new[:, None], x_new, self.x)
+        self.state = {k: xp.where(move, s_new[k], self.state[k]) for k in self.state}
+        self.loss = xp.where(keep_new, f_new, self.loss)
+        self.grad = xp.where(keep_new[:, None], g_new, self.grad)
+        self.diverged_at = xp.where(self.alive & bad, t, self.diverged_at)
         self.alive = self.alive & ~bad
 
 

@@ -1,7 +1,8 @@
 """torch.optim on the same surface, step for step beside the lab's own rule: each frame's check.
 
-The reference computes its own gradient (autograd on its own position) and lets the
-torch.optim class named in the rule table move its parameter. Two forms need a word:
+The reference computes its own gradient (autograd on its own position; where that position
+is the runner's to the bit, the runner's gradient, which is the same computation) and lets
+the torch.optim class named in the rule table move its parameter. Two forms need a word:
 - the slide's Adam has no bias correction, which torch.optim.Adam always applies; with
   α_t = α·(1 − β1ᵗ)/√(1 − β2ᵗ) and ε_t = ε/√(1 − β2ᵗ) torch's update is exactly the slide's,
   α·m/(√v + ε), so those are set on the param group before each step;
@@ -65,21 +66,27 @@ class Reference:
     def x(self) -> list[float]:
         return self.p[0].tolist()
 
-    def gradient(self) -> Any:
+    def gradient(self, known: Any = None) -> Any:
+        """∇f at this position (plus this step's noise). `known`: ∇f already computed by autograd
+        at exactly this position (the lab's own runner, when the two agree to the bit), the
+        same numbers this would compute."""
         import torch
 
-        with torch.enable_grad():
-            p = self.p.detach().requires_grad_(True)
-            (g,) = torch.autograd.grad(self.surface.torch(p).sum(), p)
+        if known is not None:
+            g = torch.as_tensor(known, device=self.p.device)
+        else:
+            with torch.enable_grad():
+                p = self.p.detach().requires_grad_(True)
+                (g,) = torch.autograd.grad(self.surface.torch(p).sum(), p)
         if self.generator is not None:  # the same noise the lab's runner draws for its start 0
             g = g + self.h.noise * torch.randn(g.shape, generator=self.generator, dtype=g.dtype, device=g.device)
         return g
 
-    def step(self) -> list[float]:
+    def step(self, known: Any = None) -> list[float]:
         from torch.optim import adagrad, adam, rmsprop, sgd
 
         self.t += 1
-        h, t, g = self.h, self.t, self.gradient()
+        h, t, g = self.h, self.t, self.gradient(known)
         lr = h.lr_at(t)
         params, grads = [self.p], [g]
         if h.kind in ("sgd", "momentum", "nesterov"):

@@ -5,9 +5,9 @@ this step's numbers as a template ("{rho}·{v0} + {g} = {v}"), and the code that
 The help screen, the legend, the rule panel, docs/optim.md and the frames all read RULES;
 nothing else spells a rule out.
 
-The code is batched over start points: x, g and every state tensor are (N, 2) float64
-tensors, one tensor op per line of the rule, so a swarm of 10,000 starts is the same code
-as one start. Each update is pure: (x, state) -> (new x, new state), nothing in place.
+The code is batched over start points: x, g and every state are (N, 2) float64 arrays
+(numpy for one start, torch tensors for a swarm), one op per line of the rule, so a swarm
+of 10,000 starts is the same code as one start. Each update is pure: (x, state) -> (new x, new state), nothing in place.
 
 With ε = 0 (allowed), a zero gradient over a zero denominator (AdaGrad or RMSProp at a
 minimum, Adam before its first nonzero gradient) is a step of 0, not 0/0 = NaN: no gradient,
@@ -55,9 +55,28 @@ class Rule:
 
 def _ratio(top: Any, bottom: Any) -> Any:
     """top / bottom (top = α·gradient), with 0/0 = 0 (only possible with ε = 0): no gradient is no step."""
+    xp = lib(top)
+    return xp.where((top == 0) & (bottom == 0), xp.zeros_like(top), top / bottom)
+
+
+def _sqrt(a: Any) -> Any:
+    """torch's square root, for numpy arrays too: it is not always numpy's in the last bit, and
+    torch.optim, beside every frame, takes torch's."""
+    import numpy as np
     import torch
 
-    return torch.where((top == 0) & (bottom == 0), torch.zeros_like(top), top / bottom)
+    return torch.from_numpy(np.ascontiguousarray(a)).sqrt().numpy() if isinstance(a, np.ndarray) else a.sqrt()
+
+
+def lib(a: Any) -> Any:
+    """numpy for a numpy array (a track), else torch (a swarm): both spell what the rules and a runner use alike."""
+    import numpy as np
+
+    if isinstance(a, np.ndarray):
+        return np
+    import torch
+
+    return torch
 
 
 def _sgd(h, x, g, s, t, lr):
@@ -87,12 +106,12 @@ def _nesterov_pytorch(h, x, g, s, t, lr):
 
 def _adagrad(h, x, g, s, t, lr):
     cache = s["cache"] + g * g
-    return x - _ratio(lr * g, cache.sqrt() + h.eps), {"cache": cache}
+    return x - _ratio(lr * g, _sqrt(cache) + h.eps), {"cache": cache}
 
 
 def _rmsprop(h, x, g, s, t, lr):
     cache = h.decay * s["cache"] + (1 - h.decay) * g * g
-    return x - _ratio(lr * g, cache.sqrt() + h.eps), {"cache": cache}
+    return x - _ratio(lr * g, _sqrt(cache) + h.eps), {"cache": cache}
 
 
 def _moments(h, g, s):
@@ -101,13 +120,13 @@ def _moments(h, g, s):
 
 def _adam_slide(h, x, g, s, t, lr):
     m, v = _moments(h, g, s)
-    return x - _ratio(lr * m, v.sqrt() + h.eps), {"m": m, "v": v}
+    return x - _ratio(lr * m, _sqrt(v) + h.eps), {"m": m, "v": v}
 
 
 def _adam_bias_corrected(h, x, g, s, t, lr):
     m, v = _moments(h, g, s)
     m_hat, v_hat = m / (1 - h.beta1 ** t), v / (1 - h.beta2 ** t)
-    return x - _ratio(lr * m_hat, v_hat.sqrt() + h.eps), {"m": m, "v": v}
+    return x - _ratio(lr * m_hat, _sqrt(v_hat) + h.eps), {"m": m, "v": v}
 
 
 # --- the table ------------------------------------------------------------------------------

@@ -3,18 +3,26 @@
 Each frame says where each start is now, as a basin label per start: i + 1 = within reach
 of points[i] (the nearest, within `reach`), 0 = elsewhere, DIVERGED = diverged. There are
 at most MAX_POINTS (64) points, so a point's label is never DIVERGED (255).
+
+Each optimizer's swarm (a `Flock`) is a pure function of the surface, the grid, its own
+hyperparameters and its noise stream, like a track (track.py): it is kept in a small cache
+and shared, so turning one optimizer's knob recomputes that optimizer's swarm alone, and
+turning the start point recomputes none.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
-from .config import DIVERGED, OptimConfig
-from .race import Race
+from .config import DIVERGED, Hyper, OptimConfig
+from .race import Runner
 
 SAMPLE = 144  # current positions of this many swarm starts go into each frame
+CACHE_CELLS = 20_000_000  # basin labels (int16) the shared flocks may hold beyond the ones in use: 40 MB
 
 
 def starts(view: tuple[float, float, float, float], side: int) -> np.ndarray:
@@ -26,36 +34,71 @@ def starts(view: tuple[float, float, float, float], side: int) -> np.ndarray:
     return np.stack([X.ravel(), Y.ravel()], axis=1)
 
 
-class Swarm:
-    """The grid of starts racing, one update of every optimizer per `step()`."""
+def summary(cfg: OptimConfig, runner: Runner) -> dict[str, Any]:
+    """Where one optimizer's starts are now: basin labels (side × side), counts per label, a sample, how many diverged."""
+    n = cfg.side
+    pts = np.array([[q[1], q[2]] for q in cfg.points] or [[np.inf, np.inf]])  # (P, 2)
+    # In numpy: a few thousand distances are below what torch's threads pay off for.
+    x, alive = runner.x.cpu().numpy(), runner.alive.cpu().numpy()
+    with np.errstate(all="ignore"):
+        d = np.hypot(x[:, None, 0] - pts[None, :, 0], x[:, None, 1] - pts[None, :, 1])  # (side², P)
+    which = np.argmin(np.where(np.isnan(d), np.inf, d), axis=1)
+    near = d[np.arange(len(x)), which]
+    label = np.where(near <= cfg.reach, which + 1, 0)
+    lab = np.where(alive, label, DIVERGED).astype(np.int16).reshape(n, n)
+    counts = [int((lab == i).sum()) for i in range(len(cfg.points) + 1)] + [int((lab == DIVERGED).sum())]
+    return {"basin": lab, "counts": counts, "sample": x[:: max(1, (n * n) // SAMPLE)].copy(),
+            "diverged": int((~alive).sum())}
 
-    def __init__(self, cfg: OptimConfig, device: str, seed: int) -> None:
+
+class Flock:
+    """One optimizer from every start of the grid, and its summary after each update."""
+
+    def __init__(self, cfg: OptimConfig, h: Hyper, device: str, seed: int, index: int) -> None:
         self.cfg = cfg
-        self.race = Race(cfg.surface, cfg.hypers, starts(cfg.view, cfg.side), cfg.bound, device, seed)
+        self.runner = Runner(cfg.surface, h, starts(cfg.view, cfg.side), cfg.bound, device, seed, index)
+        self.steps = [summary(cfg, self.runner)]
+        self.lock = threading.Lock()
 
-    def step(self) -> None:
-        self.race.step()
+    def ensure(self, t: int) -> dict[str, Any]:
+        """The summary after update t, computing the updates up to it."""
+        if t < len(self.steps):
+            return self.steps[t]
+        with self.lock:
+            while len(self.steps) <= t:
+                self.runner.step()
+                self.steps.append(summary(self.cfg, self.runner))
+            return self.steps[t]
 
-    def values(self) -> dict[str, Any]:
-        cfg, n = self.cfg, self.cfg.side
-        pts = np.array([[q[1], q[2]] for q in cfg.points] or [[np.inf, np.inf]])  # (P, 2)
-        stride = max(1, (n * n) // SAMPLE)
-        basin, counts, sample, diverged = {}, {}, {}, {}
-        for h, r in zip(cfg.hypers, self.race.runners):
-            # In numpy: a few thousand distances are below what torch's threads pay off for.
-            x, alive = r.x.cpu().numpy(), r.alive.cpu().numpy()
-            with np.errstate(all="ignore"):
-                d = np.hypot(x[:, None, 0] - pts[None, :, 0], x[:, None, 1] - pts[None, :, 1])  # (side², P)
-            which = np.argmin(np.where(np.isnan(d), np.inf, d), axis=1)
-            near = d[np.arange(len(x)), which]
-            label = np.where(near <= cfg.reach, which + 1, 0)
-            lab = np.where(alive, label, DIVERGED).astype(np.int16).reshape(n, n)
-            basin[h.name] = lab
-            counts[h.name] = [int((lab == i).sum()) for i in range(len(cfg.points) + 1)] + [int((lab == DIVERGED).sum())]
-            sample[h.name] = x[::stride]
-            diverged[h.name] = int((~alive).sum())
-        # How many starts end somewhere else than under the first optimizer: the basins are the optimizer's too.
-        first = basin[cfg.hypers[0].name]
-        differ = {name: int((lab != first).sum()) for name, lab in basin.items()}
-        return {"side": n, "starts": n * n, "reach": cfg.reach, "basin": basin, "counts": counts,
-                "sample": sample, "diverged": diverged, "differ": differ}
+    @property
+    def cells(self) -> int:
+        return self.cfg.side ** 2 * len(self.steps)
+
+
+def values(cfg: OptimConfig, flocks: list[Flock], k: int) -> dict[str, Any]:
+    """Step k of the swarm, every optimizer's summary side by side (what each frame holds)."""
+    n = cfg.side
+    each = {h.name: f.ensure(k) for h, f in zip(cfg.hypers, flocks)}
+    first = each[cfg.hypers[0].name]["basin"]
+    return {"side": n, "starts": n * n, "reach": cfg.reach,
+            **{part: {name: s[part] for name, s in each.items()} for part in ("basin", "counts", "sample", "diverged")},
+            # How many starts end somewhere else than under the first optimizer: the basins are the optimizer's too.
+            "differ": {name: int((s["basin"] != first).sum()) for name, s in each.items()}}
+
+
+_CACHE: OrderedDict[tuple, Flock] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def flock(cfg: OptimConfig, h: Hyper, device: str, seed: int, index: int) -> Flock:
+    """The shared flock for this optimizer over this grid (a new one the first time)."""
+    stream = (seed, index) if h.noise else None  # without noise, neither changes a number
+    key = (cfg.surface, cfg.view, cfg.side, cfg.bound, cfg.points, h, device, stream)
+    with _CACHE_LOCK:
+        found = _CACHE.get(key)
+        if found is None:
+            found = _CACHE[key] = Flock(cfg, h, device, seed, index)
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > 1 and sum(f.cells for f in _CACHE.values()) > CACHE_CELLS:
+            _CACHE.popitem(last=False)  # the lab that holds it keeps it; only the sharing goes
+        return found

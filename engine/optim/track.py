@@ -10,6 +10,7 @@ another is opened with a knob turned.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +44,9 @@ class Track:
     def __init__(self, surface: Surface, h: Hyper, start: tuple[float, float], bound: float, device: str,
                  seed: int, index: int) -> None:
         self.h = h
-        self.runner = Runner(surface, h, np.array([start]), bound, device, seed, index)
+        # numpy on the CPU; on another device torch there, as the reference beside it runs (autograd
+        # on a GPU is not the CPU's to the last bit, and the check compares the two).
+        self.runner = Runner(surface, h, np.array([start]), bound, device, seed, index, numpy=device == "cpu")
         self.unchecked = unchecked_reason(h)
         self.reference = None if self.unchecked else Reference(surface, h, start, device, seed, index)
         self._xyf = np.empty((64, 3))  # start 0's drawn positions (x, y, f), in order; grown by doubling
@@ -78,15 +81,22 @@ class Track:
             while len(self.steps) <= t:
                 r = self.runner
                 was_alive = bool(r.alive[0])
+                # Where torch.optim stands exactly where the runner stood, autograd would give it the
+                # runner's own gradient (the same function of the same numbers): it takes that.
+                same = self.reference is not None and self.reference.x == r.x[0].tolist()
+                known = r.grad if same else None  # r.step() puts a new array in its place
                 r.step()
                 moved = r.last["moved"]
                 diff = None
                 if self.reference is not None and was_alive and moved:
-                    theirs = self.reference.step()
+                    theirs = self.reference.step(known)
                     diff = max(abs(a - b) for a, b in zip(r.x[0].tolist(), theirs))
                 elif self.reference is not None:
                     self.reference = None  # frozen here: nothing further to compare
                 self._record(moved, diff)
+                # Give up the GIL between updates: numpy on two numbers holds it throughout (torch let
+                # go at every op), and the app's thread paints while a worker computes ahead.
+                time.sleep(0)
             return self.steps[t]
 
     def drawn(self, t: int) -> np.ndarray:

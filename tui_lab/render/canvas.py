@@ -8,13 +8,13 @@ about optimizers: a series is an index into the styles the caller passes to `lin
     canvas.polyline(points_in_dots, series=0)         # float (x, y) dots, y down
     canvas.mark(r, c, "A", style)                     # a letter over the dots
     canvas.place(r, c, "AN", style_per_char)          # a run that moves aside to a free cell
-    lines = canvas.lines(styles, background)          # rows of Segments
+    lines = canvas.lines(styles, Ground.blank(cols, rows, Style()))  # rows of Segments over a ground
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -119,42 +119,55 @@ class Canvas:
                     return rr, cc
         return None
 
-    def lines(self, styles: Sequence[Style], background: Callable[[int, int], tuple[str, Style]]) -> list[list[Segment]]:
+    def lines(self, styles: Sequence[Style], ground: "Ground") -> list[list[Segment]]:
         """Each row as Segments: a mark, else the braille dots in their series' style (over the
-        background's colour), else the background's own character."""
-        combined: dict[tuple[int, int], Style] = {}  # one Style object per (background, series) pair
+        ground's colour), else the ground's own character; neighbours alike share a Segment."""
+        bits = self.bits
+        drawn = bits > 0
+        chars = np.where(drawn, _BRAILLE_CHARS[bits], ground.chars)
+        # What lies over the ground in each cell: 0 nothing, 1 + i series i, then the marks' styles.
+        top = np.where(drawn, self.owner.astype(np.int64) + 1, 0)
+        over_styles: list[Style] = list(styles)
+        seen: dict[int, int] = {}
+        for (r, c), (text, style) in self.marks.items():
+            chars[r, c] = text
+            j = seen.get(id(style))
+            if j is None:
+                j = seen[id(style)] = len(over_styles)
+                over_styles.append(style)
+            top[r, c] = j + 1
+        n = len(over_styles) + 1
+        key = ground.ids.astype(np.int64) * n + top  # one number per (ground style, what is over it)
+        made: dict[int, Style] = {}
 
-        def over(bg: Style, fg: Style) -> Style:
-            key = (id(bg), id(fg))
-            found = combined.get(key)
+        def style_of(k: int) -> Style:
+            found = made.get(k)
             if found is None:
-                found = combined[key] = bg + fg
+                g, t = divmod(k, n)
+                found = made[k] = ground.styles[g] if t == 0 else ground.styles[g] + over_styles[t - 1]
             return found
 
         out = []
         for r in range(self.rows):
-            segs: list[Segment] = []
-            run: list[str] = []
-            run_style = None
-            bits, owner = self.bits[r].tolist(), self.owner[r].tolist()
-            for c in range(self.cols):
-                mark = self.marks.get((r, c))
-                ch, bg = background(r, c)
-                if mark is not None:
-                    ch, st = mark[0], over(bg, mark[1])
-                elif bits[c]:
-                    ch, st = chr(BRAILLE + bits[c]), over(bg, styles[owner[c]])
-                else:
-                    st = bg
-                if st is not run_style:
-                    if run:
-                        segs.append(Segment("".join(run), run_style))
-                    run, run_style = [], st
-                run.append(ch)
-            if run:
-                segs.append(Segment("".join(run), run_style))
-            out.append(segs)
+            row = key[r]
+            cuts = [0, *(np.flatnonzero(row[1:] != row[:-1]) + 1).tolist(), self.cols]
+            text, ks = chars[r].tolist(), row.tolist()
+            out.append([Segment("".join(text[a:b]), style_of(ks[a])) for a, b in zip(cuts, cuts[1:])])
         return out
+
+
+_BRAILLE_CHARS = np.array([chr(BRAILLE + i) for i in range(256)], dtype=object)
+
+
+class Ground:
+    """What lies under a canvas: a character and a style per cell (`ids` index `styles`)."""
+
+    def __init__(self, chars: np.ndarray, ids: np.ndarray, styles: Sequence[Style]) -> None:
+        self.chars, self.ids, self.styles = chars, ids, tuple(styles)
+
+    @classmethod
+    def blank(cls, cols: int, rows: int, style: Style) -> "Ground":
+        return cls(np.full((rows, cols), " ", dtype=object), np.zeros((rows, cols), dtype=np.int64), (style,))
 
 
 class Picture(Lines):

@@ -28,7 +28,7 @@ from engine.optim import surfaces
 from engine.optim.config import DIVERGED
 
 from . import ViewKey
-from .canvas import Beside, Canvas, Picture
+from .canvas import Beside, Canvas, Ground, Picture
 from .common import CellGrid, check_line
 
 PLOT_VIEWS = ("ylog",)  # the plot keys (y, b) this lab's plots honour
@@ -41,12 +41,14 @@ GHOST = Style(color="#8a8a8a")
 BANDS = 8
 BAND_STYLES = tuple(Style(bgcolor="#%02x%02x%02x" % ((18 + 7 * i,) * 3)) for i in range(BANDS))
 LEVEL = Style(color="#6c6c6c")
+CONTOUR_STYLES = tuple(s for band in (Style(bgcolor="black"), *BAND_STYLES) for s in (band, band + LEVEL))
 SAMPLE = Style(color="#d0d0d0", bold=True)
 PLAIN = Style()
 # Basins (swarm mode): Okabe–Ito hues at a third of their brightness, dark enough that every path shows on them;
 # their digits say which basin without colour.
 BASIN_COLOURS = ("#303030",) + tuple("#%02x%02x%02x" % tuple(int(c * 0.38) for c in bytes.fromhex(h[1:])) for h in (
     "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")) + ("#4a4a4a",)
+BASIN_STYLES = tuple(Style(color="#9a9a9a", bgcolor=c) for c in BASIN_COLOURS) + (Style(color="white", bgcolor="#101010"),)
 PLOT_LIMIT = 1e300  # the loss plot leaves off values beyond ±this
 ARROWS = {(-1, 0): "←", (1, 0): "→", (0, 1): "↑", (0, -1): "↓", (-1, 1): "↖", (1, 1): "↗", (-1, -1): "↙", (1, -1): "↘"}
 TRAIL_GAP = 8  # cells between the lower-case letters along a path
@@ -156,20 +158,20 @@ def bands(Z: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=16)
-def _contours(formula: str, win: tuple[float, float, float, float], cols: int, rows: int) -> tuple[tuple, ...]:
-    """(char, style) per cell: the surface as grey bands with `·` on level lines (the same every step)."""
+def _contours(formula: str, win: tuple[float, float, float, float], cols: int, rows: int) -> Ground:
+    """The surface as grey bands with `·` on level lines (the same every step: kept, read-only)."""
     B = bands(surfaces.grid(formula, win, cols, rows))
-    out = []
-    for r in range(rows):
-        row = []
-        for c in range(cols):
-            style = BAND_STYLES[B[r, c]] if B[r, c] >= 0 else Style(bgcolor="black")
-            # A level line is drawn on the higher side of a band boundary only, so it stays one cell thin.
-            edge = any(0 <= rr < rows and 0 <= cc < cols and B[rr, cc] < B[r, c]
-                       for rr, cc in ((r, c - 1), (r, c + 1), (r - 1, c), (r + 1, c)))
-            row.append(("·", style + LEVEL) if edge else (" ", style))
-        out.append(tuple(row))
-    return tuple(out)
+    # A level line is drawn on the higher side of a band boundary only, so it stays one cell thin.
+    edge = np.zeros(B.shape, dtype=bool)
+    edge[:, 1:] |= B[:, :-1] < B[:, 1:]
+    edge[:, :-1] |= B[:, 1:] < B[:, :-1]
+    edge[1:, :] |= B[:-1, :] < B[1:, :]
+    edge[:-1, :] |= B[1:, :] < B[:-1, :]
+    chars = np.where(edge, "·", " ").astype(object)
+    ids = (B + 1) * 2 + edge  # CONTOUR_STYLES: band −1 (not finite) first, each band plain then with its line
+    for array in (chars, ids):
+        array.setflags(write=False)
+    return Ground(chars, ids, CONTOUR_STYLES)
 
 
 def _dots(xy: np.ndarray, win, cols: int, rows: int) -> np.ndarray:
@@ -205,13 +207,12 @@ def _edge(x: float, y: float, win, cols: int, rows: int) -> tuple[int, int, str]
 
 def surface_map(v: Any, cols: int, rows: int, view: dict) -> Picture:
     win = window(list(v["view"]), view)
-    base = _contours(v["surface"]["formula"], tuple(win), cols, rows)
-    cells = [list(row) for row in base]
+    ground = _contours(v["surface"]["formula"], tuple(win), cols, rows)
     opts = v["optimizers"]
     styles = series_styles(opts) + [GHOST]
     canvas = Canvas(cols, rows)
     if "swarm" in v:
-        _swarm_cells(v, view, win, cells, cols, rows)
+        ground = _swarm_ground(v, view, win, ground)
     ghost = view.get("ghost")
     if ghost is not None and getattr(ghost, "values", {}).get("surface") == v["surface"]:
         for path in ghost.values["paths"].values():  # the paths before the last knob turn, in grey, beneath
@@ -238,7 +239,7 @@ def surface_map(v: Any, cols: int, rows: int, view: dict) -> Picture:
     if at and at not in canvas.marks:
         canvas.mark(*at, "o", white)
     _trails(opts, dots, canvas, styles)
-    return Picture(canvas.lines(styles, lambda r, c: cells[r][c]), cols)
+    return Picture(canvas.lines(styles, ground), cols)
 
 
 def _current(v: Any, paths: list[np.ndarray], win, canvas: Canvas, styles: list[Style]) -> None:
@@ -273,28 +274,26 @@ def _trails(opts: Any, dots: list[np.ndarray], canvas: Canvas, styles: list[Styl
                 last = at
 
 
-def _swarm_cells(v: Any, view: dict, win, cells, cols: int, rows: int) -> None:
-    """Colour each cell by where the swarm start at that place is now (the selected optimizer's)."""
+def _swarm_ground(v: Any, view: dict, win, ground: Ground) -> Ground:
+    """Each cell coloured by where the swarm start at that place is now (the selected optimizer's)."""
     sw, opts = v["swarm"], v["optimizers"]
-    o = opts[selected(v, view)]
-    basin = np.asarray(sw["basin"][o["name"]])
+    basin = np.asarray(sw["basin"][opts[selected(v, view)]["name"]])
     n = sw["side"]
+    rows, cols = ground.ids.shape
     xmin, xmax, ymin, ymax = v["view"]
     wx0, wx1, wy0, wy1 = win
-    for r in range(rows):
-        gi = int(math.floor((ymax - (wy1 - (r + 0.5) * (wy1 - wy0) / rows)) / (ymax - ymin) * n))
-        if not 0 <= gi < n:
-            continue
-        for c in range(cols):
-            gj = int(math.floor((wx0 + (c + 0.5) * (wx1 - wx0) / cols - xmin) / (xmax - xmin) * n))
-            if not 0 <= gj < n:
-                continue
-            label = int(basin[gi, gj])
-            if label == DIVERGED:
-                cells[r][c] = ("×", Style(color="white", bgcolor="#101010"))
-            else:
-                cells[r][c] = (str(label) if 0 < label < 10 else " ",
-                               Style(color="#9a9a9a", bgcolor=BASIN_COLOURS[label % len(BASIN_COLOURS)]))
+    r, c = np.arange(rows, dtype=float), np.arange(cols, dtype=float)
+    with np.errstate(all="ignore"):
+        gi = np.floor((ymax - (wy1 - (r + 0.5) * (wy1 - wy0) / rows)) / (ymax - ymin) * n)  # the grid row under each cell
+        gj = np.floor((wx0 + (c + 0.5) * (wx1 - wx0) / cols - xmin) / (xmax - xmin) * n)
+    inside = ((gi >= 0) & (gi < n))[:, None] & ((gj >= 0) & (gj < n))[None, :]
+    at = (np.where(np.isfinite(g), np.clip(g, 0, n - 1), 0).astype(int) for g in (gi, gj))
+    label = basin[np.ix_(*at)].astype(int)
+    diverged = label == DIVERGED
+    chars = np.where(diverged, "×", np.where((label > 0) & (label < 10), label.astype(str), " ")).astype(object)
+    ids = len(ground.styles) + np.where(diverged, len(BASIN_STYLES) - 1, label % len(BASIN_COLOURS))
+    return Ground(np.where(inside, chars, ground.chars), np.where(inside, ids, ground.ids),
+                  ground.styles + BASIN_STYLES)
 
 
 # --- beside the map: the legend --------------------------------------------------------------
@@ -443,7 +442,7 @@ def loss_plot(v: Any, width: int, view: dict) -> Group:
             x, y = pts[int(len(pts) * (i + 1) / (len(points) + 1))]
             if (int(y // 4), int(x // 2)) not in canvas.marks:
                 canvas.mark(int(y // 4), int(x // 2), opts[i]["letter"].lower(), styles[i])
-    lines = canvas.lines(styles, lambda r, c: (" ", PLAIN))
+    lines = canvas.lines(styles, Ground.blank(cols, rows, PLAIN))
     out = [title]
     at = {0: labels[0], rows // 2: labels[1], rows - 1: labels[2]}
     picture_rows = []

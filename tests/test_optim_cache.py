@@ -1,0 +1,210 @@
+"""The optimizer lab's caches give the numbers and pictures a run without them gives.
+
+A knob turn reuses what it does not touch: each optimizer's track (track.py) and swarm
+(swarm.py's flocks) are shared between labs with the same settings. Each test here turns
+one optimizer's α (or the start point), checks that the untouched parts really were shared,
+and compares the frame with one computed after every cache was emptied. A track runs its
+rule in numpy and hands torch.optim its gradient where both stand on the same bits: the
+numbers are those of a torch runner and a reference that computes everything itself.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from engine.optim import swarm, track
+from engine.optim.lab import OptimLab
+from scenarios import load
+
+
+def frame_json(frame) -> str:
+    return json.dumps(frame.to_json(), sort_keys=True)
+
+
+def params(name: str, **changes) -> dict:
+    p = OptimLab.validate(dict(load(name).params))
+    return {**p, **changes}
+
+
+def frame_at(p: dict, k: int):
+    lab = OptimLab(OptimLab.validate(p), seed=0, device="cpu")
+    for frame in lab.frames():
+        if frame.index == k:
+            return lab, lab.materialize(k)
+    raise AssertionError(k)
+
+
+def empty_caches() -> None:
+    track._CACHE.clear()
+    swarm._CACHE.clear()
+
+
+def with_lr(p: dict, i: int, factor: float) -> dict:
+    opts = [dict(o) for o in p["optimizers"]]
+    opts[i]["lr"] *= factor
+    return {**p, "optimizers": opts}
+
+
+@pytest.mark.parametrize("name,k", [("optim-himmelblau-swarm", 12), ("optim-zigzag", 9)])
+def test_a_turn_of_one_alpha_reuses_the_others_and_equals_a_run_without_caches(name, k):
+    empty_caches()
+    p = params(name)
+    before, _ = frame_at(p, k)
+    turned = with_lr(p, 1, 1.1)
+    after, frame = frame_at(turned, k)
+    # Shared: every optimizer's track and swarm but the turned one's.
+    assert [a is b for a, b in zip(before.tracks, after.tracks)] == [True, False] + [True] * (len(after.tracks) - 2)
+    assert [a is b for a, b in zip(before.flocks, after.flocks)] == ([True, False] + [True] * (len(after.flocks) - 2)
+                                                                      if after.flocks else [])
+    empty_caches()
+    _, fresh = frame_at(turned, k)
+    assert frame_json(frame) == frame_json(fresh)
+
+
+def test_the_start_point_recomputes_every_track_and_no_swarm():
+    empty_caches()
+    p = params("optim-himmelblau-swarm")
+    before, _ = frame_at(p, 8)
+    moved = {**p, "start": [0.5, -0.5]}
+    after, frame = frame_at(moved, 8)
+    assert not any(a is b for a, b in zip(before.tracks, after.tracks))
+    assert all(a is b for a, b in zip(before.flocks, after.flocks))  # the grid of starts does not move
+    empty_caches()
+    _, fresh = frame_at(moved, 8)
+    assert frame_json(frame) == frame_json(fresh)
+
+
+def test_a_flock_is_the_swarm_of_its_optimizer_alone():
+    # Each optimizer's swarm is its own runner over the grid: the flock's summary at step k is
+    # the basins of that optimizer's starts after k updates, computed here from a plain Race.
+    from engine.optim.race import Race
+
+    empty_caches()
+    p = params("optim-himmelblau-swarm")
+    lab, frame = frame_at(p, 10)
+    cfg = lab.cfg
+    race = Race(cfg.surface, cfg.hypers, swarm.starts(cfg.view, cfg.side), cfg.bound)
+    for _ in range(10):
+        race.step()
+    pts = np.array([[q[1], q[2]] for q in cfg.points])
+    for h, r in zip(cfg.hypers, race.runners):
+        x = r.x.numpy()
+        d = np.hypot(x[:, None, 0] - pts[None, :, 0], x[:, None, 1] - pts[None, :, 1])
+        want = np.where(d.min(1) <= cfg.reach, d.argmin(1) + 1, 0)
+        want = np.where(r.alive.numpy(), want, 255).reshape(cfg.side, cfg.side)
+        assert np.array_equal(np.asarray(frame.values["swarm"]["basin"][h.name]), want)
+    first = np.asarray(frame.values["swarm"]["basin"][cfg.hypers[0].name])
+    for h in cfg.hypers:
+        assert frame.values["swarm"]["differ"][h.name] == int((np.asarray(frame.values["swarm"]["basin"][h.name]) != first).sum())
+
+
+def test_the_flock_cache_lets_go_of_what_it_cannot_hold(monkeypatch):
+    empty_caches()
+    monkeypatch.setattr(swarm, "CACHE_CELLS", 1)
+    p = params("optim-himmelblau-swarm")
+    frame_at(p, 3)
+    assert len(swarm._CACHE) == 1  # the newest stays; the lab that made the others still holds them
+
+
+# --- the map: the contours are kept, the cells drawn all at once ---------------------------------------------
+
+
+def cell_by_cell(canvas, styles, ground) -> list[list[tuple[str, object]]]:
+    """What each cell shows, worked out one cell at a time: a mark, else the dots, else the ground."""
+    out = []
+    for r in range(canvas.rows):
+        row = []
+        for c in range(canvas.cols):
+            ch, bg = ground.chars[r, c], ground.styles[ground.ids[r, c]]
+            if (r, c) in canvas.marks:
+                text, st = canvas.marks[(r, c)]
+                row.append((text, bg + st))
+            elif canvas.bits[r, c]:
+                row.append((chr(0x2800 + int(canvas.bits[r, c])), bg + styles[canvas.owner[r, c]]))
+            else:
+                row.append((ch, bg))
+        out.append(row)
+    return out
+
+
+def drawn(lines) -> list[list[tuple[str, object]]]:
+    return [[(ch, seg.style) for seg in row for ch in seg.text] for row in lines]
+
+
+@pytest.mark.parametrize("name,step,view", [("optim-zigzag", 20, {}), ("optim-rosenbrock", 75, {"zoom": 2.25}),
+                                             ("optim-himmelblau-swarm", 30, {"selected": 1, "pan": (0.3, 0.1)})])
+def test_the_map_is_every_cell_as_worked_out_alone(name, step, view, monkeypatch):
+    from tui_lab.render import canvas as cv
+    from tui_lab.render import optim as r
+
+    empty_caches()
+    _, frame = frame_at(params(name), step)
+    v = frame.values
+    seen = {}
+
+    def keep(self, styles, ground):
+        seen["want"] = cell_by_cell(self, styles, ground)
+        seen["ground"] = ground
+        return lines(self, styles, ground)
+
+    lines = cv.Canvas.lines
+    monkeypatch.setattr(cv.Canvas, "lines", keep)
+    r._contours.cache_clear()
+    first = r.surface_map(v, 60, 16, view)
+    assert drawn(first.rows) == seen["want"]
+    again = r.surface_map(v, 60, 16, view)  # the contours from the cache: the same picture
+    assert drawn(again.rows) == drawn(first.rows)
+    # The ground: bands with their level lines, and in swarm mode each cell's basin.
+    ground, win = seen["ground"], r.window(list(v["view"]), view)
+    B = r.bands(r.surfaces.grid(v["surface"]["formula"], win, 60, 16))
+    for i, j in [(0, 0), (7, 30), (15, 59), (3, 12)]:
+        below = [B[a, b] for a, b in ((i, j - 1), (i, j + 1), (i - 1, j), (i + 1, j)) if 0 <= a < 16 and 0 <= b < 60]
+        ch = ground.chars[i, j]
+        if "swarm" in v:
+            sw = v["swarm"]
+            n, (xmin, xmax, ymin, ymax) = sw["side"], v["view"]
+            gi = int(np.floor((ymax - (win[3] - (i + 0.5) * (win[3] - win[2]) / 16)) / (ymax - ymin) * n))
+            gj = int(np.floor((win[0] + (j + 0.5) * (win[1] - win[0]) / 60 - xmin) / (xmax - xmin) * n))
+            if 0 <= gi < n and 0 <= gj < n:
+                label = int(np.asarray(sw["basin"][v["optimizers"][1]["name"]])[gi, gj])
+                assert ch == ("×" if label == 255 else str(label) if 0 < label < 10 else " ")
+                continue
+        assert ch == ("·" if any(b < B[i, j] for b in below) else " ")
+
+
+# --- a track: its rule in numpy, and torch.optim handed the gradient where both stand alike ---------------
+
+
+@pytest.mark.parametrize("name", ["optim-plateau", "optim-rosenbrock", "optim-saddle"])
+def test_a_track_is_number_for_number_a_torch_runner_and_a_reference_on_its_own(name):
+    # The track runs its rule in numpy and lets torch.optim take the runner's gradient where the
+    # two stand on the same bits; here the runner is torch's and the reference computes its own.
+    import torch
+
+    from engine.optim.race import Runner
+    from engine.optim.reference import Reference
+
+    cfg = OptimLab(OptimLab.validate(dict(load(name).params)), seed=0, device="cpu").cfg
+    steps = min(cfg.steps, 60)
+    shared = 0
+    for i, h in enumerate(cfg.hypers):
+        empty_caches()
+        t = track.track(cfg.surface, h, cfg.start, cfg.bound, "cpu", 0, i)
+        t.ensure(steps)
+        runner = Runner(cfg.surface, h, np.array([cfg.start]), cfg.bound, "cpu", 0, i)
+        assert isinstance(runner.x, torch.Tensor)
+        ref = Reference(cfg.surface, h, cfg.start, "cpu", 0, i) if t.reference is not None or t.steps[1].diff is not None else None
+        for k in range(1, steps + 1):
+            was = bool(runner.alive[0])
+            shared += ref is not None and ref.x == runner.x[0].tolist()
+            runner.step()
+            assert t.steps[k].x == tuple(runner.x[0].tolist()) and t.steps[k].loss == float(runner.loss[0])
+            assert t.steps[k].state == {key: v[0].tolist() for key, v in runner.state.items()}
+            if ref is not None and was and runner.last["moved"]:
+                theirs = ref.step()
+                assert t.steps[k].diff == max(abs(a - b) for a, b in zip(runner.x[0].tolist(), theirs))
+            else:
+                ref = None
+                assert t.steps[k].diff is None
+    assert shared  # the gradient was handed over at least once
