@@ -6,7 +6,11 @@ timed. The key goes in through the app's own key handling; the clock stops when 
 hands the screen showing the recomputed frame to its driver (as in step_latency.py). A turn
 the lab refuses (the value would break the scenario) is counted, not timed. Live training
 labs are left out: their knobs apply from the next iteration and recompute nothing.
-    python benchmarks/knob_latency.py [--turns 40] [--scenario NAME ...] [--size 100x30]
+    python benchmarks/knob_latency.py [--turns 40] [--scenario NAME ...] [--size 100x30] [--by-knob]
+
+--by-knob also prints each knob's turns (median and worst): a knob that every path depends on
+(an optimizer scenario's start point or surface) recomputes them all, one that belongs to one
+optimizer recomputes that one alone.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import asyncio
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code, not an installed one
@@ -37,6 +41,7 @@ class Result:
     knobs: int
     times: list[float]
     refused: int
+    by_knob: dict[str, list[float]] = field(default_factory=dict)
 
     def line(self) -> str:
         if not self.times:
@@ -98,7 +103,10 @@ async def measure(scenario: Scenario, turns: int, size: tuple[int, int]) -> Resu
                     result.refused += 1
                     await pilot.pause(0.05)
                     break
-                result.times.append(await settle(painted) - t0)
+                took = await settle(painted) - t0
+                result.times.append(took)
+                label = knobs[screen.knob_index % len(knobs)].label
+                result.by_knob.setdefault(label, []).append(took)
             k += 1
             app.simulate_key("right_square_bracket")  # the next knob (not timed)
             await pilot.pause(0.02)
@@ -118,6 +126,7 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=40, help="turns timed per scenario")
     ap.add_argument("--scenario", nargs="*", help="bundled scenarios (default: every one that is not live)")
     ap.add_argument("--size", default="100x30", help="terminal size, COLSxROWS")
+    ap.add_argument("--by-knob", action="store_true", help="also each knob's median and worst turn")
     args = ap.parse_args()
     cols, rows = (int(x) for x in args.size.split("x"))
     everything: list[float] = []
@@ -125,6 +134,10 @@ def main() -> None:
         result = asyncio.run(measure(scenario, args.turns, (cols, rows)))
         if result.knobs:
             print(result.line(), flush=True)
+            if args.by_knob:
+                for label, times in result.by_knob.items():
+                    print(f"    {label:30} {len(times):>3} turns: median {statistics.median(times) * 1000:6.1f} ms, "
+                          f"worst {max(times) * 1000:6.1f} ms", flush=True)
             everything += result.times
     if everything:
         everything.sort()
