@@ -23,6 +23,10 @@ def status(screen) -> str:
     return str(screen.query_one("#status").render())
 
 
+def note(screen) -> str:
+    return str(screen.query_one("#note").render())
+
+
 async def test_open_step_forward_and_back():
     app = LabApp(scenario="conv-sobel", device="cpu")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -528,30 +532,86 @@ async def test_keys_pressed_while_a_lab_opens_are_applied_once_it_is_ready(monke
         assert status(screen).startswith("step 3 / 9") and caption(screen).startswith("y[0,2]")
 
 
-async def test_a_numpy_lab_opens_before_torch_has_loaded_and_its_steps_wait_for_it(monkeypatch):
-    """conv computes in numpy, so it opens while torch still loads; a step not computed yet
-    goes to a worker, which waits for the warm-up (the last step imports torch to check), and
-    the keys pressed meanwhile all count."""
+async def test_a_numpy_lab_opens_and_answers_while_torch_loads(monkeypatch):
+    """conv computes in numpy, so it opens while torch still loads, and its steps and knobs
+    answer meanwhile: computed in a worker (the app's thread computes only once torch is
+    ready), which does not wait for the warm-up. A torch lab's worker does wait."""
     import threading
 
     from tui_lab import lab_work, runner
 
     gate = threading.Event()
-    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: gate.wait(30))
+    waited: list[bool] = []
+    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: waited.append(True) or gate.wait(30))
     monkeypatch.setattr(runner.warm, "ready", lambda: gate.is_set())
+    on_app_thread: list[bool] = []
     app = LabApp(scenario="conv-sobel", device="cpu")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await wait_ready(pilot, app)
-        assert screen.session.index == 0 and caption(screen)
+        ensure = screen.session.stepper.try_ensure
+        monkeypatch.setattr(screen.session.stepper, "try_ensure", lambda i: on_app_thread.append(i) or ensure(i))
         await pilot.press("right", "right", "right")
-        await pilot.pause(0.1)
-        assert screen.session.index == 0  # waiting for torch, not lost
+        for _ in range(100):
+            if screen.session.index == 3:
+                break
+            await pilot.pause(0.05)
+        assert screen.session.index == 3 and caption(screen).startswith("y[0,2]")
+        await pilot.press("full_stop")  # stride 1 → 2, while torch still "loads"
+        for _ in range(100):
+            if "stride 1 → 2" in note(screen):
+                break
+            await pilot.pause(0.05)
+        assert "stride 1 → 2" in note(screen)
+        assert not waited and not on_app_thread
         gate.set()
-        screen = await wait_ready(pilot, app)
-        await pilot.pause()
-        assert screen.session.index == 3
-        assert status(screen).startswith("step 3 / 9") and caption(screen).startswith("y[0,2]")
 
+
+async def test_a_knob_key_pressed_while_a_lab_opens_is_kept(monkeypatch):
+    """A knob key pressed before the lab is open (a torch lab waits for torch to load) is
+    applied once it is: the knob turns, and the note says so."""
+    import threading
+
+    from engine.conv.lab import ConvLab
+    from tui_lab import lab_work
+
+    gate = threading.Event()
+    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: gate.wait(30))
+    monkeypatch.setattr(ConvLab, "uses_torch", True)
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ScenarioScreen) and screen.session is None
+        await pilot.press("full_stop", "right")
+        gate.set()
+        for _ in range(100):
+            if screen.session is not None and "stride 1 → 2" in note(screen):
+                break
+            await pilot.pause(0.05)
+        assert "stride 1 → 2" in note(screen) and screen.session.scenario.params["stride"] == 2
+        assert screen.session.index == 1
+
+
+async def test_a_big_step_past_the_end_of_a_knobs_range_says_so():
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        knob = next(k for k in screen.session.knobs() if k.key == "padding")
+        while screen.session.knobs()[screen.knob_index].key != "padding":
+            await pilot.press("right_square_bracket")
+        screen.runner.turn("padding", knob.high - 1)
+        for _ in range(100):
+            if screen.session.scenario.params["padding"] == knob.high - 1:
+                break
+            await pilot.pause(0.05)
+        await pilot.press("greater_than_sign")
+        for _ in range(100):
+            if screen.session.scenario.params["padding"] == knob.high:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
+        assert screen.session.scenario.params["padding"] == knob.high
+        assert f"(the end of its range, {knob.range_text()})" in note(screen)
 
 async def test_a_step_repaints_the_lines_that_changed_without_a_layout():
     """A step on a frame that fits costs the terminal the frame lines that changed (plus the

@@ -112,12 +112,19 @@ class LabWork(Widget):
     def key(self) -> str:
         return str(self.scenario.path or self.scenario.name)
 
+    def _await_torch(self) -> None:
+        """A lab that computes with torch waits for a warm-up under way (tui_lab/warm.py); a
+        numpy lab goes on, reaching torch (its last step's check) by a plain `import torch`."""
+        session = self.session
+        if session is None or type(session.lab).uses_torch:
+            warm.wait()
+
     # --- workers: their results travel in messages -----------------------------
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
     def _build(self, scenario: Scenario, action: list[dict[str, Any]], first: bool = False) -> None:
         generation = self.generation
         if lab_class(scenario.lab).uses_torch:
-            warm.wait()  # torch may be loading in the background: never import it beside that
+            warm.wait()  # torch may be loading in the background: never import it beside that (warm.py)
         try:
             session = Session(scenario, device=self.device, seed=self.seed)
         except Exception as exc:  # a message for the person, never a traceback
@@ -128,7 +135,7 @@ class LabWork(Widget):
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
     def _compute(self, target: int, finish: bool = False) -> None:
         worker, generation, session = get_current_worker(), self.generation, self.session
-        warm.wait()  # a numpy lab checks its last step with torch: never import it beside the warm-up
+        self._await_torch()
         try:
             if finish:
                 session.stepper.run_to_end(lambda: worker.is_cancelled)
@@ -144,7 +151,7 @@ class LabWork(Widget):
     def _produce(self) -> None:
         """A live lab: keep computing frames while playing; at most 10 updates a second."""
         worker, generation, stepper = get_current_worker(), self.generation, self.session.stepper
-        warm.wait()
+        self._await_torch()
         last_post = 0.0
         try:
             while not worker.is_cancelled and self.playing and not stepper.done:
@@ -157,9 +164,9 @@ class LabWork(Widget):
         self.post_message(self._Computed(generation, None, follow=True))
 
     @work(thread=True, exclusive=True, group="knob", exit_on_error=False)
-    def _knob(self, key: str, value: Any) -> None:
+    def _knob(self, key: str, value: Any, why: str = "") -> None:
         worker, generation, controller = get_current_worker(), self.generation, self.controller
-        warm.wait()
+        self._await_torch()
         try:
             session, note = controller.turned(key, value, lambda: worker.is_cancelled)
         except Exception as exc:
@@ -178,12 +185,12 @@ class LabWork(Widget):
             note += f" (stopped there: {knob_describe(value)} is not allowed)"
             value = near
         if not worker.is_cancelled:
-            self.post_message(self._Built(generation, session, [{"do": "knob", "key": key, "value": value}], note))
+            self.post_message(self._Built(generation, session, [{"do": "knob", "key": key, "value": value}], note + why))
 
     @work(thread=True, group="adjust", exit_on_error=False)
     def _lab_key(self, name: str) -> None:
         """A lab's own key may be slow (a real forward pass on the GPU), so off the UI thread."""
-        warm.wait()
+        self._await_torch()
         try:
             note = self.controller.session.lab.adjust(name)
         except Exception as exc:

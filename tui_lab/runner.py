@@ -38,6 +38,11 @@ class LabRunner(LabWork):
             self._build(self.scenario, [], first=True)
 
     # --- what the screen asks ----------------------------------------------------
+    def when_open(self, call: Callable[[], None]) -> None:
+        """`call` now, or once the lab is open (a key pressed while it opens is kept)."""
+        if self._when_open(call):
+            call()
+
     def _when_open(self, call: Callable[[], None]) -> bool:
         if self.controller is None:
             self._pending.append(call)
@@ -142,11 +147,12 @@ class LabRunner(LabWork):
         self.post_message(self.Busy("opening…"))
         self._build(self.scenario, actions if actions is not None else [{"do": "first"}])
 
-    def turn(self, key: str, value: Any) -> None:
+    def turn(self, key: str, value: Any, why: str = "") -> None:
+        """Recompute with the knob at `value`; `why` is added to the note that says what changed."""
         self.knob_targets[key] = value
-        if self._when_open(lambda: self.turn(key, value)):
+        if self._when_open(lambda: self.turn(key, value, why)):
             self.post_message(self.Busy("recomputing…"))
-            self._knob(key, value)
+            self._knob(key, value, why)
 
     def lab_key(self, name: str) -> None:
         if self._when_open(lambda: self.lab_key(name)):

@@ -50,8 +50,9 @@ class Knob:
         hi = "∞" if self.high is None else num(self.high)
         return f"{lo} … {hi}"
 
-    def turned(self, value: Any, clicks: int, big: bool = False) -> Any:
-        """The value after `clicks` presses (negative: down), clamped to the range."""
+    def turned(self, value: Any, clicks: int, big: bool = False, clamp: bool = True) -> Any:
+        """The value after `clicks` presses (negative: down), clamped to the range (unless not
+        `clamp`: then where the presses would go)."""
         if self.choices:
             i = self.choices.index(value) if value in self.choices else 0
             return self.choices[(i + clicks) % len(self.choices)]
@@ -61,9 +62,9 @@ class Knob:
             new = v * size ** clicks if v != 0 else (self.low or size)
         else:
             new = v + size * clicks
-        if self.low is not None:
+        if clamp and self.low is not None:
             new = max(self.low, new)
-        if self.high is not None:
+        if clamp and self.high is not None:
             new = min(self.high, new)
         if self.integer:
             return int(round(new))

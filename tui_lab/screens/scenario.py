@@ -65,14 +65,22 @@ class ScenarioScreen(ScenarioView):
 
     # --- knobs ---------------------------------------------------------------------
     def action_knob(self, clicks: int) -> None:
-        if self.session is None or not self.session.knobs():
+        if self.session is None:  # still opening: kept, and applied once it is open
+            self.runner.when_open(lambda: self.action_knob(clicks))
+            return
+        if not self.session.knobs():
             self.notify("This scenario has no knobs; e edits every parameter.", timeout=3)
             return
         self.knob_index = (self.knob_index + clicks) % len(self.session.knobs())
+        if clicks:
+            self.app.clear_notifications()  # what was said about the last knob (its range's end)
         self._status()
 
     def action_turn(self, clicks: int, big: bool = False) -> None:
-        knobs = self.session.knobs() if self.session is not None else []
+        if self.session is None:  # still opening: kept, and applied once it is open
+            self.runner.when_open(lambda: self.action_turn(clicks, big))
+            return
+        knobs = self.session.knobs()
         if not knobs:
             self.action_knob(0)
             return
@@ -82,7 +90,9 @@ class ScenarioScreen(ScenarioView):
         if new == value:
             self.notify(f"{knob.label} is at the end of its range ({knob.range_text()}).", timeout=3)
             return
-        self.runner.turn(knob.key, new)
+        # A big step that would pass the end stops there, and the note says so.
+        ended = not knob.choices and new != knob.turned(value, clicks, big, clamp=False)
+        self.runner.turn(knob.key, new, f" (the end of its range, {knob.range_text()})" if ended else "")
         self._status()
 
     # --- views and the lab's own keys -----------------------------------------------
