@@ -22,10 +22,10 @@ def _cores_per_worker() -> None:
 
 _cores_per_worker()
 
-# Tests elsewhere that take several seconds of CPU each (a long replay, two subprocesses that
+# Tests elsewhere that take several seconds of CPU each (a long replay, a fresh process that must
 # import torch, training), measured per test on a 2-core machine. `python -m pytest -m "not
 # slow"` leaves them out before a commit; the full `python -m pytest` (CI) runs everything.
-# Tests in test_golden.py and test_random_keys.py carry the mark themselves.
+# Tests in test_golden.py, test_random_keys.py and test_edit_form.py carry the mark themselves.
 SLOW = (
     "tests/test_render_width.py::test_frames_fit_78_columns[charrnn-learn-to-write]",
     "tests/test_render_width.py::test_frames_fit_78_columns[optim-himmelblau-swarm]",
@@ -33,7 +33,6 @@ SLOW = (
     "tests/test_arch.py::test_replay_json_contract_and_determinism",
     "tests/test_optim.py::test_swarm_points_are_capped_and_labels_do_not_wrap",
     "tests/test_export.py::test_every_format_is_byte_identical",
-    "tests/test_export.py::test_colour_only_when_asked",
     "tests/test_replay.py::test_piping_into_head_is_quiet",
     "tests/test_replay.py::test_byte_identical_twice_and_as_the_golden_file",
 )
