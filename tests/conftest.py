@@ -98,6 +98,15 @@ def run_cli(*args: str, cwd=None):
     return subprocess.CompletedProcess(["tui-lab", *args], code, text(out), text(err))
 
 
+def ctrl_c_default() -> None:
+    """Popen(preexec_fn=ctrl_c_default): the child takes Ctrl+C as from a terminal. A shell that
+    runs pytest in the background (`pytest &`) has SIGINT ignored, and every process started
+    from there inherits that: a test that sends SIGINT would wait forever."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def cli():
     return run_cli

@@ -12,7 +12,7 @@ import tracemalloc
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, ctrl_c_default, run_cli
 from engine.core import files
 from engine.core.files import MARKER, AtomicFile, is_ours, replaceable, write_atomic
 
@@ -206,7 +206,7 @@ def charrnn(tmp_path, iterations, **extra):
 def start(*args, **kw):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "tui_lab", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=kw.get("cwd", ROOT), env=env)
+                            cwd=kw.get("cwd", ROOT), env=env, preexec_fn=ctrl_c_default)
 
 
 def lines_within(proc, n, seconds):
