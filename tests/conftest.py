@@ -7,10 +7,25 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
-# Tests elsewhere that take several seconds of CPU each (a long replay, two subprocesses that
+
+def _cores_per_worker() -> None:
+    """torch's threads: the cores shared out among pytest-xdist's workers (one each on 2 cores),
+    for the commands tests start too. torch's default, a thread per core in every worker, has
+    threads wait on each other in spin loops: training here ran 40× slower in CPU (charrnn-sonnets,
+    22 s against 0.6 s). Read by torch when it loads, so set before any test imports it."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 0)
+    if workers:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, str(max(1, cores // workers)))
+
+
+_cores_per_worker()
+
+# Tests elsewhere that take several seconds of CPU each (a long replay, a fresh process that must
 # import torch, training), measured per test on a 2-core machine. `python -m pytest -m "not
 # slow"` leaves them out before a commit; the full `python -m pytest` (CI) runs everything.
-# Tests in test_golden.py and test_random_keys.py carry the mark themselves.
+# Tests in test_golden.py, test_random_keys.py and test_edit_form.py carry the mark themselves.
 SLOW = (
     "tests/test_render_width.py::test_frames_fit_78_columns[charrnn-learn-to-write]",
     "tests/test_render_width.py::test_frames_fit_78_columns[optim-himmelblau-swarm]",
@@ -18,7 +33,6 @@ SLOW = (
     "tests/test_arch.py::test_replay_json_contract_and_determinism",
     "tests/test_optim.py::test_swarm_points_are_capped_and_labels_do_not_wrap",
     "tests/test_export.py::test_every_format_is_byte_identical",
-    "tests/test_export.py::test_colour_only_when_asked",
     "tests/test_replay.py::test_piping_into_head_is_quiet",
     "tests/test_replay.py::test_byte_identical_twice_and_as_the_golden_file",
 )
@@ -30,13 +44,67 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
-def run_cli(*args: str, **kw):
-    """Run `python -m tui_lab ...` in a subprocess; returns CompletedProcess (text)."""
+CLI_ENV = {"COLUMNS": "100", "NO_COLOR": "1"}  # what every test run of the command line sees
+
+
+def spawn_cli(*args: str, **kw):
+    """Run `python -m tui_lab ...` in a fresh Python; returns CompletedProcess (text). For what
+    only a process shows (signals, locale, TERM, exit at start-up, imports, memory limits): each
+    costs a torch import (seconds), so a test about what a command does uses `run_cli`."""
     import subprocess
 
     # PYTHONPATH: this checkout's code, also when the test runs the command from another folder.
-    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **CLI_ENV, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "tui_lab", *args], capture_output=True, text=True, cwd=kw.pop("cwd", ROOT), env=env, timeout=kw.pop("timeout", 300), **kw)
+
+
+def run_cli(*args: str, cwd=None):
+    """`tui-lab ARGS` run in this process (`cli.main(argv)`), as `spawn_cli` runs it in a fresh
+    one: the same environment (CLI_ENV), folder, exit status and text on standard output and
+    error (not a terminal), the warnings Python would print there included. Returns a
+    CompletedProcess."""
+    import contextlib
+    import io
+    import subprocess
+    import warnings
+
+    from tui_lab.cli import main
+
+    def stream():
+        return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
+
+    def text(s) -> str:  # read back as subprocess.run(text=True) reads a pipe: universal newlines
+        return io.TextIOWrapper(io.BytesIO(s.buffer.getvalue()), encoding="utf-8", newline=None).read()
+
+    out, err = stream(), stream()
+    saved_env, here = dict(os.environ), os.getcwd()
+    try:
+        os.environ.update(CLI_ENV)
+        os.chdir(cwd or ROOT)
+        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            warnings.resetwarnings()  # a fresh Python's filters, not pytest's
+            for quiet in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+                warnings.simplefilter("ignore", quiet)
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse's --help
+                code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+        for w in caught:
+            err.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
+    finally:
+        os.chdir(here)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(["tui-lab", *args], code, text(out), text(err))
+
+
+def ctrl_c_default() -> None:
+    """Popen(preexec_fn=ctrl_c_default): the child takes Ctrl+C as from a terminal. A shell that
+    runs pytest in the background (`pytest &`) has SIGINT ignored, and every process started
+    from there inherits that: a test that sends SIGINT would wait forever."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import run_cli
+from conftest import spawn_cli
 from engine.arch.lab import ArchLab
 from engine.arch.layers import plan_network
 from engine.core.params import ParamError
@@ -384,7 +384,7 @@ def test_forward_pass_key_on_cpu_says_it_needs_a_gpu():
 
 
 def test_replay_json_contract_and_determinism():
-    first = run_cli("replay", "arch-lenet", "--format", "json", "--device", "cpu")
+    first = spawn_cli("replay", "arch-lenet", "--format", "json", "--device", "cpu")
     assert first.returncode == 0, first.stderr
     records = [json.loads(line) for line in first.stdout.splitlines()]
     assert [r["step"] for r in records] == list(range(13))
@@ -394,7 +394,7 @@ def test_replay_json_contract_and_determinism():
     assert records[7]["values"]["layer"]["out_shape"] == [400]  # after flatten: [N]
     assert records[-1]["values"]["total_params"] == sum(p.numel() for p in lenet().parameters()) == 61_706
     assert "total_params" not in records[-2]["values"]
-    again = run_cli("replay", "arch-lenet", "--format", "json", "--device", "cpu")
+    again = spawn_cli("replay", "arch-lenet", "--format", "json", "--device", "cpu")
     assert again.stdout == first.stdout
 
 

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from conftest import spawn_cli
 from engine.charrnn.lab import CharRNNLab
 from engine.charrnn.sampling import next_distribution
 from engine.charrnn.training import Curve, make_optimizer
@@ -334,7 +334,7 @@ def test_bundled_sonnets_are_the_lectures():
 
 def test_replay_json_contract_and_determinism(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # spare the shared machine; the lab uses torch's default
-    outs = [run_cli("replay", "charrnn-sampling", "--format", "json", "--device", "cpu") for _ in range(2)]
+    outs = [spawn_cli("replay", "charrnn-sampling", "--format", "json", "--device", "cpu") for _ in range(2)]
     assert outs[0].returncode == 0, outs[0].stderr
     assert outs[0].stdout == outs[1].stdout
     rows = [json.loads(line) for line in outs[0].stdout.splitlines()]

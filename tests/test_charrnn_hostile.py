@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, ctrl_c_default
 from engine.charrnn import checkpoint
 from engine.charrnn.lab import CharRNNLab
 from engine.core.params import ParamError
@@ -216,7 +216,8 @@ def test_a_write_interrupted_by_a_signal_leaves_no_temporary_file(tmp_path, sign
     target = tmp_path / "big.pt"
     for attempt in range(3):
         proc = subprocess.Popen([sys.executable, "-c", SAVER, str(target), str(ROOT)], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env={**os.environ, "OMP_NUM_THREADS": "1"})
+                                stderr=subprocess.PIPE, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                                preexec_fn=ctrl_c_default)
         try:
             assert proc.stdout.readline().strip() == b"ready"
             deadline = time.time() + 60

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, spawn_cli
 
 SCRIPTED = '''
 title = "Scripted Sobel walk-through"
@@ -120,9 +120,9 @@ def test_svg_out_must_be_a_folder(tmp_path):
 @pytest.mark.parametrize("fmt", ["text", "json", "cast", "html"])
 def test_every_format_is_byte_identical(scripted, fmt, tmp_path):
     outs = []
-    for i in range(2):
+    for i, run in enumerate((run_cli, spawn_cli)):  # here, then in a fresh process
         target = tmp_path / f"{i}.{fmt}"
-        out = run_cli("replay", str(scripted), "--format", fmt, "--out", str(target), "--device", "cpu", cwd=tmp_path)
+        out = run("replay", str(scripted), "--format", fmt, "--out", str(target), "--device", "cpu", cwd=tmp_path)
         assert out.returncode == 0, out.stderr
         outs.append(target.read_bytes())
     assert outs[0] == outs[1]
