@@ -13,6 +13,7 @@ import json
 import numpy as np
 import pytest
 
+from engine.core.knobs import with_value
 from engine.optim import swarm, track
 from engine.optim.lab import OptimLab
 from scenarios import load
@@ -208,3 +209,30 @@ def test_a_track_is_number_for_number_a_torch_runner_and_a_reference_on_its_own(
                 ref = None
                 assert t.steps[k].diff is None
     assert shared  # the gradient was handed over at least once
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_a_swarm_turn_says_how_its_headline_changed(which):
+    """Turning an optimizer's α in a swarm scenario: the note gives the swarm's headline (how
+    many starts end in another basin than under the first optimizer) before → after, the
+    numbers each scenario's own frame at that step holds (a fresh session with the value set)."""
+    from engine.session import Session
+    from scenarios import load
+
+    base = Session(load("optim-himmelblau-swarm"), device="cpu")
+    k = 30
+    base.stepper.ensure(k)
+    base.index = k
+    knob = [kn for kn in base.knobs() if kn.label.endswith(" α")][which]
+    value = knob.turned(base.knob_value(knob), 1, True)
+    turned = base.turned(knob.key, value)
+    note = turned.lab.change_note(base.lab)
+    fresh = Session(base.scenario.with_params(**with_value(base.scenario.params, knob.key, value)), device="cpu")
+    fresh.stepper.ensure(k)
+    old, new = base.stepper.frames[k].values["swarm"], fresh.stepper.frames[k].values["swarm"]
+    names = [h.name for h in base.lab.cfg.hypers]
+    shown = names[1:] if which == 0 else [names[which]]
+    for n in shown:
+        assert f"{n} {old['differ'][n]} → {new['differ'][n]}" in note, note
+    assert f"of {new['starts']} starts end in another basin than under {names[0]}" in note
+    assert old["differ"] != new["differ"]  # the turn changed the headline: the note is not trivially equal

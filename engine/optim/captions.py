@@ -110,3 +110,14 @@ def change(k: int, before: dict[str, dict], after: dict[str, dict], names: list[
         was = min(shown, key=lambda n: before[n]["f"] if before[n]["diverged_at"] is None else math.inf)
         return f"at step {k}: lowest f {was} {state(before[was])} → {best} {state(after[best])}"
     return f"at step {k}: " + ", ".join(f"{n} f {state(before[n])} → {state(after[n])}" for n in shown)
+
+
+def swarm_change(cfg: OptimConfig, before: dict[str, Any], after: dict[str, Any], names: list[str]) -> str:
+    """The swarm's headline, before → after, for the optimizers the turn changed (all of them
+    when it changed the first, whose basins the others are counted against)."""
+    first, others = cfg.hypers[0].name, [h.name for h in cfg.hypers[1:]]
+    shown = others if first in names else [n for n in others if n in names]
+    if not shown:
+        return ""
+    return "; swarm: " + ", ".join(f"{n} {count(before['differ'][n])} → {count(after['differ'][n])}" for n in shown) + (
+        f" of {count(after['starts'])} starts end in another basin than under {first}")

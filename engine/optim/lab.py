@@ -122,7 +122,11 @@ class OptimLab(Lab):
         k = min(self.produced, before.produced) - 1  # the step on show: this lab was computed up to it
         if k < 0 or not names:
             return ""
-        return captions.change(k, frames.standings(old, before.tracks, k), frames.standings(new, self.tracks, k), names)
+        note = captions.change(k, frames.standings(old, before.tracks, k), frames.standings(new, self.tracks, k), names)
+        if self.flocks and before.flocks and len(old.hypers) == len(new.hypers):
+            note += captions.swarm_change(new, swarm.values(old, before.flocks, k), swarm.values(new, self.flocks, k),
+                                          names)
+        return note
 
 
 def _with(choices: tuple[float, ...], value: float) -> tuple[float, ...]:
