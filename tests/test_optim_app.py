@@ -108,3 +108,27 @@ async def test_o_selects_the_optimizer_whose_rule_comes_first_and_y_the_log_scal
         await pilot.press("y")
         await pilot.pause(0.2)
         assert "f per step · log scale" in shown(screen)
+
+
+async def test_choosing_an_optimizers_knob_selects_that_optimizer():
+    """`]` onto momentum's α selects momentum (its rule first, ▸ in the legend), as `o` would;
+    a knob that is no optimizer's (the start point) leaves the selection where it was."""
+    app = LabApp(scenario="optim-zigzag", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await opened(pilot, app)
+        view = screen.query_one(FrameView)
+        knobs = screen.session.knobs()
+        assert knobs[0].key.startswith("optimizers[0]") and view.view.get("selected", 0) == 0
+        target = next(i for i, k in enumerate(knobs) if k.key.startswith("optimizers[1]"))
+        for _ in range(target):
+            await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert view.view["selected"] == 1
+        name = screen.session.lab.cfg.hypers[1].name
+        legend = next(line for line in shown(screen).splitlines() if "▸" in line)
+        assert name in legend.split("▸", 1)[1][:20], legend
+        while not knobs[screen.knob_index].key.startswith("start"):
+            await pilot.press("right_square_bracket")
+        await pilot.pause()
+        last = int(knobs[screen.knob_index - 1].key.split("[")[1].split("]")[0])  # the knob before it
+        assert last > 1 and view.view["selected"] == last

@@ -2,7 +2,8 @@
 
 A lab's render module defines `render(frame, width, view)` and may define `VIEW_KEYS`:
 view-only keys (zoom, pan, which unit is shown) that change the `view` dict and never
-recompute a frame. `tui_lab/keys.py` turns them into Bindings.
+recompute a frame. `tui_lab/keys.py` turns them into Bindings. It may also define
+`follow_knob(view, key) -> bool`: the view follows the knob chosen (True when it changed).
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ def renderer(lab: str) -> ModuleType:
 
 def view_key(lab: str, name: str) -> ViewKey:
     return next(k for k in getattr(renderer(lab), "VIEW_KEYS", ()) if k.name == name)
+
+
+def follow_knob(lab: str, view: dict[str, Any], key: str) -> bool:
+    """Let the view show what the chosen knob turns (the optimizer lab selects its optimizer)."""
+    follow = getattr(renderer(lab), "follow_knob", None)
+    return bool(follow and follow(view, key))
 
 
 def render_frame(lab: str, frame: Frame, width: int = 100, view: dict[str, Any] | None = None) -> RenderableType:

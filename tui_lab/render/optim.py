@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,16 @@ def _reset(view: dict) -> None:
 
 def _next_optimizer(view: dict) -> None:
     view["selected"] = view.get("selected", 0) + 1
+
+
+def follow_knob(view: dict, key: str) -> bool:
+    """Choosing one optimizer's knob (`optimizers[i].lr`) selects that optimizer: its rule is
+    shown first and the legend marks it, so the knob and what it turns are seen together."""
+    found = re.match(r"optimizers\[(\d+)\]", key)
+    if found is None or view.get("selected", 0) == int(found[1]):
+        return False
+    view["selected"] = int(found[1])
+    return True
 
 
 VIEW_KEYS = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..keys import COMMON, bindings_of
+from ..render import follow_knob
 from ..runner import with_seed
 from ..widgets import FrameView, StatusBar
 from .scenario_view import ScenarioView
@@ -74,6 +75,9 @@ class ScenarioScreen(ScenarioView):
         self.knob_index = (self.knob_index + clicks) % len(self.session.knobs())
         if clicks:
             self.app.clear_notifications()  # what was said about the last knob (its range's end)
+        view = self.query_one(FrameView)
+        if follow_knob(self.scenario.lab, view.view, self.session.knobs()[self.knob_index].key):
+            view.redraw()
         self._status()
 
     def action_turn(self, clicks: int, big: bool = False) -> None:
