@@ -507,22 +507,31 @@ async def test_footer_groups_are_spaced_like_every_other_key():
 
 # --- speed, by what a step does rather than how long it takes (issue 17) -----------------------
 
-async def test_keys_pressed_while_a_lab_opens_are_applied_once_it_is_ready(monkeypatch):
+def opens_when_told(monkeypatch):
+    """conv-sobel as a lab that needs torch to open, opening only when the gate is set: as if
+    torch were still loading (conv itself opens without it)."""
     import threading
 
     from engine.conv.lab import ConvLab
     from tui_lab import lab_work
 
-    # The lab opens only when the test says so: as if torch were still loading, for a lab
-    # that needs it to open (conv itself opens without it: the next test).
     gate = threading.Event()
     monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: gate.wait(30))
     monkeypatch.setattr(ConvLab, "uses_torch", True)
-    app = LabApp(scenario="conv-sobel", device="cpu")
+    return gate, LabApp(scenario="conv-sobel", device="cpu")
+
+
+async def still_opening(pilot, app) -> ScenarioScreen:
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, ScenarioScreen) and screen.session is None
+    return screen
+
+
+async def test_keys_pressed_while_a_lab_opens_are_applied_once_it_is_ready(monkeypatch):
+    gate, app = opens_when_told(monkeypatch)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, ScenarioScreen) and screen.session is None
+        screen = await still_opening(pilot, app)
         await pilot.press("right", "right", "right")
         assert screen.session is None and status(screen).startswith("step 0 / ?")
         gate.set()
@@ -569,19 +578,9 @@ async def test_a_numpy_lab_opens_and_answers_while_torch_loads(monkeypatch):
 async def test_a_knob_key_pressed_while_a_lab_opens_is_kept(monkeypatch):
     """A knob key pressed before the lab is open (a torch lab waits for torch to load) is
     applied once it is: the knob turns, and the note says so."""
-    import threading
-
-    from engine.conv.lab import ConvLab
-    from tui_lab import lab_work
-
-    gate = threading.Event()
-    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: gate.wait(30))
-    monkeypatch.setattr(ConvLab, "uses_torch", True)
-    app = LabApp(scenario="conv-sobel", device="cpu")
+    gate, app = opens_when_told(monkeypatch)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, ScenarioScreen) and screen.session is None
+        screen = await still_opening(pilot, app)
         await pilot.press("full_stop", "right")
         gate.set()
         for _ in range(100):
