@@ -113,10 +113,11 @@ def change(k: int, before: dict[str, dict], after: dict[str, dict], names: list[
 
 
 def swarm_change(cfg: OptimConfig, before: dict[str, Any], after: dict[str, Any], names: list[str]) -> str:
-    """The swarm's headline, before → after, for the optimizers the turn changed (all of them
-    when it changed the first, whose basins the others are counted against)."""
+    """The swarm's headline, before → after, where the turn changed it: for the optimizers it
+    turned (all of them when it turned the first, whose basins the others are counted against)."""
     first, others = cfg.hypers[0].name, [h.name for h in cfg.hypers[1:]]
-    shown = others if first in names else [n for n in others if n in names]
+    shown = [n for n in (others if first in names else [n for n in others if n in names])
+             if before["differ"][n] != after["differ"][n]]  # at step 0 nothing has moved yet
     if not shown:
         return ""
     return "; swarm: " + ", ".join(f"{n} {count(before['differ'][n])} → {count(after['differ'][n])}" for n in shown) + (
