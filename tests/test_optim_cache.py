@@ -102,10 +102,34 @@ def test_a_flock_is_the_swarm_of_its_optimizer_alone():
 
 def test_the_flock_cache_lets_go_of_what_it_cannot_hold(monkeypatch):
     empty_caches()
-    monkeypatch.setattr(swarm, "CACHE_CELLS", 1)
+    monkeypatch.setattr(swarm, "CACHE_BYTES", 1)
     p = params("optim-himmelblau-swarm")
     frame_at(p, 3)
     assert len(swarm._CACHE) == 1  # the newest stays; the lab that made the others still holds them
+
+
+@pytest.mark.parametrize("steps", [60, 2000])
+def test_a_flocks_size_is_the_memory_it_holds(steps):
+    """The cache's budget counts what a flock really holds (its summaries' samples and
+    counts, its runner), measured here by tracemalloc, within a factor of 1.6 either way: a
+    budget of basin labels alone let a long small swarm grow memory by gigabytes."""
+    import tracemalloc
+
+    from engine.optim.config import plan
+
+    raw = params("optim-himmelblau-swarm")
+    if steps != 60:
+        raw = {**raw, "steps": steps, "swarm": 1}
+    cfg = plan(OptimLab.validate(raw))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        flock = swarm.Flock(cfg, cfg.hypers[0], "cpu", 0, 0)
+        flock.ensure(cfg.steps)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held / 1.6 <= flock.nbytes <= held * 1.6, (held, flock.nbytes)
 
 
 # --- the map: the contours are kept, the cells drawn all at once ---------------------------------------------

@@ -22,7 +22,8 @@ from .config import DIVERGED, Hyper, OptimConfig
 from .race import Runner
 
 SAMPLE = 144  # current positions of this many swarm starts go into each frame
-CACHE_CELLS = 20_000_000  # basin labels (int16) the shared flocks may hold beyond the ones in use: 40 MB
+CACHE_BYTES = 40_000_000  # what the shared flocks may hold beyond the ones in use
+STEP_BYTES = 1_000  # a summary beyond its two arrays: its dict, the counts list, the arrays' headers
 
 
 def starts(view: tuple[float, float, float, float], side: int) -> np.ndarray:
@@ -71,8 +72,12 @@ class Flock:
             return self.steps[t]
 
     @property
-    def cells(self) -> int:
-        return self.cfg.side ** 2 * len(self.steps)
+    def nbytes(self) -> int:
+        """About what this flock holds: its runner's arrays (position, gradient, loss, state,
+        alive, diverged-at: 8 bytes a number per start) and every summary kept."""
+        first = self.steps[0]
+        per_step = first["basin"].nbytes + first["sample"].nbytes + STEP_BYTES
+        return self.cfg.side ** 2 * 8 * (6 + 2 * len(self.runner.state)) + per_step * len(self.steps)
 
 
 def values(cfg: OptimConfig, flocks: list[Flock], k: int) -> dict[str, Any]:
@@ -99,6 +104,6 @@ def flock(cfg: OptimConfig, h: Hyper, device: str, seed: int, index: int) -> Flo
         if found is None:
             found = _CACHE[key] = Flock(cfg, h, device, seed, index)
         _CACHE.move_to_end(key)
-        while len(_CACHE) > 1 and sum(f.cells for f in _CACHE.values()) > CACHE_CELLS:
+        while len(_CACHE) > 1 and sum(f.nbytes for f in _CACHE.values()) > CACHE_BYTES:
             _CACHE.popitem(last=False)  # the lab that holds it keeps it; only the sharing goes
         return found
