@@ -22,6 +22,7 @@ import atexit
 import gc
 import sys
 import threading
+import weakref
 
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
@@ -33,11 +34,15 @@ def start() -> None:
     global _thread
     with _lock:
         if _thread is None and "torch" not in sys.modules:
+            # Quitting while torch still loads: the interpreter must not end under that thread
+            # (it aborts or segfaults inside torch's C++ as the process is torn down). The wait
+            # must come before weakref's finalizers run at exit (torch registers some as it
+            # loads; run early, they fail with a screenful of "Exception ignored"): exit hooks
+            # run last-registered first, so weakref's own hook is registered here, before ours.
+            weakref.finalize(_done, lambda: None)
+            atexit.register(_done.wait, 60)
             _thread = threading.Thread(target=_run, name="tui-lab warm-up", daemon=True)
             _thread.start()
-            # Quitting while torch still loads: the interpreter must not end under that thread
-            # (it aborts or segfaults inside torch's C++ as the process is torn down).
-            atexit.register(_done.wait, 60)
 
 
 def wait(timeout: float | None = None) -> bool:
