@@ -115,16 +115,14 @@ class LabWork(Widget):
     def _await_torch(self) -> None:
         """A lab that computes with torch waits for a warm-up under way (tui_lab/warm.py); a
         numpy lab goes on, reaching torch (its last step's check) by a plain `import torch`."""
-        session = self.session
-        if session is None or type(session.lab).uses_torch:
+        if lab_class(self.scenario.lab).uses_torch:
             warm.wait()
 
     # --- workers: their results travel in messages -----------------------------
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
     def _build(self, scenario: Scenario, action: list[dict[str, Any]], first: bool = False) -> None:
         generation = self.generation
-        if lab_class(scenario.lab).uses_torch:
-            warm.wait()  # torch may be loading in the background: never import it beside that (warm.py)
+        self._await_torch()
         try:
             session = Session(scenario, device=self.device, seed=self.seed)
         except Exception as exc:  # a message for the person, never a traceback
