@@ -239,19 +239,25 @@ async def test_raw_tab_is_kept_in_sync_with_the_form():
     assert params == {**scenario.params, "stride": 2, "padding": 3}
 
 
+async def raw_saved(pilot, form, old: str, new: str):
+    """In the raw tab, `old` replaced by `new` and saved (ctrl+s): the text area, and the
+    error shown under it once it shows."""
+    await pilot.press("ctrl+t")
+    await pilot.pause()
+    area = form.query_one("#edit-raw")
+    area.load_text(area.text.replace(old, new))
+    await pilot.press("ctrl+s")
+    await settle(pilot, lambda: form.query_one("#edit-raw-error").display)
+    return area, str(form.query_one("#edit-raw-error").render())
+
+
 async def test_raw_errors_name_the_line_and_show_markup_literally():
     scenario = load("optim-zigzag")
     app = Host(scenario)
     async with app.run_test(size=(100, 30)) as pilot:
         form = await open_form(pilot, app)
-        await pilot.press("ctrl+t")
-        await pilot.pause()
-        area = form.query_one("#edit-raw")
-        area.load_text(area.text.replace('surface = "bowl"', 'surface = "[/]"'))
-        await pilot.press("ctrl+s")
-        await settle(pilot, lambda: form.query_one("#edit-raw-error").display)
+        area, shown = await raw_saved(pilot, form, 'surface = "bowl"', 'surface = "[/]"')
         line = area.text.splitlines().index('surface = "[/]"') + 1
-        shown = str(form.query_one("#edit-raw-error").render())
         assert shown == f'line {line}: params.surface: expected one of "bowl", "rosenbrock", "saddle", ' \
                         '"himmelblau", "plateau", got the string "[/]"'
         assert app.result is Host.NOT_YET and isinstance(app.screen, EditScreen)
@@ -446,14 +452,9 @@ async def test_raw_integer_longer_than_python_reads_is_one_message_not_a_crash()
     app = Host(scenario)
     async with app.run_test(size=(100, 30)) as pilot:
         form = await open_form(pilot, app)
-        await pilot.press("ctrl+t")
-        await pilot.pause()
-        area = form.query_one("#edit-raw")
-        area.load_text(area.text.replace("stride = 1", "stride = " + "7" * 5000))
-        await pilot.press("ctrl+s")
-        await settle(pilot, lambda: form.query_one("#edit-raw-error").display)
+        area, shown = await raw_saved(pilot, form, "stride = 1", "stride = " + "7" * 5000)
         line = area.text.splitlines().index("stride = " + "7" * 5000) + 1
-        assert str(form.query_one("#edit-raw-error").render()) == \
+        assert shown == \
             f"line {line}: not valid TOML: an integer of 5,000 digits; at most 4,300 digits are read"
         assert app.result is Host.NOT_YET and isinstance(app.screen, EditScreen)
 
@@ -486,13 +487,8 @@ async def test_a_raw_error_is_said_once_and_goes_when_the_text_is_edited():
     app = Host(scenario)
     async with app.run_test(size=(100, 30)) as pilot:
         form = await open_form(pilot, app)
-        await pilot.press("ctrl+t")
-        await pilot.pause()
-        area = form.query_one("#edit-raw")
-        area.load_text(area.text.replace("padding = 1", "padding = "))
-        await pilot.press("ctrl+s")
-        await settle(pilot, lambda: form.query_one("#edit-raw-error").display)
-        assert "not valid TOML" in str(form.query_one("#edit-raw-error").render())
+        area, shown = await raw_saved(pilot, form, "padding = 1", "padding = ")
+        assert "not valid TOML" in shown
         assert str(form.query_one("#edit-error").render()) == ""
         area.insert("2", area.document.end)  # any edit
         await pilot.pause()

@@ -16,13 +16,18 @@ def listed(options) -> list[str]:
     return [o.id for o in options.options if o.id]
 
 
+async def typed(pilot, app, text: str):
+    """The home screen, and its list, once `text` is typed into its filter."""
+    await pilot.pause()
+    home = app.screen
+    await pilot.press(*text)
+    return home, home.query_one("#scenarios")
+
+
 async def test_arrows_in_the_filter_move_the_list_and_enter_opens_that_one():
     app = LabApp(device="cpu")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        home = app.screen
-        options = home.query_one("#scenarios")
-        await pilot.press(*"conv-image")
+        home, options = await typed(pilot, app, "conv-image")
         search = home.query_one("#search", Input)
         ids = listed(options)
         assert ids[:2] == ["conv-image-blur", "conv-image-edges"] and len(ids) == 4
@@ -48,10 +53,7 @@ async def test_arrows_in_the_filter_move_the_list_and_enter_opens_that_one():
 async def test_matches_in_name_or_title_come_before_matches_in_the_description():
     app = LabApp(device="cpu")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        home = app.screen
-        options = home.query_one("#scenarios")
-        await pilot.press(*"five")
+        home, options = await typed(pilot, app, "five")
         # "five" is in train-five-steps' title and only in VGG-16's description.
         assert listed(options) == ["train-five-steps", "arch-vgg16"]
         assert highlighted(options) == "train-five-steps"
