@@ -213,6 +213,21 @@ def test_frames_shown_out_of_order_equal_the_frames_shown_in_order():
     assert [shown[i] for i in range(len(by_step))] == by_step
 
 
+def test_a_jump_makes_the_frames_stepping_one_at_a_time_makes():
+    """A stepper moves a conv lab to step 5,000 in one `lazy_frames` call, not 5,000 trips
+    through `frames()`: each frame is where it belongs and reads as the generator's own, and
+    the stepper knows the end once it reaches it."""
+    params = dict(random_input=[2, 40, 40], random_kernel=[4, 2, 3, 3], padding=1, bias=[0.5, -1, 2, 0])
+    one_by_one = list(lab(**params).frames())  # the generator, never lazy_frames
+    s = Stepper(lab(**params))
+    assert s.ensure(5000) == 5000 and len(s.frames) == 5001 and not s.done
+    assert [f.index for f in s.frames] == list(range(5001))
+    for i in (0, 1, 2999, 5000):
+        assert json.dumps(s.frames[i].to_json()) == json.dumps(one_by_one[i].to_json())
+    assert s.ensure(1 << 40) == len(one_by_one) - 1 and s.done and s.count == len(one_by_one)
+    assert json.dumps(s.frames[-1].to_json()) == json.dumps(one_by_one[-1].to_json())
+
+
 def test_earlier_frames_never_change():
     l = lab(random_input=[2, 9, 9], random_kernel=[2, 2, 3, 3], padding=1)
     s = Stepper(l)

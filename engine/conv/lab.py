@@ -96,9 +96,12 @@ class ConvLab(Lab):
         for t in range(self.length()):
             yield CellFrame(t, self)
 
+    def lazy_frames(self, start: int, stop: int) -> list[Frame]:
+        return [CellFrame(t, self) for t in range(start, min(stop, self.length()))]
+
     def finish(self) -> list[Frame]:
         self.fill_to(self.cfg.steps)
-        return [CellFrame(i, self) for i in range(self.length())]
+        return self.lazy_frames(0, self.length())
 
     def fill_to(self, stop: int) -> None:
         """Write the output cells before `stop` (in (f, r, c) order) that are not written yet."""
@@ -113,7 +116,7 @@ class ConvLab(Lab):
         """Write cells start..stop−1 (in (f, r, c) order), a chunk at a time to bound memory."""
         cfg = self.cfg
         window = (1, cfg.rows.k, cfg.cols.k) if cfg.kind == "pool" else self.k.shape[1:]
-        chunk = max(1, (1 << 21) // int(np.prod(window)))
+        chunk = max(1, (1 << 18) // int(np.prod(window)))  # 2 MB of terms: in cache, and never mmap'd afresh
         flat = self.buffer.reshape(-1)
         with np.errstate(all="ignore"):  # overflow to ±∞ is shown as ∞, as torch computes it
             for a in range(start, stop, chunk):

@@ -99,6 +99,12 @@ class Lab:
         """Optionally compute all remaining frames at once (vectorized); None = not supported."""
         return None
 
+    def lazy_frames(self, start: int, stop: int) -> list[Frame] | None:
+        """Frames start..stop−1 at once, for a lab whose frames compute only when shown (so
+        a jump to step 6,000 makes 6,000 cheap objects, not 6,000 trips through `frames()`);
+        None (the default): frames come from `frames()`, in order."""
+        return None
+
 
 class Stepper:
     """Frames computed so far plus a cursor. One thread may call `ensure` at a time."""
@@ -134,6 +140,12 @@ class Stepper:
         return True
 
     def _ensure(self, index: int, cancelled) -> int:
+        if not self.done and len(self.frames) <= index:
+            made = self.lab.lazy_frames(len(self.frames), index + 1)
+            if made is not None:
+                self.frames.extend(made)
+                self.done = len(self.frames) == self.lab.length()
+                return min(index, len(self.frames) - 1)
         while len(self.frames) <= index and not self.done:
             if cancelled():
                 break
