@@ -277,3 +277,16 @@ def test_cast_screen_joins_lines_without_a_last_line_feed():
     from tui_lab.export.cast import CLEAR, screen
 
     assert screen("title\nbody\n") == (CLEAR + "title\r\nbody", 2)
+
+
+def test_the_font_gaps_pattern_is_the_class_it_names():
+    """NOT_IN_EVERY_FONT is written as the complement of FONT_GAPS (it compiles faster): the
+    two agree at every range's ends and on a sample between them."""
+    import re
+
+    from tui_lab.export.look import FONT_GAPS, NOT_IN_EVERY_FONT
+
+    named = re.compile(f"[{FONT_GAPS}]")
+    ends = [0x22FF, 0x2300, 0x24FF, 0x2500, 0x259F, 0x25A0, 0x10FFFF]
+    points = {c + d for c in ends for d in (-1, 0, 1) if 0 <= c + d <= 0x10FFFF} | set(range(0, 0x110000, 97))
+    assert [c for c in points if bool(named.match(chr(c))) != bool(NOT_IN_EVERY_FONT.match(chr(c)))] == []
