@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, LoadingIndicator, Static
 
 from engine.core.fmt import visible
+from engine.core.knobs import describe, get
 from engine.session import Session
 from scenarios.scenario import Scenario
 
@@ -44,6 +45,7 @@ class ScenarioView(Screen):
         self.knob_index = 0
         self._caption_lines = 0  # the caption box's height (see _caption)
         self._ahead_timer = None
+        self._titled: Scenario | None = None  # the scenario the subtitle was last written for
 
     def compose(self) -> ComposeResult:
         yield LabHeader(icon="≡")
@@ -137,6 +139,7 @@ class ScenarioView(Screen):
             box.update(text, layout=not (box.display and note and lines <= box.content_region.height))
             box.display = bool(note)
         self._status()
+        self._subtitle()
         # Not call_after_refresh: that may run before the widgets' repaint requests reach the
         # screen, and so before the paint this layout would then delay.
         if self._ahead_timer is not None:
@@ -169,6 +172,17 @@ class ScenarioView(Screen):
         self._caption_lines = 0
         if self.session is not None:
             self._caption(Text(visible(self.session.frame.caption)))
+
+    def _subtitle(self) -> None:
+        """The title is the scenario's own ("stride 2, padding 1"): once knobs have turned, the
+        line under it says which values now differ, so the header never contradicts the frame."""
+        session = self.session
+        if session is None or session.scenario is self._titled:  # only a turn or an edit changes it
+            return
+        self._titled = session.scenario
+        changed = [f"{k.label} {describe(now)}" for k in session.knobs()
+                   if (now := get(session.scenario.params, k.key)) != get(self._scenario.params, k.key)]
+        self.sub_title = f"{self.scenario.lab} lab" + (f" · turned: {', '.join(changed)}" if changed else "")
 
     def _status(self) -> None:
         status, session = self.query_one(StatusBar), self.session
