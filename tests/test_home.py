@@ -104,3 +104,25 @@ async def test_keys_typed_faster_than_the_list_refills_still_move_and_open_the_r
             if isinstance(app.screen, ScenarioScreen):
                 break
         assert isinstance(app.screen, ScenarioScreen) and app.screen.scenario.name == "conv-image-sharpen"
+
+
+async def test_keys_typed_with_q_in_one_burst_search_the_list():
+    """`q/arch` typed at once from a lab: every key passes the lab's screen before q's binding
+    closes it; the keys after q are meant for the list, and its filter gets them."""
+    from textual import events
+
+    from test_app import wait_ready
+
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_ready(pilot, app)
+        for key, char in [("q", "q"), ("slash", "/"), ("a", "a"), ("r", "r"), ("c", "c"), ("h", "h")]:
+            app.post_message(events.Key(key, char))  # all queued before the app handles the first
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.screen.query("#search") and app.screen.query_one("#search", Input).value == "arch":
+                break
+        home = app.screen
+        assert not isinstance(home, ScenarioScreen)
+        assert home.query_one("#search", Input).value == "arch"
+        assert listed(home.query_one("#scenarios"))[0] == "arch-alexnet"  # filtered for it, the arch lab first

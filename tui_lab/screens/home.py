@@ -255,12 +255,13 @@ class HomeScreen(Screen):
             search = self.query_one("#search", Input)
         except NoMatches:  # a key that arrives while the app closes and takes the screen down
             return
-        if search.has_focus:
-            return
         char = event.character
-        if event.key == "backspace" and search.value:
+        # The box itself takes the printable keys sent to it (they never get here); one that
+        # does while it has focus was sent to the list before focus moved: it is typed too.
+        if event.key == "backspace" and search.value and not search.has_focus:
             search.value = search.value[:-1]
-        elif char and char.isprintable() and event.key not in ("enter", "tab") and (char not in "q?/" or search.value):
+        elif (char and char.isprintable() and event.key not in ("enter", "tab")
+              and (char not in "q?/" or search.value or search.has_focus)):
             search.value += char
         else:
             return
