@@ -623,6 +623,25 @@ def test_every_frame_is_checked_against_torch_optim(name):
     assert seen == {f"torch.optim.{named[k]}" for k in kinds}
 
 
+def test_every_form_is_checked_with_its_state_and_noise():
+    # Each rule form, noisy or not: every frame's update is one torch.optim step from the lab's state,
+    # position and state alike (Sutskever's v as −α·buffer; the slide's Adam with α and ε rescaled).
+    forms = [{"kind": "momentum", "convention": "sutskever", "lr": 0.01, "noise": 0.5},
+             {"kind": "nesterov", "convention": "pytorch", "lr": 0.01}, {"kind": "nesterov", "lr": 0.01, "noise": 2.0},
+             {"kind": "adagrad", "lr": 0.3, "noise": 1.0}, {"kind": "rmsprop", "lr": 0.01, "decay": 0.9},
+             {"kind": "adam", "lr": 0.05, "noise": 1.0}, {"kind": "adam", "lr": 0.05, "bias_correction": True}]
+    for i, o in enumerate(forms):
+        o["name"] = f"o{i}"
+    lb = lab(surface="himmelblau", start=[-1, 1], steps=40, optimizers=forms)
+    frames = all_frames(lb)
+    for f in frames:
+        assert f.values["check"]["ok"], f.index
+        for name, st_ in f.values["state"].items():
+            assert st_["check"]["ok"] and st_["check"]["max_diff"] <= st_["check"]["tolerance"]
+    moved = [t.check(40) for t in lb.tracks]
+    assert all(c is not None and c.ref_state.keys() == t.steps[40].state.keys() for c, t in zip(moved, lb.tracks))
+
+
 def test_a_broken_rule_fails_the_check(monkeypatch):
     from engine.optim import rules
 
