@@ -229,10 +229,10 @@ def test_a_track_is_a_torch_runner_and_each_check_one_torch_optim_step_from_it(n
             for key, v in runner.state.items():
                 assert np.allclose(t.steps[k].state[key], v[0].tolist(), rtol=1e-12, atol=1e-12)
             found = t.check(k)
-            if t.unchecked or not (alive and runner.last["moved"]):
+            if t.unchecked or not (alive and bool(runner.last["moved"][0])):
                 assert found is None
                 continue
-            noise = None if runner.last["noise"] is None else torch.tensor([runner.last["noise"]], dtype=torch.float64)
+            noise = None if runner.last["noise"] is None else runner.last["noise"][:1]
             p, theirs = reference.step(cfg.surface, h, k, x, reference.torch_state(h, {n: v[0].tolist() for n, v in state.items()}, k, "cpu"), noise)
             assert np.allclose(found.ref_x, p[0].tolist(), rtol=0, atol=scale)
             for key, v in reference.lab_state(h, theirs, k).items():

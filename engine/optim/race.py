@@ -67,7 +67,7 @@ class Runner:
         self.diverged_at = xp.where(self.alive, -1, 0)  # −1 while alive
         self.diverged_at = self.diverged_at.astype(np.int64) if numpy else self.diverged_at.to(xp.int64)
         self.generator = noise_stream(h, device, seed, index)
-        self.last: dict[str, Any] = {}  # the latest step's numbers, for start 0
+        self.last: dict[str, Any] = {}  # the latest update's arrays, all starts (start0() reads start 0's)
 
     def noise(self, shape: tuple[int, ...]) -> Any:
         """The next draws of this optimizer's noise stream (torch's generator: the reference draws the same)."""
@@ -91,10 +91,10 @@ class Runner:
         bad = ~finite | (xp.abs(x_new) > self.bound).any(1) | ~xp.isfinite(f_new)
         # A start that diverges keeps its last finite position, so it can still be drawn (at the edge).
         keep_new = self.alive & finite
-        self.last = {"t": t, "lr": lr, "g": g[0].tolist(), "x_old": self.x[0].tolist(), "x_new": x_new[0].tolist(),
-                     "before": {k: v[0].tolist() for k, v in self.state.items()},
-                     "after": {k: v[0].tolist() for k, v in s_new.items()}, "alive_before": bool(self.alive[0]),
-                     "moved": bool(keep_new[0]), "noise": None if z is None else z[0].tolist()}
+        # The arrays themselves: an update makes new ones and changes none in place, and a frame reads
+        # few of the many updates computed (converting each one's numbers cost more than its math).
+        self.last = {"t": t, "lr": lr, "g": g, "x_old": self.x, "x_new": x_new, "before": self.state, "after": s_new,
+                     "alive_before": self.alive, "moved": keep_new, "noise": z}
         move = self.alive[:, None]
         self.x = xp.where(keep_new[:, None], x_new, self.x)
         self.state = {k: xp.where(move, s_new[k], self.state[k]) for k in self.state}
@@ -102,6 +102,17 @@ class Runner:
         self.grad = xp.where(keep_new[:, None], g_new, self.grad)
         self.diverged_at = xp.where(self.alive & bad, t, self.diverged_at)
         self.alive = self.alive & ~bad
+
+
+def start0(last: dict[str, Any]) -> dict[str, Any]:
+    """A runner's `last` update as start 0's Python numbers: what the worked rule and the check read."""
+    def row(a: Any) -> list[float]:
+        return a[0].tolist()
+
+    return {"t": last["t"], "lr": last["lr"], "g": row(last["g"]), "x_old": row(last["x_old"]),
+            "x_new": row(last["x_new"]), "before": {k: row(v) for k, v in last["before"].items()},
+            "after": {k: row(v) for k, v in last["after"].items()}, "alive_before": bool(last["alive_before"][0]),
+            "moved": bool(last["moved"][0]), "noise": None if last["noise"] is None else row(last["noise"])}
 
 
 class Race:

@@ -17,30 +17,54 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from .config import Hyper
-from .race import Runner
+from .race import Runner, start0
 from .reference import Check, check, unchecked_reason
 from .surfaces import Surface
 
 
-@dataclass(frozen=True)
 class Step:
-    """Start 0 after update t (t = 0: the start itself)."""
+    """Start 0 after update t (t = 0: the start itself), as Python numbers when read.
 
-    x: tuple[float, float]
-    loss: float
-    grad: tuple[float, float]
-    state: dict[str, list[float]]
-    last: dict[str, Any]  # the update's numbers for the worked rule ({} at t = 0 and once frozen)
-    lr: float
-    alive: bool
-    diverged_at: int | None
-    moved: bool  # this update moved start 0 (it was alive and the new position is finite)
+    It keeps the runner's arrays as they were after the update (an update makes new ones and
+    changes none in place) and converts start 0's numbers when a frame reads them: a knob turn
+    computes many updates and shows one."""
+
+    def __init__(self, runner: Runner, lr: float, moved: bool) -> None:
+        self._x, self._loss, self._grad, self._state = runner.x, runner.loss, runner.grad, runner.state
+        last = runner.last
+        self._last = last if last and bool(last["alive_before"][0]) else None
+        self.lr = lr
+        self.alive = bool(runner.alive[0])
+        d = int(runner.diverged_at[0])
+        self.diverged_at = None if d < 0 else d
+        self.moved = moved  # this update moved start 0 (it was alive and the new position is finite)
+
+    @property
+    def x(self) -> tuple[float, float]:
+        return tuple(self._x[0].tolist())
+
+    @property
+    def loss(self) -> float:
+        return float(self._loss[0])
+
+    @property
+    def grad(self) -> tuple[float, float]:
+        return tuple(self._grad[0].tolist())
+
+    @property
+    def state(self) -> dict[str, list[float]]:
+        return {k: v[0].tolist() for k, v in self._state.items()}
+
+    @cached_property
+    def last(self) -> dict[str, Any]:
+        """The update's numbers for the worked rule and the check ({} at t = 0 and once frozen)."""
+        return start0(self._last) if self._last is not None else {}
 
 
 class Track:
@@ -60,18 +84,13 @@ class Track:
 
     def _record(self, moved: bool) -> None:
         r = self.runner
-        alive = bool(r.alive[0])
-        d = int(r.diverged_at[0])
-        self.steps.append(Step(
-            x=tuple(r.x[0].tolist()), loss=float(r.loss[0]), grad=tuple(r.grad[0].tolist()),
-            state={k: v[0].tolist() for k, v in r.state.items()},
-            last=r.last if r.last.get("alive_before") else {}, lr=self.h.lr_at(max(r.t, 1)), alive=alive,
-            diverged_at=None if d < 0 else d, moved=moved))
+        step = Step(r, self.h.lr_at(max(r.t, 1)), moved)
+        self.steps.append(step)
         n = self._drawn[-1] if self._drawn else 0
         if moved:
             if n == len(self._xyf):
                 self._xyf = np.concatenate([self._xyf, np.empty_like(self._xyf)])
-            self._xyf[n] = (*self.steps[-1].x, self.steps[-1].loss)
+            self._xyf[n] = (*step.x, step.loss)
             n += 1
         self._drawn.append(n)
 
@@ -83,7 +102,7 @@ class Track:
             since = time.perf_counter()
             while len(self.steps) <= t:
                 self.runner.step()
-                self._record(self.runner.last["moved"])
+                self._record(bool(self.runner.last["moved"][0]))
                 # Give up the GIL now and then: numpy on two numbers holds it throughout (torch let go
                 # at every op), and the app's thread paints while a worker computes ahead. Not at
                 # every update: on a busy machine each sleep(0) waits for the scheduler (~1 ms).
