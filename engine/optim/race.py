@@ -95,6 +95,9 @@ class Runner:
         # few of the many updates computed (converting each one's numbers cost more than its math).
         self.last = {"t": t, "lr": lr, "g": g, "x_old": self.x, "x_new": x_new, "before": self.state, "after": s_new,
                      "alive_before": self.alive, "moved": keep_new, "noise": z}
+        if xp is np and self.alive.all() and not bad.any():  # a track on its way: nothing to hold back
+            self.x, self.state, self.loss, self.grad = x_new, s_new, f_new, g_new
+            return
         move = self.alive[:, None]
         self.x = xp.where(keep_new[:, None], x_new, self.x)
         self.state = {k: xp.where(move, s_new[k], self.state[k]) for k in self.state}

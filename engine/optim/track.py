@@ -105,7 +105,7 @@ class Track:
                 self._record(bool(self.runner.last["moved"][0]))
                 # Give up the GIL now and then: numpy on two numbers holds it throughout (torch let go
                 # at every op), and the app's thread paints while a worker computes ahead. Not at
-                # every update: on a busy machine each sleep(0) waits for the scheduler (~1 ms).
+                # every update: on a busy machine each sleep(0) waits for the scheduler (0.5-1 ms).
                 if time.perf_counter() - since > YIELD_EVERY:
                     time.sleep(0)
                     since = time.perf_counter()
@@ -139,7 +139,10 @@ class Track:
         return self._xyf[: self._drawn[t], 2]
 
 
-YIELD_EVERY = 0.002  # seconds of updates between two chances for the app's thread to take the GIL
+# Seconds of updates between two chances for the app's thread to take the GIL: about the GIL's own
+# switch interval (5 ms), so the app's thread waits no longer than that, and a knob turn pays a few
+# sleeps rather than dozens.
+YIELD_EVERY = 0.005
 _CACHE: OrderedDict[tuple, Track] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 CACHE_SIZE = 48
