@@ -15,7 +15,7 @@ compares them on every named surface and on random formulas):
   a**−0.5 as 1/√a (torch's own shortcuts for those powers);
 - IEEE semantics, as torch and numpy have them: 1/0 = ∞, exp(1000) = ∞, log(−1) = NaN,
   (−8)**(1/3) = NaN. Python's math raises instead, so those few cases go to numpy.
-Constant sub-trees are folded with formula.py's own evaluator, as the torch path folds them.
+Constant sub-trees are folded by formula.constant, as the torch path folds them.
 The last bit of a transcendental function (sin, exp, …) may differ from torch's vectorized one.
 """
 
@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from .formula import Node, _eval, parsed
+from .formula import Node, constant, parsed
 
 Values = list  # each node's value, in post-order
 Forward = Callable[[Values, float, float], float]
@@ -118,16 +118,16 @@ class Tape:
         if tag == "neg":
             a = self._add(node[1])
             if isinstance(a, float):
-                return _eval(node, 0.0, 0.0, None)
+                return constant(node)
             return self._op(lambda v, x, y: -v[a], lambda v, g, d: _give(d, a, -g))
         if tag == "call":
             a = self._add(node[2])
             if isinstance(a, float):
-                return _eval(node, 0.0, 0.0, None)
+                return constant(node)
             return self._call(node[1], a)
         op, a, b = node[1], self._add(node[2]), self._add(node[3])
         if isinstance(a, float) and isinstance(b, float):
-            return _eval(node, 0.0, 0.0, None)
+            return constant(node)
         return self._bin(op, a, b)
 
     def _op(self, forward: Forward, backward: Backward) -> int:
