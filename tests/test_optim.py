@@ -15,7 +15,7 @@ from rich.console import Console
 
 from engine.core.fmt import num
 from engine.core.params import ParamError, validate
-from engine.optim import surfaces, swarm
+from engine.optim import rules, surfaces, swarm
 from engine.optim.formula import evaluate, parse
 from engine.optim.config import OPT_FIELDS, hypers
 from engine.optim.distill import closed_forms, measured_rate, predicted_rate
@@ -40,8 +40,8 @@ def run_race(formula: str, o: dict, start, steps: int, bound: float = 1e12) -> n
     return np.array(path)
 
 
-def run_torch(formula: str, make, start, steps: int, lr_change=None) -> np.ndarray:
-    """torch.optim's path on the same surface, (steps + 1, 2)."""
+def run_torch(formula: str, make, start, steps: int, lr_change=None, state: bool = False):
+    """torch.optim's path on the same surface, (steps + 1, 2) (and with `state`, the class's state after it)."""
     tree = parse(formula)
     p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     optimizer = make([p])
@@ -54,7 +54,7 @@ def run_torch(formula: str, make, start, steps: int, lr_change=None) -> np.ndarr
         evaluate(tree, p[0], p[1], torch).backward()
         optimizer.step()
         path.append(p.detach().tolist())
-    return np.array(path)
+    return (np.array(path), optimizer.state[p]) if state else np.array(path)
 
 
 # Random smooth surfaces: a positive-definite quadratic plus a small ripple, minimum near a random centre.
@@ -545,12 +545,27 @@ def test_a_view_too_narrow_to_draw_is_an_error():
 
 
 def run_reference(formula: str, o: dict, start, steps: int, seed: int = 0) -> np.ndarray:
-    """The lab's Reference (torch.optim's update functions) alone, (steps + 1, 2)."""
-    from engine.optim.reference import Reference
+    """torch.optim's update functions alone (reference.step, each from the state the last one left),
+    with the noise a runner draws, (steps + 1, 2)."""
+    return reference_path(formula, o, start, steps, seed)[0]
+
+
+def reference_path(formula: str, o: dict, start, steps: int, seed: int = 0) -> tuple[np.ndarray, dict]:
+    """The path, and torch.optim's state after the last step (the class's names)."""
+    from engine.optim import reference
+    from engine.optim.race import noise_stream
 
     surf = surfaces.Surface("formula", formula, (-1, 1, -1, 1), tuple(start))
-    ref = Reference(surf, hypers([o])[0], tuple(start), "cpu", seed, 0)
-    return np.array([ref.x] + [ref.step() for _ in range(steps)])
+    h = hypers([o])[0]
+    gen = noise_stream(h, "cpu", seed, 0)
+    x = torch.tensor([list(start)], dtype=torch.float64)
+    state = reference.torch_state(h, {k: [0.0, 0.0] for k in rules.rule(h).state}, 1, "cpu")
+    path = [x[0].tolist()]
+    for t in range(1, steps + 1):
+        z = None if gen is None else torch.randn((1, 2), generator=gen, dtype=torch.float64)
+        x, state = reference.step(surf, h, t, x, state, z)
+        path.append(x[0].tolist())
+    return np.array(path), state
 
 
 REFERENCE_CASES = [
@@ -568,10 +583,14 @@ REFERENCE_CASES = [
 def test_the_frames_reference_is_torch_optim_class_for_class(o, make):
     # The frames are checked against torch.optim's update functions (the classes import torch._dynamo,
     # seconds on first use): they must move the parameter exactly as the classes do.
+    # Their state too: each frame's check hands torch.optim the lab's state under the class's names.
     formula, start = "(1 - x)**2 + 3*(y - x**2)**2 + 0.1*sin(3*x)", [-0.8, 1.2]
-    ours = run_reference(formula, o, start, 60)
-    theirs = run_torch(formula, make, start, 60)
+    ours, state = reference_path(formula, o, start, 60)
+    theirs, their_state = run_torch(formula, make, start, 60, state=True)
     assert np.array_equal(ours, theirs), np.max(np.abs(ours - theirs))
+    assert set(state) == set(their_state)
+    for k in state:  # (the classes count steps in float32)
+        assert torch.equal(state[k].double().reshape(-1), their_state[k].double().reshape(-1)), k
 
 
 def test_the_slides_adam_reference_is_the_slides_loop():
@@ -602,6 +621,25 @@ def test_every_frame_is_checked_against_torch_optim(name):
     named = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam"}
     seen = {r for f in frames for r in f.values["check"]["reference"].split(", ")}  # a diverged one is checked until then
     assert seen == {f"torch.optim.{named[k]}" for k in kinds}
+
+
+def test_every_form_is_checked_with_its_state_and_noise():
+    # Each rule form, noisy or not: every frame's update is one torch.optim step from the lab's state,
+    # position and state alike (Sutskever's v as −α·buffer; the slide's Adam with α and ε rescaled).
+    forms = [{"kind": "momentum", "convention": "sutskever", "lr": 0.01, "noise": 0.5},
+             {"kind": "nesterov", "convention": "pytorch", "lr": 0.01}, {"kind": "nesterov", "lr": 0.01, "noise": 2.0},
+             {"kind": "adagrad", "lr": 0.3, "noise": 1.0}, {"kind": "rmsprop", "lr": 0.01, "decay": 0.9},
+             {"kind": "adam", "lr": 0.05, "noise": 1.0}, {"kind": "adam", "lr": 0.05, "bias_correction": True}]
+    for i, o in enumerate(forms):
+        o["name"] = f"o{i}"
+    lb = lab(surface="himmelblau", start=[-1, 1], steps=40, optimizers=forms)
+    frames = all_frames(lb)
+    for f in frames:
+        assert f.values["check"]["ok"], f.index
+        for name, st_ in f.values["state"].items():
+            assert st_["check"]["ok"] and st_["check"]["max_diff"] <= st_["check"]["tolerance"]
+    moved = [t.check(40) for t in lb.tracks]
+    assert all(c is not None and c.ref_state.keys() == t.steps[40].state.keys() for c, t in zip(moved, lb.tracks))
 
 
 def test_a_broken_rule_fails_the_check(monkeypatch):

@@ -198,41 +198,92 @@ def test_the_map_is_every_cell_as_worked_out_alone(name, step, view, monkeypatch
         assert ch == ("·" if any(b < B[i, j] for b in below) else " ")
 
 
-# --- a track: its rule in numpy, and torch.optim handed the gradient where both stand alike ---------------
+# --- a track: its rule in numpy, its gradient from the formula's own derivative ----------------------------
 
 
-@pytest.mark.parametrize("name", ["optim-plateau", "optim-rosenbrock", "optim-saddle"])
-def test_a_track_is_number_for_number_a_torch_runner_and_a_reference_on_its_own(name):
-    # The track runs its rule in numpy and lets torch.optim take the runner's gradient where the
-    # two stand on the same bits; here the runner is torch's and the reference computes its own.
+@pytest.mark.parametrize("name", ["optim-plateau", "optim-rosenbrock", "optim-saddle", "optim-conventions"])
+def test_a_track_is_a_torch_runner_and_each_check_one_torch_optim_step_from_it(name):
+    # The track runs its rule in numpy on the formula's own derivative; here the runner is torch's
+    # (autograd, torch's arithmetic), and each step's check is recomputed from that runner's state
+    # before the update: one torch.optim step, whose position and state the check's must be.
     import torch
 
+    from engine.optim import reference, rules
     from engine.optim.race import Runner
-    from engine.optim.reference import Reference
 
     cfg = OptimLab(OptimLab.validate(dict(load(name).params)), seed=0, device="cpu").cfg
     steps = min(cfg.steps, 60)
-    shared = 0
+    checked = 0
     for i, h in enumerate(cfg.hypers):
         empty_caches()
         t = track.track(cfg.surface, h, cfg.start, cfg.bound, "cpu", 0, i)
         t.ensure(steps)
         runner = Runner(cfg.surface, h, np.array([cfg.start]), cfg.bound, "cpu", 0, i)
         assert isinstance(runner.x, torch.Tensor)
-        ref = Reference(cfg.surface, h, cfg.start, "cpu", 0, i) if t.reference is not None or t.steps[1].diff is not None else None
         for k in range(1, steps + 1):
-            was = bool(runner.alive[0])
-            shared += ref is not None and ref.x == runner.x[0].tolist()
+            x, state, alive = runner.x.clone(), dict(runner.state), bool(runner.alive[0])
             runner.step()
-            assert t.steps[k].x == tuple(runner.x[0].tolist()) and t.steps[k].loss == float(runner.loss[0])
-            assert t.steps[k].state == {key: v[0].tolist() for key, v in runner.state.items()}
-            if ref is not None and was and runner.last["moved"]:
-                theirs = ref.step()
-                assert t.steps[k].diff == max(abs(a - b) for a, b in zip(runner.x[0].tolist(), theirs))
-            else:
-                ref = None
-                assert t.steps[k].diff is None
-    assert shared  # the gradient was handed over at least once
+            scale = 1e-12 * max(1.0, *map(abs, t.steps[k].x))
+            assert np.allclose(t.steps[k].x, runner.x[0].tolist(), rtol=0, atol=scale)
+            assert np.isclose(t.steps[k].loss, float(runner.loss[0]), rtol=1e-12, atol=1e-12)
+            for key, v in runner.state.items():
+                assert np.allclose(t.steps[k].state[key], v[0].tolist(), rtol=1e-12, atol=1e-12)
+            found = t.check(k)
+            if t.unchecked or not (alive and bool(runner.last["moved"][0])):
+                assert found is None
+                continue
+            noise = None if runner.last["noise"] is None else runner.last["noise"][:1]
+            p, theirs = reference.step(cfg.surface, h, k, x, reference.torch_state(h, {n: v[0].tolist() for n, v in state.items()}, k, "cpu"), noise)
+            assert np.allclose(found.ref_x, p[0].tolist(), rtol=0, atol=scale)
+            for key, v in reference.lab_state(h, theirs, k).items():
+                assert np.allclose(found.ref_state[key], v, rtol=1e-12, atol=1e-12)
+            assert set(found.ref_state) == set(rules.rule(h).state)
+            assert found.diff <= 1e-9 * max(1.0, *map(abs, t.steps[k].x))
+            checked += 1
+    assert checked
+
+
+def test_a_turn_computes_updates_only_and_each_shown_frame_one_check_per_optimizer(monkeypatch):
+    from engine.optim import reference
+
+    calls = []
+    real = reference.step
+    monkeypatch.setattr(reference, "step", lambda *a, **kw: calls.append(a[2]) or real(*a, **kw))
+    empty_caches()
+    lab = OptimLab(params("optim-rosenbrock", start=[-1.4, 2.1]), seed=0, device="cpu")
+    for t in lab.tracks:
+        t.ensure(75)
+    assert calls == []
+    frame = lab.materialize(75)
+    checked = [t for t in lab.tracks if not t.unchecked]
+    assert calls == [75] * len(checked) and checked
+    assert frame.values["check"]["ok"]
+    lab.materialize(75)
+    lab.materialize(74)
+    assert calls == [75] * len(checked) + [74] * len(checked)  # kept: built again, checked once
+
+
+def test_a_wrong_state_fails_the_check_at_its_own_step(monkeypatch):
+    # A rule whose position is right but whose momentum buffer is off: the frame of that very
+    # update fails, before the position follows it one update later.
+    from engine.optim import rules
+
+    good = rules.RULES[("momentum", "pytorch")]
+
+    def update(h, x, g, s, t, lr):
+        x_new, s_new = good.update(h, x, g, s, t, lr)
+        return x_new, ({"v": s_new["v"] * (1.001 if t == 3 else 1.0)})
+
+    monkeypatch.setitem(rules.RULES, ("momentum", "pytorch"), rules.Rule(
+        "momentum", "pytorch", good.title, good.lines, good.state, update, "SGD"))
+    empty_caches()
+    try:  # the broken track must not stay in the cache for other tests
+        lab = OptimLab(OptimLab.validate({"surface": "bowl", "steps": 5, "start": [1.5, -0.7],
+                                          "optimizers": [{"kind": "momentum", "lr": 0.05}]}), seed=0, device="cpu")
+        oks = [lab.materialize(k).values["check"]["ok"] for k in range(6)]
+    finally:
+        empty_caches()
+    assert oks == [True, True, True, False, True, True]
 
 
 @pytest.mark.parametrize("which", [0, 1])

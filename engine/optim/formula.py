@@ -175,6 +175,11 @@ def evaluate(node: Node, x: Any, y: Any, lib: Any) -> Any:
     return value + 0 * x if isinstance(value, float) else value
 
 
+def constant(node: Node) -> float:
+    """A sub-tree without x or y, folded to its number as `evaluate` folds it (NaN where Python raises)."""
+    return _eval(node, math.nan, math.nan, None)
+
+
 def _eval(node: Node, x: Any, y: Any, lib: Any) -> Any:
     # Constant sub-trees stay Python floats, so x**2 is a power with a number exponent
     # (a tensor exponent would make autograd differentiate through log(x), NaN for x < 0).

@@ -1,7 +1,7 @@
 """One optimizer frame's values, from the tracks (start 0 of each optimizer) and the swarm.
 
-The JSON contract is in docs/optim.md; `check` is the one record of how this step's
-positions compare with torch.optim's (engine.core.check.record).
+The JSON contract is in docs/optim.md; `check` is the one record of how this step's update
+compares with one torch.optim step from the same state (reference.py; engine.core.check.record).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ def base(cfg: OptimConfig) -> dict[str, Any]:
     }
 
 
-def optimizer_state(track: Track, step: Step) -> dict[str, Any]:
+def optimizer_state(track: Track, k: int, step: Step) -> dict[str, Any]:
     h, d = track.h, step.diverged_at
-    last = step.last
+    last, checked = step.last, track.check(k)
     return {
         "x": list(step.x), "loss": step.loss, "lr": step.lr, "grad": list(last["g"]) if last else None,
         **step.state,
@@ -41,20 +41,24 @@ def optimizer_state(track: Track, step: Step) -> dict[str, Any]:
         "rule": rules.worked(h, last),
         "diverged_at": d,
         "status": "running" if d is None else f"diverged at step {d}",
-        "check": (record(reference_name(h), step.diff, TOLERANCE * max(1.0, *map(abs, step.x)))
-                  if step.diff is not None else None),
+        "check": (record(reference_name(h), checked.diff, TOLERANCE * max(1.0, *map(abs, step.x)))
+                  if checked is not None else None),
         "unchecked": track.unchecked or None,
     }
 
 
-def check(cfg: OptimConfig, tracks: list[Track], steps: list[Step]) -> dict[str, Any] | None:
-    """This step's positions against torch.optim's, for every optimizer compared at this step."""
-    compared = [(t, s) for t, s in zip(tracks, steps) if s.diff is not None]
+def check(cfg: OptimConfig, k: int, tracks: list[Track], steps: list[Step]) -> dict[str, Any] | None:
+    """This step's update of every optimizer compared at this step, against one torch.optim step
+    from its state before it (reference.py): positions, and states in the positions' scale."""
+    compared = [(t, s, t.check(k)) for t, s in zip(tracks, steps)]
+    compared = [(t, s, c) for t, s, c in compared if c is not None]
     if not compared:
         return None
-    names = list(dict.fromkeys(reference_name(t.h) for t, _ in compared))
-    scale = max(1.0, *(abs(c) for _, s in compared for c in s.x))
-    return record(", ".join(names), max(s.diff for _, s in compared), TOLERANCE * scale)
+    names = list(dict.fromkeys(reference_name(t.h) for t, _, _ in compared))
+    scale = max(1.0, *(abs(c) for _, s, _ in compared for c in s.x))
+    # Each diff is in its own optimizer's scale, max(1, |x|); in the largest scale it is at most this.
+    worst = max(c.diff * scale / max(1.0, *map(abs, s.x)) for _, s, c in compared)
+    return record(", ".join(names), worst, TOLERANCE * scale)
 
 
 def standings(cfg: OptimConfig, tracks: list[Track], k: int) -> dict[str, dict]:
@@ -66,9 +70,9 @@ def values(cfg: OptimConfig, k: int, tracks: list[Track], swarm: dict[str, Any] 
     steps = [t.ensure(k) for t in tracks]
     paths = {t.h.name: t.drawn(k) for t in tracks}
     out = {**shared, "step": k, "paths": paths, "loss": {t.h.name: t.losses(k) for t in tracks},
-           "state": {t.h.name: optimizer_state(t, s) for t, s in zip(tracks, steps)},
+           "state": {t.h.name: optimizer_state(t, k, s) for t, s in zip(tracks, steps)},
            "standings": standings(cfg, tracks, k)}
-    found = check(cfg, tracks, steps)
+    found = check(cfg, k, tracks, steps)
     if found is not None:
         out["check"] = found
     if cfg.surface.eigenvalues is not None:

@@ -2,8 +2,9 @@
 
 The package: config.py (params, the frozen plan), rules.py (each update rule once: code,
 text, worked line), formula.py and surfaces.py (f(x, y)), race.py (the batched math),
-track.py (one optimizer's path, shared between knob turns), reference.py (torch.optim
-beside it: each frame's check), distill.py, swarm.py, captions.py, frames.py, help.md.
+derivative.py (a track's ∇f), track.py (one optimizer's path, shared between knob turns),
+reference.py (one torch.optim step from the lab's state: each frame's check), distill.py,
+swarm.py, captions.py, frames.py, help.md.
 """
 
 from __future__ import annotations

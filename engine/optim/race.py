@@ -1,9 +1,11 @@
 """Optimizers stepping over a surface: each one a `Runner` over N start points, batched.
 
-Gradients come from torch autograd on the surface formula, in float64. A swarm runs in
-torch on the lab's device; a single start (a track) runs its rule in numpy on the CPU,
-where an operation on two numbers costs a microsecond rather than torch's five to ten
-(the same IEEE arithmetic, so the same numbers). A start that turns NaN/inf or leaves the
+A swarm runs in torch on the lab's device, its gradients from torch autograd on the surface
+formula, in float64. A single start (a track) runs its rule in numpy on the CPU, where an
+operation on two numbers costs a microsecond rather than torch's five to ten (the same IEEE
+arithmetic, so the same numbers), and its gradient comes from the formula's own derivative
+in Python floats (derivative.py: autograd's products in autograd's order, microseconds
+rather than autograd's 0.2 ms). A start that turns NaN/inf or leaves the
 divergence bound is frozen where it was and marked "diverged at step k"; the others go on.
 """
 
@@ -19,19 +21,19 @@ from .surfaces import Surface
 
 
 def loss_and_grad(surface: Surface, x: Any) -> tuple[Any, Any]:
-    """f and ∇f at each row of x (N, 2), by autograd; f rows are independent, so ∇Σf = per-row ∇f.
-    A numpy x gets numpy answers."""
+    """f and ∇f at each row of x (N, 2). A numpy x (a track: one row) gets numpy answers, from the
+    formula's own derivative in Python floats (derivative.py); a tensor (a swarm) gets autograd's,
+    where f rows are independent, so ∇Σf = per-row ∇f."""
+    if isinstance(x, np.ndarray):
+        rows = [surface.value_and_grad(a, b) for a, b in x.tolist()]
+        return np.array([r[0] for r in rows]), np.array([r[1:] for r in rows]).reshape(len(rows), 2)
     import torch
 
-    given = x
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(x)
     with torch.enable_grad():
         xg = x.detach().requires_grad_(True)
         f = surface.torch(xg)  # (N,)
         (g,) = torch.autograd.grad(f.sum(), xg)
-    f, g = f.detach(), g.detach()
-    return (f.numpy(), g.numpy()) if given is not x else (f, g)
+    return f.detach(), g.detach()
 
 
 def noise_stream(h: Hyper, device: str, seed: int, index: int) -> Any:
@@ -65,7 +67,7 @@ class Runner:
         self.diverged_at = xp.where(self.alive, -1, 0)  # −1 while alive
         self.diverged_at = self.diverged_at.astype(np.int64) if numpy else self.diverged_at.to(xp.int64)
         self.generator = noise_stream(h, device, seed, index)
-        self.last: dict[str, Any] = {}  # the latest step's numbers, for start 0
+        self.last: dict[str, Any] = {}  # the latest update's arrays, all starts (start0() reads start 0's)
 
     def noise(self, shape: tuple[int, ...]) -> Any:
         """The next draws of this optimizer's noise stream (torch's generator: the reference draws the same)."""
@@ -78,9 +80,10 @@ class Runner:
         xp = self.xp
         self.t += 1
         h, t, lr = self.h, self.t, self.h.lr_at(self.t)
-        g = self.grad
+        g, z = self.grad, None
         if self.generator is not None:
-            g = g + h.noise * self.noise(tuple(g.shape))
+            z = self.noise(tuple(g.shape))
+            g = g + h.noise * z
         with np.errstate(all="ignore"):
             x_new, s_new = rule(h).update(h, self.x, g, self.state, t, lr)
         f_new, g_new = loss_and_grad(self.surface, x_new)
@@ -88,10 +91,13 @@ class Runner:
         bad = ~finite | (xp.abs(x_new) > self.bound).any(1) | ~xp.isfinite(f_new)
         # A start that diverges keeps its last finite position, so it can still be drawn (at the edge).
         keep_new = self.alive & finite
-        self.last = {"t": t, "lr": lr, "g": g[0].tolist(), "x_old": self.x[0].tolist(), "x_new": x_new[0].tolist(),
-                     "before": {k: v[0].tolist() for k, v in self.state.items()},
-                     "after": {k: v[0].tolist() for k, v in s_new.items()}, "alive_before": bool(self.alive[0]),
-                     "moved": bool(keep_new[0])}
+        # The arrays themselves: an update makes new ones and changes none in place, and a frame reads
+        # few of the many updates computed (converting each one's numbers cost more than its math).
+        self.last = {"t": t, "lr": lr, "g": g, "x_old": self.x, "x_new": x_new, "before": self.state, "after": s_new,
+                     "alive_before": self.alive, "moved": keep_new, "noise": z}
+        if xp is np and self.alive.all() and not bad.any():  # a track on its way: nothing to hold back
+            self.x, self.state, self.loss, self.grad = x_new, s_new, f_new, g_new
+            return
         move = self.alive[:, None]
         self.x = xp.where(keep_new[:, None], x_new, self.x)
         self.state = {k: xp.where(move, s_new[k], self.state[k]) for k in self.state}
@@ -99,6 +105,17 @@ class Runner:
         self.grad = xp.where(keep_new[:, None], g_new, self.grad)
         self.diverged_at = xp.where(self.alive & bad, t, self.diverged_at)
         self.alive = self.alive & ~bad
+
+
+def start0(last: dict[str, Any]) -> dict[str, Any]:
+    """A runner's `last` update as start 0's Python numbers: what the worked rule and the check read."""
+    def row(a: Any) -> list[float]:
+        return a[0].tolist()
+
+    return {"t": last["t"], "lr": last["lr"], "g": row(last["g"]), "x_old": row(last["x_old"]),
+            "x_new": row(last["x_new"]), "before": {k: row(v) for k, v in last["before"].items()},
+            "after": {k: row(v) for k, v in last["after"].items()}, "alive_before": bool(last["alive_before"][0]),
+            "moved": bool(last["moved"][0]), "noise": None if last["noise"] is None else row(last["noise"])}
 
 
 class Race:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from . import derivative
 from .formula import Node, evaluate, parse, parsed
 
 
@@ -35,6 +36,10 @@ class Surface:
         import torch
 
         return evaluate(self.tree, xy[:, 0], xy[:, 1], torch)
+
+    def value_and_grad(self, x: float, y: float) -> tuple[float, float, float]:
+        """f, ∂f/∂x, ∂f/∂y at one point, in Python floats (derivative.py)."""
+        return derivative.tape(self.formula)(x, y)
 
     def numpy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):

@@ -1,10 +1,15 @@
-"""One optimizer's path from the start point, with torch.optim beside it: what every frame reads.
+"""One optimizer's path from the start point, and each shown step's check: what every frame reads.
 
 A `Track` is a pure function of (surface, hyperparameters, start, bound, device, seed and
 its noise stream), so it is kept in a small cache and shared: turning one optimizer's knob
 recomputes that optimizer alone, and the others' paths come back as they were, number for
 number. Tracks grow under a lock, because the app may step one session in a worker while
 another is opened with a knob turned.
+
+`ensure` computes the runner's updates only. The check of update t (reference.py: one
+torch.optim step from the runner's position and state before it, compared with the
+runner's after it) is computed when a frame at step t is built (`check`), and kept: a knob
+turn that recomputes a path to step 75 pays for 75 updates and one check.
 """
 
 from __future__ import annotations
@@ -12,64 +17,80 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from .config import Hyper
-from .race import Runner
-from .reference import Reference, unchecked_reason
+from .race import Runner, start0
+from .reference import Check, check, unchecked_reason
 from .surfaces import Surface
 
 
-@dataclass(frozen=True)
 class Step:
-    """Start 0 after update t (t = 0: the start itself)."""
+    """Start 0 after update t (t = 0: the start itself), as Python numbers when read.
 
-    x: tuple[float, float]
-    loss: float
-    grad: tuple[float, float]
-    state: dict[str, list[float]]
-    last: dict[str, Any]  # the update's numbers for the worked rule ({} at t = 0 and once frozen)
-    lr: float
-    alive: bool
-    diverged_at: int | None
-    moved: bool  # this update moved start 0 (it was alive and the new position is finite)
-    ref_x: tuple[float, float] | None  # torch.optim's position, while it is compared
-    diff: float | None  # the largest |ours − torch.optim| over the two coordinates
+    It keeps the runner's arrays as they were after the update (an update makes new ones and
+    changes none in place) and converts start 0's numbers when a frame reads them: a knob turn
+    computes many updates and shows one."""
+
+    def __init__(self, runner: Runner, lr: float, moved: bool) -> None:
+        self._x, self._loss, self._grad, self._state = runner.x, runner.loss, runner.grad, runner.state
+        last = runner.last
+        self._last = last if last and bool(last["alive_before"][0]) else None
+        self.lr = lr
+        self.alive = bool(runner.alive[0])
+        d = int(runner.diverged_at[0])
+        self.diverged_at = None if d < 0 else d
+        self.moved = moved  # this update moved start 0 (it was alive and the new position is finite)
+
+    @property
+    def x(self) -> tuple[float, float]:
+        return tuple(self._x[0].tolist())
+
+    @property
+    def loss(self) -> float:
+        return float(self._loss[0])
+
+    @property
+    def grad(self) -> tuple[float, float]:
+        return tuple(self._grad[0].tolist())
+
+    @property
+    def state(self) -> dict[str, list[float]]:
+        return {k: v[0].tolist() for k, v in self._state.items()}
+
+    @cached_property
+    def last(self) -> dict[str, Any]:
+        """The update's numbers for the worked rule and the check ({} at t = 0 and once frozen)."""
+        return start0(self._last) if self._last is not None else {}
 
 
 class Track:
     def __init__(self, surface: Surface, h: Hyper, start: tuple[float, float], bound: float, device: str,
                  seed: int, index: int) -> None:
-        self.h = h
-        # numpy on the CPU; on another device torch there, as the reference beside it runs (autograd
+        self.surface, self.h, self.device = surface, h, device
+        # numpy on the CPU; on another device torch there, as the check's torch.optim step runs (autograd
         # on a GPU is not the CPU's to the last bit, and the check compares the two).
         self.runner = Runner(surface, h, np.array([start]), bound, device, seed, index, numpy=device == "cpu")
         self.unchecked = unchecked_reason(h)
-        self.reference = None if self.unchecked else Reference(surface, h, start, device, seed, index)
+        self._checks: dict[int, Check | None] = {}
         self._xyf = np.empty((64, 3))  # start 0's drawn positions (x, y, f), in order; grown by doubling
         self._drawn: list[int] = []  # how many of them step t draws
         self.steps: list[Step] = []
         self.lock = threading.Lock()
-        self._record(moved=True, diff=0.0 if self.reference else None)
+        self._record(moved=True)
 
-    def _record(self, moved: bool, diff: float | None) -> None:
+    def _record(self, moved: bool) -> None:
         r = self.runner
-        alive = bool(r.alive[0])
-        d = int(r.diverged_at[0])
-        self.steps.append(Step(
-            x=tuple(r.x[0].tolist()), loss=float(r.loss[0]), grad=tuple(r.grad[0].tolist()),
-            state={k: v[0].tolist() for k, v in r.state.items()},
-            last=r.last if r.last.get("alive_before") else {}, lr=self.h.lr_at(max(r.t, 1)), alive=alive,
-            diverged_at=None if d < 0 else d, moved=moved,
-            ref_x=tuple(self.reference.x) if self.reference is not None and diff is not None else None, diff=diff))
+        step = Step(r, self.h.lr_at(max(r.t, 1)), moved)
+        self.steps.append(step)
         n = self._drawn[-1] if self._drawn else 0
         if moved:
             if n == len(self._xyf):
                 self._xyf = np.concatenate([self._xyf, np.empty_like(self._xyf)])
-            self._xyf[n] = (*self.steps[-1].x, self.steps[-1].loss)
+            self._xyf[n] = (*step.x, step.loss)
             n += 1
         self._drawn.append(n)
 
@@ -78,28 +99,36 @@ class Track:
         if t < len(self.steps):  # computed already: no lock, so the app's thread never waits on a worker here
             return self.steps[t]
         with self.lock:
+            since = time.perf_counter()
             while len(self.steps) <= t:
-                r = self.runner
-                was_alive = bool(r.alive[0])
-                # Where torch.optim stands exactly where the runner stood, autograd would give it the
-                # runner's own gradient (the same function of the same numbers): it takes that.
-                same = self.reference is not None and self.reference.x == r.x[0].tolist()
-                known = r.grad if same else None  # r.step() puts a new array in its place
-                r.step()
-                moved = r.last["moved"]
-                diff = None
-                if self.reference is not None and was_alive and moved:
-                    theirs = self.reference.step(known)
-                    diff = max(abs(a - b) for a, b in zip(r.x[0].tolist(), theirs))
-                elif self.reference is not None:
-                    self.reference = None  # frozen here: nothing further to compare
-                self._record(moved, diff)
+                self.runner.step()
+                self._record(bool(self.runner.last["moved"][0]))
                 # Give up the GIL now and then: numpy on two numbers holds it throughout (torch let go
                 # at every op), and the app's thread paints while a worker computes ahead. Not at
-                # every update: on a busy machine each sleep(0) waits for the scheduler (~0.2 ms).
-                if len(self.steps) % 8 == 0:
+                # every update: on a busy machine each sleep(0) waits for the scheduler (0.5-1 ms).
+                if time.perf_counter() - since > YIELD_EVERY:
                     time.sleep(0)
+                    since = time.perf_counter()
             return self.steps[t]
+
+    def check(self, t: int) -> Check | None:
+        """Update t against one torch.optim step from the runner's state before it (None where
+        nothing is compared: no torch.optim form, or start 0 frozen before or at this update).
+        At t = 0 both stand at the start."""
+        if self.unchecked:
+            return None
+        if t not in self._checks:
+            now = self.ensure(t)
+            if t == 0:
+                found = Check(now.x, {}, 0.0)
+            elif now.last and now.moved:
+                was = self.steps[t - 1]
+                found = check(self.surface, self.h, t, (was.x, was.state), (now.x, now.state), now.last.get("noise"),
+                              self.device)
+            else:
+                found = None
+            self._checks[t] = found  # one dict write: safe without the lock, and the same value either way
+        return self._checks[t]
 
     def drawn(self, t: int) -> np.ndarray:
         """The positions drawn at step t: the start and every move (a diverging move stays, at the edge)."""
@@ -110,6 +139,10 @@ class Track:
         return self._xyf[: self._drawn[t], 2]
 
 
+# Seconds of updates between two chances for the app's thread to take the GIL: about the GIL's own
+# switch interval (5 ms), so the app's thread waits no longer than that, and a knob turn pays a few
+# sleeps rather than dozens.
+YIELD_EVERY = 0.005
 _CACHE: OrderedDict[tuple, Track] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 CACHE_SIZE = 48
