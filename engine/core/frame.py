@@ -10,12 +10,21 @@ from typing import Any, Mapping
 import numpy as np
 
 
+_SCALARS = frozenset((float, int, str, bool, type(None)))  # exact types: numpy's float64 is a float
+
+
 def freeze(value: Any) -> Any:
     """Copy a value so that no later in-place update can leak into a frame.
 
     Arrays become read-only numpy copies (torch tensors are detached to numpy
     first), dicts become read-only mappings, lists become tuples.
     """
+    # The common cases first, cheapest test first: a frame holds thousands of numbers, and
+    # isinstance against typing.Mapping alone costs ten times a test against a concrete type.
+    if type(value) in _SCALARS:
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
         value = value.detach().cpu().numpy()
     if isinstance(value, np.ndarray):
@@ -24,10 +33,8 @@ def freeze(value: Any) -> Any:
         return copy
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, Mapping):
+    if isinstance(value, (dict, Mapping)):
         return MappingProxyType({str(k): freeze(v) for k, v in value.items()})
-    if isinstance(value, (list, tuple)):
-        return tuple(freeze(v) for v in value)
     return value
 
 
