@@ -55,6 +55,11 @@ def ready() -> bool:
     return "torch" in sys.modules and not warming()
 
 
+def failed() -> bool:
+    """A warm-up has finished without torch (a broken install says so when a lab needs it)."""
+    return _done.is_set() and "torch" not in sys.modules
+
+
 def warming() -> bool:
     return _thread is not None and not _done.is_set()
 
@@ -76,6 +81,7 @@ def _run() -> None:
         # The arch lab traces shapes on the meta device; torch loads its decompositions (and
         # sympy) at the first meta-device operation, another second the first time.
         torch.relu(torch.empty(1, device="meta"))
+        import torch.utils.flop_counter  # noqa: F401 - the arch lab's checks count with it
     except Exception:  # a broken torch says so when a lab that needs it opens
         pass
     finally:
