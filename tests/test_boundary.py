@@ -106,3 +106,52 @@ def test_a_numpy_lab_opened_from_the_command_line_paints_before_torch_loads(name
         asyncio.run(main())
     """)
     assert out == "False True True"
+
+
+@pytest.mark.parametrize("name,device", [("arch-alexnet", "auto"), ("arch-why-conv", "cpu")])
+def test_arch_opened_from_the_command_line_paints_its_input_before_torch_loads(name, device):
+    """arch's frame 0 is formulas alone (Lab.torch_from = 1): opened straight from `tui-lab open`
+    (`--device auto`, as the command line's default, where torch is a CPU-only build), it is
+    painted without importing torch, and the status says torch is loading; → → → pressed at
+    once are kept, computed once torch has loaded, and the frame they reach carries its torch
+    check (✓); the note goes once torch is there."""
+    out = _run(f"""
+        import asyncio, sys
+        from engine.core.device import needs_torch
+        from tui_lab import warm
+        from tui_lab.app import LabApp
+        from tui_lab.lab_work import LOADING_TORCH
+        from tui_lab.screens.scenario import ScenarioScreen
+        from tui_lab.widgets import StatusBar
+        if needs_torch({device!r}):
+            print("skip: only torch can name the device here")
+            sys.exit()
+        drawn, at_paint, notes = [], [], set()
+        draw = ScenarioScreen._draw
+        def _draw(screen, *args, **kwargs):
+            draw(screen, *args, **kwargs)
+            drawn.append(True)
+        ScenarioScreen._draw = _draw
+        async def main():
+            app = LabApp(scenario={name!r}, device={device!r})
+            def painted():
+                if drawn:
+                    at_paint.append('torch' in sys.modules)
+                    notes.add(app.screen.query_one(StatusBar).busy if not warm.ready() else "")
+            app.post_display_hook = painted
+            async with app.run_test(size=(100, 30)) as pilot:
+                while not at_paint:
+                    await pilot.pause(0.01)
+                await pilot.press("right", "right", "right")
+                runner = app.screen.runner
+                while runner.session.index < 3:
+                    await pilot.pause(0.05)
+                while app.screen.query_one(StatusBar).busy:
+                    await pilot.pause(0.05)
+                check = runner.session.frame.values.get("check")
+                print(at_paint[0], LOADING_TORCH in notes, runner.session.index, check is not None and check["ok"])
+        asyncio.run(main())
+    """)
+    if out.startswith("skip:"):
+        pytest.skip(out)
+    assert out == "False True 3 True"

@@ -175,7 +175,11 @@ class LabWork(Widget):
             self.target = None
             self.post_message(self.Failed(f"while computing step {target}: {describe(exc)}"))
             return
-        self.post_message(self._Computed(generation, None if finish else target))
+        # A later key started a worker in this one's place (keys pressed while torch loads start
+        # one each, all released by the warm-up at once): that one answers, this one's older
+        # target would move the cursor back after it.
+        if not worker.is_cancelled:
+            self.post_message(self._Computed(generation, None if finish else target))
 
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
     def _produce(self) -> None:
