@@ -155,3 +155,47 @@ def test_arch_opened_from_the_command_line_paints_its_input_before_torch_loads(n
     if out.startswith("skip:"):
         pytest.skip(out)
     assert out == "False True 3 True"
+
+
+def test_arch_shows_what_comes_before_torch_from_without_torch():
+    """Lab.torch_from is a promise the app relies on (it computes those frames while torch loads,
+    in a worker that does not wait for it): every bundled arch scenario but a model from code
+    opens and shows each frame before its torch_from without importing torch, and the memory
+    calculator (None) all of its frames."""
+    out = _run("""
+        from engine.arch.lab import ArchLab
+        from engine.session import Session
+        from scenarios.loader import bundled_paths, load
+        seen = []
+        for p in bundled_paths():
+            if not p.stem.startswith("arch-"):  # loading some other labs' scenarios reads a torch checkpoint
+                continue
+            scenario = load(p.stem)
+            first = ArchLab.torch_from(scenario.params)
+            if first == 0:
+                continue
+            session = Session(scenario, device="cpu")
+            for i in range(session.count if first is None else first):
+                session.goto(i)
+                session.frame.caption, session.frame.values
+            seen.append(p.stem)
+        print(len(seen), 'arch-memory' in seen, 'torch' in sys.modules)
+    """)
+    assert out == "9 True False"
+
+
+def test_auto_names_the_cpu_without_torch_only_where_torch_would():
+    """`--device auto` where torch is a CPU-only build (not on a Mac) is the CPU, known from
+    torch/version.py without the 1.5 s import; the answer is the one torch gives once loaded."""
+    out = _run("""
+        from engine.core import device
+        quick = not device.needs_torch("auto")
+        named = device.resolve("auto")
+        imported = 'torch' in sys.modules
+        import torch
+        print(quick, imported, named == device.resolve("auto"), device.needs_torch("auto"))
+    """)
+    quick, imported, same, after = out.split()
+    if quick == "False":
+        pytest.skip("torch here is not a CPU-only build: only torch can say what 'auto' is")
+    assert (imported, same, after) == ("False", "True", "True")
