@@ -18,6 +18,18 @@ for m in LABS.values():
 """
 
 
+# A scenario screen's first frame: `drawn` is set once a frame has been drawn (the paint after it shows it).
+DRAWN = """
+from tui_lab.screens.scenario import ScenarioScreen
+drawn = []
+draw = ScenarioScreen._draw
+def _draw(screen, *args, **kwargs):
+    draw(screen, *args, **kwargs)
+    drawn.append(True)
+ScenarioScreen._draw = _draw
+"""
+
+
 def _run(code: str) -> str:
     code = IMPORT_LABS + textwrap.dedent(code)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
@@ -79,17 +91,11 @@ def test_a_numpy_lab_opened_from_the_command_line_paints_before_torch_loads(name
     """conv and lstm compute in numpy (torch only checks their last frame): opened straight
     from `tui-lab open`, their first frame is painted without importing torch; torch loads
     after that, and stepping to the end (whose check imports it) works, whenever it arrives."""
-    out = _run(f"""
+    out = _run(DRAWN + textwrap.dedent(f"""
         import asyncio, sys
         from tui_lab import warm
         from tui_lab.app import LabApp
-        from tui_lab.screens.scenario import ScenarioScreen
-        drawn, at_paint = [], []
-        draw = ScenarioScreen._draw
-        def _draw(screen, *args, **kwargs):
-            draw(screen, *args, **kwargs)
-            drawn.append(True)
-        ScenarioScreen._draw = _draw
+        at_paint = []
         async def main():
             app = LabApp(scenario={name!r}, device="cpu")
             app.post_display_hook = lambda: drawn and at_paint.append('torch' in sys.modules)
@@ -104,7 +110,7 @@ def test_a_numpy_lab_opened_from_the_command_line_paints_before_torch_loads(name
                 check = app.screen.runner.session.frame.values.get("check")
                 print(torch_at_first_frame, 'torch' in sys.modules, check is not None and check["ok"])
         asyncio.run(main())
-    """)
+    """))
     assert out == "False True True"
 
 
@@ -115,23 +121,17 @@ def test_arch_opened_from_the_command_line_paints_its_input_before_torch_loads(n
     painted without importing torch, and the status says torch is loading; → → → pressed at
     once are kept, computed once torch has loaded, and the frame they reach carries its torch
     check (✓); the note goes once torch is there."""
-    out = _run(f"""
+    out = _run(DRAWN + textwrap.dedent(f"""
         import asyncio, sys
         from engine.core.device import needs_torch
         from tui_lab import warm
         from tui_lab.app import LabApp
         from tui_lab.lab_work import LOADING_TORCH
-        from tui_lab.screens.scenario import ScenarioScreen
         from tui_lab.widgets import StatusBar
         if needs_torch({device!r}):
             print("skip: only torch can name the device here")
             sys.exit()
-        drawn, at_paint, notes = [], [], set()
-        draw = ScenarioScreen._draw
-        def _draw(screen, *args, **kwargs):
-            draw(screen, *args, **kwargs)
-            drawn.append(True)
-        ScenarioScreen._draw = _draw
+        at_paint, notes = [], set()
         async def main():
             app = LabApp(scenario={name!r}, device={device!r})
             def painted():
@@ -151,7 +151,7 @@ def test_arch_opened_from_the_command_line_paints_its_input_before_torch_loads(n
                 check = runner.session.frame.values.get("check")
                 print(at_paint[0], LOADING_TORCH in notes, runner.session.index, check is not None and check["ok"])
         asyncio.run(main())
-    """)
+    """))
     if out.startswith("skip:"):
         pytest.skip(out)
     assert out == "False True 3 True"
