@@ -47,18 +47,20 @@ def last_step(count: int | None) -> int | None:
     return None if count is None else count - 1
 
 
+def resolves(cls: type[Lab], device: str) -> bool:
+    """Whether a session of `cls` asks for `device` (which may import torch: devices.needs_torch)."""
+    return cls.uses_torch or device not in ("auto", "cpu")
+
+
 class Session:
     """The cursor over one scenario's frames. Frames already computed never change."""
 
     def __init__(self, scenario: Scenario, device: str = "auto", seed: int | None = None) -> None:
         cls = lab_class(scenario.lab)
         self.seed = scenario.seed if seed is None else seed
-        if cls.uses_torch:
-            self.device = devices.resolve(device)
-        else:  # numpy on the CPU (torch only checks); a device named outright must still exist
-            if device not in ("auto", "cpu"):
-                devices.resolve(device)
-            self.device = "cpu"
+        resolved = devices.resolve(device) if resolves(cls, device) else "cpu"
+        # A numpy lab runs on the CPU (torch only checks); a device named outright must still exist.
+        self.device = resolved if cls.uses_torch else "cpu"
         self.scenario = scenario
         self.lab: Lab
         self.stepper: Stepper
@@ -71,7 +73,8 @@ class Session:
     def _open(self, scenario: Scenario) -> None:
         cls = lab_class(scenario.lab)
         self.scenario = scenario
-        seed_all(self.seed, torch_too=cls.uses_torch)
+        if cls.draws_random(scenario.params):
+            seed_all(self.seed, torch_too=cls.uses_torch)
         self.lab = cls(dict(scenario.params), seed=self.seed, device=self.device)
         self.stepper = Stepper(self.lab)
         self.index = 0

@@ -575,6 +575,45 @@ async def test_a_numpy_lab_opens_and_answers_while_torch_loads(monkeypatch):
         gate.set()
 
 
+async def test_arch_shows_its_input_and_turns_a_knob_while_torch_loads(monkeypatch):
+    """arch's frame 0 is formulas alone (Lab.torch_from = 1): it opens while torch still loads,
+    and the status says so; a knob turned at step 0 answers meanwhile. A step to a layer, which
+    is checked against its torch module, waits for the warm-up (never on the app's thread), and
+    arrives with its check once torch is there; the status note goes."""
+    import threading
+
+    from tui_lab import lab_work, runner
+    from tui_lab.lab_work import LOADING_TORCH
+
+    gate = threading.Event()
+    waited: list[bool] = []
+    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: waited.append(True) or gate.wait(30))
+    monkeypatch.setattr(runner.warm, "ready", lambda: gate.is_set())
+    app = LabApp(scenario="arch-alexnet", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.pause()
+        assert not waited and LOADING_TORCH in status(screen) and caption(screen).startswith("Input: 3×227×227")
+        await pilot.press("full_stop")  # input height 227 → 228, at step 0
+        for _ in range(100):
+            if "227 → 228" in note(screen):
+                break
+            await pilot.pause(0.05)
+        assert "input height 227 → 228" in note(screen) and not waited
+        assert caption(screen).startswith("Input: 3×228×227")
+        await pilot.press("right", "right")
+        await pilot.pause(0.3)
+        assert screen.session.index == 0 and waited  # the layers wait for torch
+        gate.set()
+        for _ in range(100):
+            if screen.session.index == 2 and LOADING_TORCH not in status(screen):
+                break
+            await pilot.pause(0.05)
+        assert screen.session.index == 2 and LOADING_TORCH not in status(screen)
+        drawn = "\n".join(strip.text for strip in screen.query_one("#frame")._strips)
+        assert screen.session.frame.values["check"]["ok"] and "check       ✓ matches nn modules" in drawn
+
+
 async def test_a_knob_key_pressed_while_a_lab_opens_is_kept(monkeypatch):
     """A knob key pressed before the lab is open (a torch lab waits for torch to load) is
     applied once it is: the knob turns, and the note says so."""

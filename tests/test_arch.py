@@ -466,3 +466,47 @@ def test_other_convolutions_round_their_weights_without_citing_the_lecture():
     assert "(3·3·3)·64 = 1,728 (≈ 1.7K)" in why and "lecture" not in why
     assert [rounded(n) for n in (999, 1_728, 34_848, 884_736, 1_179_648, 61_100_840, 7e9)] == \
         ["999", "1.7K", "35K", "885K", "1.2M", "61M", "7G"]
+
+
+@pytest.mark.parametrize("name", ["arch-alexnet", "arch-why-conv", "arch-memory"])
+def test_frames_are_the_same_whatever_the_random_generators_hold(name, monkeypatch):
+    """ArchLab.draws_random is False, so an open and a knob turn seed nothing (torch.manual_seed
+    costs a turn milliseconds): the frames, torch checks included (built afresh, not from the
+    trace cache), must not depend on python's, numpy's or torch's generator state."""
+    import random
+
+    import numpy as np
+
+    from engine.arch import torch_check
+    from engine.core.frame import to_plain
+
+    def replay(scramble):
+        torch_check._traced.clear()
+        torch_check.why_conv_modules.cache_clear()
+        scramble()
+        session = Session(load(name), device="cpu")
+        out = []
+        for i in range(session.count):
+            scramble()
+            session.goto(i)
+            out.append(json.dumps(to_plain({"caption": session.frame.caption, **session.frame.values})))
+        return out
+
+    def scrambled():
+        n = random.randrange(1 << 30)
+        random.seed(n)
+        np.random.seed(n % 1000)
+        torch.manual_seed(n)
+
+    assert not ArchLab.draws_random(load(name).params)
+    assert replay(scrambled) == replay(lambda: torch.manual_seed(0))
+
+
+def test_which_frames_need_torch():
+    """What the app waits for torch for (tui_lab/lab_work.py), mode by mode; that the frames
+    before it need none is proved in a fresh interpreter (test_boundary.py)."""
+    assert ArchLab.torch_from(load("arch-alexnet").params) == 1  # frame 0 is the input
+    assert ArchLab.torch_from(load("arch-why-conv").params) == 1  # frame 0 is the slides' question
+    assert ArchLab.torch_from(load("arch-memory").params) is None  # the calculator never asks torch
+    own = load("arch-own-model").params
+    assert ArchLab.torch_from(own) == 0 and ArchLab.draws_random(own)  # the person's model, walked as it opens

@@ -18,6 +18,18 @@ for m in LABS.values():
 """
 
 
+# A scenario screen's first frame: `drawn` is set once a frame has been drawn (the paint after it shows it).
+DRAWN = """
+from tui_lab.screens.scenario import ScenarioScreen
+drawn = []
+draw = ScenarioScreen._draw
+def _draw(screen, *args, **kwargs):
+    draw(screen, *args, **kwargs)
+    drawn.append(True)
+ScenarioScreen._draw = _draw
+"""
+
+
 def _run(code: str) -> str:
     code = IMPORT_LABS + textwrap.dedent(code)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
@@ -79,17 +91,11 @@ def test_a_numpy_lab_opened_from_the_command_line_paints_before_torch_loads(name
     """conv and lstm compute in numpy (torch only checks their last frame): opened straight
     from `tui-lab open`, their first frame is painted without importing torch; torch loads
     after that, and stepping to the end (whose check imports it) works, whenever it arrives."""
-    out = _run(f"""
+    out = _run(DRAWN + textwrap.dedent(f"""
         import asyncio, sys
         from tui_lab import warm
         from tui_lab.app import LabApp
-        from tui_lab.screens.scenario import ScenarioScreen
-        drawn, at_paint = [], []
-        draw = ScenarioScreen._draw
-        def _draw(screen, *args, **kwargs):
-            draw(screen, *args, **kwargs)
-            drawn.append(True)
-        ScenarioScreen._draw = _draw
+        at_paint = []
         async def main():
             app = LabApp(scenario={name!r}, device="cpu")
             app.post_display_hook = lambda: drawn and at_paint.append('torch' in sys.modules)
@@ -104,5 +110,92 @@ def test_a_numpy_lab_opened_from_the_command_line_paints_before_torch_loads(name
                 check = app.screen.runner.session.frame.values.get("check")
                 print(torch_at_first_frame, 'torch' in sys.modules, check is not None and check["ok"])
         asyncio.run(main())
-    """)
+    """))
     assert out == "False True True"
+
+
+@pytest.mark.parametrize("name,device", [("arch-alexnet", "auto"), ("arch-why-conv", "cpu")])
+def test_arch_opened_from_the_command_line_paints_its_input_before_torch_loads(name, device):
+    """arch's frame 0 is formulas alone (Lab.torch_from = 1): opened straight from `tui-lab open`
+    (`--device auto`, as the command line's default, where torch is a CPU-only build), it is
+    painted without importing torch, and the status says torch is loading; → → → pressed at
+    once are kept, computed once torch has loaded, and the frame they reach carries its torch
+    check (✓); the note goes once torch is there."""
+    out = _run(DRAWN + textwrap.dedent(f"""
+        import asyncio, sys
+        from engine.core.device import needs_torch
+        from tui_lab import warm
+        from tui_lab.app import LabApp
+        from tui_lab.lab_work import LOADING_TORCH
+        from tui_lab.widgets import StatusBar
+        if needs_torch({device!r}):
+            print("skip: only torch can name the device here")
+            sys.exit()
+        at_paint, notes = [], set()
+        async def main():
+            app = LabApp(scenario={name!r}, device={device!r})
+            def painted():
+                if drawn:
+                    at_paint.append('torch' in sys.modules)
+                    notes.add(app.screen.query_one(StatusBar).busy if not warm.ready() else "")
+            app.post_display_hook = painted
+            async with app.run_test(size=(100, 30)) as pilot:
+                while not at_paint:
+                    await pilot.pause(0.01)
+                await pilot.press("right", "right", "right")
+                runner = app.screen.runner
+                while runner.session.index < 3:
+                    await pilot.pause(0.05)
+                while app.screen.query_one(StatusBar).busy:
+                    await pilot.pause(0.05)
+                check = runner.session.frame.values.get("check")
+                print(at_paint[0], LOADING_TORCH in notes, runner.session.index, check is not None and check["ok"])
+        asyncio.run(main())
+    """))
+    if out.startswith("skip:"):
+        pytest.skip(out)
+    assert out == "False True 3 True"
+
+
+def test_arch_shows_what_comes_before_torch_from_without_torch():
+    """Lab.torch_from is a promise the app relies on (it computes those frames while torch loads,
+    in a worker that does not wait for it): every bundled arch scenario but a model from code
+    opens and shows each frame before its torch_from without importing torch, and the memory
+    calculator (None) all of its frames."""
+    out = _run("""
+        from engine.arch.lab import ArchLab
+        from engine.session import Session
+        from scenarios.loader import bundled_paths, load
+        seen = []
+        for p in bundled_paths():
+            if not p.stem.startswith("arch-"):  # loading some other labs' scenarios reads a torch checkpoint
+                continue
+            scenario = load(p.stem)
+            first = ArchLab.torch_from(scenario.params)
+            if first == 0:
+                continue
+            session = Session(scenario, device="cpu")
+            for i in range(session.count if first is None else first):
+                session.goto(i)
+                session.frame.caption, session.frame.values
+            seen.append(p.stem)
+        print(len(seen), 'arch-memory' in seen, 'torch' in sys.modules)
+    """)
+    assert out == "9 True False"
+
+
+def test_auto_names_the_cpu_without_torch_only_where_torch_would():
+    """`--device auto` where torch is a CPU-only build (not on a Mac) is the CPU, known from
+    torch/version.py without the 1.5 s import; the answer is the one torch gives once loaded."""
+    out = _run("""
+        from engine.core import device
+        quick = not device.needs_torch("auto")
+        named = device.resolve("auto")
+        imported = 'torch' in sys.modules
+        import torch
+        print(quick, imported, named == device.resolve("auto"), device.needs_torch("auto"))
+    """)
+    quick, imported, same, after = out.split()
+    if quick == "False":
+        pytest.skip("torch here is not a CPU-only build: only torch can say what 'auto' is")
+    assert (imported, same, after) == ("False", "True", "True")

@@ -24,10 +24,14 @@ from engine.core.frame import Frame
 from engine.core.knobs import describe as knob_describe
 from engine.core.params import ParamError
 from engine.registry import lab_class
-from engine.session import Session
+from engine.core.device import needs_torch
+from engine.session import Session, resolves
 from scenarios.scenario import Scenario
 
 from . import warm
+
+
+LOADING_TORCH = "torch loading…"  # for the checks from the next step on; the status line has room for little
 
 
 class LabWork(Widget):
@@ -112,17 +116,45 @@ class LabWork(Widget):
     def key(self) -> str:
         return str(self.scenario.path or self.scenario.name)
 
-    def _await_torch(self) -> None:
-        """A lab that computes with torch waits for a warm-up under way (tui_lab/warm.py); a
-        numpy lab goes on, reaching torch (its last step's check) by a plain `import torch`."""
-        if lab_class(self.scenario.lab).uses_torch:
+    def _await_torch(self, upto: int | None = None, opening: Scenario | None = None) -> None:
+        """Wait for a torch warm-up under way (tui_lab/warm.py) before work that needs torch:
+        the lab's frames from `Lab.torch_from` on, up to `upto` (None: any, as in a live run or
+        a lab's own key), and, `opening` a scenario, a device that only torch can name. Frames
+        before it (arch's input) are computed while torch loads; a numpy lab goes on, reaching
+        torch (its last step's check) by a plain `import torch`."""
+        scenario = opening if opening is not None else self.session.scenario
+        cls = lab_class(scenario.lab)
+        first = cls.torch_from(scenario.params)
+        if (first is not None and (upto is None or upto >= first)) or (
+                opening is not None and resolves(cls, self.device) and needs_torch(self.device)):
+            # Opened straight from the command line, a key may ask for such a frame before the
+            # screen has started the warm-up: start it, so that this thread waits for the one
+            # thread importing torch rather than importing it beside it (or the app's thread,
+            # reading the lazy frame, doing so).
+            warm.start()
             warm.wait()
+
+    def _note_torch(self) -> None:
+        """A lab open before torch has loaded (its first frames need none: arch's input) says so
+        in the status until it has, as the steps that follow are checked against torch."""
+        session = self.session
+        if warm.ready() or not session.lab.torch_from(session.scenario.params):
+            return
+        self.post_message(self.Busy(LOADING_TORCH))
+
+        def loaded() -> None:
+            if warm.ready() or warm.failed():
+                timer.stop()
+                if self.target is None:  # else the step under way clears it when it comes
+                    self.post_message(self.Busy(""))
+
+        timer = self.set_interval(0.1, loaded)
 
     # --- workers: their results travel in messages -----------------------------
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
     def _build(self, scenario: Scenario, action: list[dict[str, Any]], first: bool = False) -> None:
         generation = self.generation
-        self._await_torch()
+        self._await_torch(0, opening=scenario)
         try:
             session = Session(scenario, device=self.device, seed=self.seed)
         except Exception as exc:  # a message for the person, never a traceback
@@ -133,7 +165,7 @@ class LabWork(Widget):
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
     def _compute(self, target: int, finish: bool = False) -> None:
         worker, generation, session = get_current_worker(), self.generation, self.session
-        self._await_torch()
+        self._await_torch(None if finish else target)
         try:
             if finish:
                 session.stepper.run_to_end(lambda: worker.is_cancelled)
@@ -143,7 +175,11 @@ class LabWork(Widget):
             self.target = None
             self.post_message(self.Failed(f"while computing step {target}: {describe(exc)}"))
             return
-        self.post_message(self._Computed(generation, None if finish else target))
+        # A later key started a worker in this one's place (keys pressed while torch loads start
+        # one each, all released by the warm-up at once): that one answers, this one's older
+        # target would move the cursor back after it.
+        if not worker.is_cancelled:
+            self.post_message(self._Computed(generation, None if finish else target))
 
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False)
     def _produce(self) -> None:
@@ -164,7 +200,7 @@ class LabWork(Widget):
     @work(thread=True, exclusive=True, group="knob", exit_on_error=False)
     def _knob(self, key: str, value: Any, why: str = "") -> None:
         worker, generation, controller = get_current_worker(), self.generation, self.controller
-        self._await_torch()
+        self._await_torch(controller.session.index)
         try:
             session, note = controller.turned(key, value, lambda: worker.is_cancelled)
         except Exception as exc:
@@ -222,6 +258,7 @@ class LabWork(Widget):
         self.ahead = None
         if first:
             self.post_message(self.Opened(self.controller))
+            self._note_torch()
             pending, self._pending = self._pending, []
             for call in pending:
                 call()

@@ -6,14 +6,18 @@ Only torch is warmed here. Two threads importing a package and its submodules at
 deadlock in Python's import system (one holds `torch.nn`'s lock and waits for `torch`, the
 other holds `torch` and wants `torch.nn`); with one thread importing torch and everyone else
 that needs it waiting for that thread (`wait`), they never meet. So every worker that runs
-a torch lab's code waits for the warm-up first. A lab whose numbers are numpy
-(`Lab.uses_torch` false: conv, lstm, pretrain; torch only checks the last frame) does not
-wait, so `tui-lab open` paints its first frame without importing torch at all, and its
-steps and knobs answer while torch loads: such a lab reaches torch only through a plain
-`import torch` first (inside a function), which waits on the warm-up's module lock and
-holds none of its own. The app's own thread computes a step only once torch is `ready`
-(before that, steps go to a worker), so it never waits for torch. Our own modules never
-import torch when they are imported (tests/test_boundary.py).
+a torch lab's code waits for the warm-up first (starting it, if the screen has not yet).
+A lab whose numbers are numpy (`Lab.uses_torch` false: conv, lstm, pretrain; torch only
+checks the last frame) does not wait, so `tui-lab open` paints its first frame without
+importing torch at all, and its steps and knobs answer while torch loads: such a lab
+reaches torch only through a plain `import torch` first (inside a function), which waits on
+the warm-up's module lock and holds none of its own. A lab whose first frames need no torch
+(`Lab.torch_from`: arch's input, checked against nothing) opens the same way; its workers
+wait for the warm-up only for a frame from there on (arch's frames are built lazily, when
+first read, on the app's thread: only ever after such a worker has waited). The app's own
+thread computes a step only once torch is `ready` (before that, steps go to a worker), so
+it never waits for torch. Our own modules never import torch when they are imported
+(tests/test_boundary.py).
 """
 
 from __future__ import annotations
@@ -55,6 +59,11 @@ def ready() -> bool:
     return "torch" in sys.modules and not warming()
 
 
+def failed() -> bool:
+    """A warm-up has finished without torch (a broken install says so when a lab needs it)."""
+    return _done.is_set() and "torch" not in sys.modules
+
+
 def warming() -> bool:
     return _thread is not None and not _done.is_set()
 
@@ -76,6 +85,7 @@ def _run() -> None:
         # The arch lab traces shapes on the meta device; torch loads its decompositions (and
         # sympy) at the first meta-device operation, another second the first time.
         torch.relu(torch.empty(1, device="meta"))
+        import torch.utils.flop_counter  # noqa: F401 - the arch lab's checks count with it
     except Exception:  # a broken torch says so when a lab that needs it opens
         pass
     finally:

@@ -82,7 +82,11 @@ def network_frames(cfg: ArchConfig) -> Iterator[Frame]:
 def why_conv_frames(cfg: ArchConfig) -> Iterator[Frame]:
     n, k, maps = cfg.image, cfg.filter, cfg.maps
     pixels, hidden = n * n, maps * n * n  # one hidden unit per pixel per feature map
-    ref = why_conv_modules(n, k, maps)
+    base = {"mode": "why_conv", "image": n, "filter": k, "maps": maps, "hidden": hidden,
+            "note": "weights only, as the slides count them; biases would add one per hidden unit (or per map)"}
+    layer0 = {"name": "INPUT", "kind": "input", "out_shape": [1, n, n], "params": 0, "activations": pixels}
+    yield Frame(0, captions.why_conv_question(cfg), {**base, "layer": layer0, "variants": []})
+    ref = why_conv_modules(n, k, maps)  # torch from frame 1 on (ArchLab.torch_from)
     variants = [
         {"name": "FULLY CONNECTED", "kind": "fc", "out_shape": [hidden], "params": pixels * hidden,
          "activations": hidden, "formula": f"{count(pixels)} · {count(hidden)} = {power(pixels * hidden)}",
@@ -101,10 +105,6 @@ def why_conv_frames(cfg: ArchConfig) -> Iterator[Frame]:
     ]
     for v in variants:
         v["torch"]["matches"] = v["torch"]["params"] == v["params"]
-    base = {"mode": "why_conv", "image": n, "filter": k, "maps": maps, "hidden": hidden,
-            "note": "weights only, as the slides count them; biases would add one per hidden unit (or per map)"}
-    layer0 = {"name": "INPUT", "kind": "input", "out_shape": [1, n, n], "params": 0, "activations": pixels}
-    yield Frame(0, captions.why_conv_question(cfg), {**base, "layer": layer0, "variants": []})
     for i, v in enumerate(variants, 1):
         shown = variants[:i]
         diff = max(abs(x["torch"]["params"] - x["params"]) for x in shown)

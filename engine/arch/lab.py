@@ -25,7 +25,7 @@ from . import frames, own
 from .config import PARAMS, ArchConfig, plan
 from .layers import normalize_layers
 from .memory import network_totals
-from .torch_check import torch_layers, trace
+from .torch_check import torch_layers
 from .turns import change_note, knobs
 
 # Still imported from here by tests/test_train.py, tests/test_cuda.py and benchmarks/gpu_check.py;
@@ -50,13 +50,25 @@ class ArchLab(Lab):
     def check(cls, params: dict[str, Any]) -> None:
         plan(params)  # shapes and sizes only: nothing is imported or built
 
+    @classmethod
+    def draws_random(cls, params: dict[str, Any]) -> bool:
+        """Formulas, and torch modules on the meta device, which draw nothing: nothing to seed at
+        an open or a knob turn. A model from code runs the person's code, which may draw."""
+        return bool(params.get("model"))
+
+    @classmethod
+    def torch_from(cls, params: dict[str, Any]) -> int | None:
+        """Frame 0 (the input, the slides' question) is formulas alone; torch checks from frame 1
+        on. A model from code is walked with torch as the lab opens; the memory calculator never
+        asks torch."""
+        if params.get("model"):
+            return 0
+        return None if params.get("mode") == "memory" else 1
+
     def __init__(self, params: dict[str, Any], *, seed: int = 0, device: str = "cpu") -> None:
         super().__init__(params, seed=seed, device=device)
         self.cfg: ArchConfig = plan(params)
         self.own = own.OwnModel(self.cfg) if self.cfg.mode == "model" else None
-        if self.cfg.plans:  # the first FlopCounterMode imports much of torch: here, where the lab opens,
-            first = self.cfg.plans[0]  # not when a frame is first drawn
-            trace(first.layer, first.in_shape)
 
     def length(self) -> int:
         if self.own is not None:

@@ -13,10 +13,14 @@ from collections.abc import Iterator
 
 import contextlib
 
+import functools
+import importlib.util
 import os
 import re
+import sys
 import threading
 import warnings
+from pathlib import Path
 from typing import MutableMapping
 
 NAMES = ("auto", "cpu", "cuda", "mps")
@@ -71,6 +75,8 @@ def resolve(name: str) -> str:
         return "cpu"
     if name == "auto" or is_cuda(name):
         prepare_cuda()  # before torch.cuda.is_available(), the first cuda call
+    if name == "auto" and not needs_torch(name):
+        return "cpu"
     here = available()
     device = here[0] if name == "auto" else name
     if is_cuda(device):
@@ -78,6 +84,31 @@ def resolve(name: str) -> str:
     if device not in here:
         raise DeviceError(f"device {name!r} was asked for, but this machine has only {', '.join(here)}; use --device cpu or auto")
     return device
+
+
+def needs_torch(name: str) -> bool:
+    """Whether `resolve(name)` imports torch (1.5 s or more). 'cpu' never does; nor does 'auto'
+    where torch is a CPU-only build (torch/version.py: no cuda, no hip) on a machine that has
+    no MPS (not a Mac): `available()` would then say ['cpu'] once torch had loaded. Once torch
+    is loaded it is asked, as always."""
+    if name == "cpu":
+        return False
+    if name != "auto" or "torch" in sys.modules or sys.platform == "darwin":
+        return True
+    return not _cpu_only_build()
+
+
+@functools.cache
+def _cpu_only_build() -> bool:
+    spec = importlib.util.find_spec("torch")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    try:
+        text = (Path(next(iter(spec.submodule_search_locations))) / "version.py").read_text(encoding="utf-8")
+    except (OSError, StopIteration, UnicodeDecodeError):
+        return False
+    builds = dict(re.findall(r"^(cuda|hip)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", text, re.M))
+    return builds.get("cuda") == "None" and builds.get("hip") == "None"
 
 
 def _cuda(device: str, here: list[str]) -> str:

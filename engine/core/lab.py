@@ -55,6 +55,21 @@ class Lab:
     def check(cls, params: dict[str, Any]) -> None:
         """Cross-field validation; override where keys constrain each other."""
 
+    @classmethod
+    def draws_random(cls, params: dict[str, Any]) -> bool:
+        """Whether the frames draw random numbers: then python, numpy and (for a torch lab) torch
+        are seeded at every open and knob turn. A lab whose numbers are formulas says False and
+        is spared torch.manual_seed (which also queues the seeding of every cuda device)."""
+        return True
+
+    @classmethod
+    def torch_from(cls, params: dict[str, Any]) -> int | None:
+        """The first frame that needs torch loaded (the app waits for its warm-up, tui_lab/warm.py,
+        before computing it); opening the lab and the frames before it need none, so they show
+        while torch loads. 0: opening needs torch already (a lab that computes with it). None:
+        no frame needs more than a plain `import torch` (a numpy lab's last-step check)."""
+        return 0 if cls.uses_torch else None
+
     def length(self) -> int | None:
         """How many frames there will be, if known before computing them."""
         return None
