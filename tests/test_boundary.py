@@ -114,9 +114,10 @@ def test_a_numpy_lab_opened_from_the_command_line_paints_before_torch_loads(name
     assert out == "False True True"
 
 
-@pytest.mark.parametrize("name,device", [("arch-alexnet", "auto"), ("arch-why-conv", "cpu")])
+@pytest.mark.parametrize("name,device", [("arch-alexnet", "auto"), ("arch-why-conv", "cpu"), ("optim-zigzag", "auto")])
 def test_arch_opened_from_the_command_line_paints_its_input_before_torch_loads(name, device):
-    """arch's frame 0 is formulas alone (Lab.torch_from = 1): opened straight from `tui-lab open`
+    """arch's frame 0 is formulas alone (Lab.torch_from = 1), as is optim's start point (its ∇f
+    is the formula's own derivative): opened straight from `tui-lab open`
     (`--device auto`, as the command line's default, where torch is a CPU-only build), it is
     painted without importing torch, and the status says torch is loading; → → → pressed at
     once are kept, computed once torch has loaded, and the frame they reach carries its torch
@@ -159,19 +160,19 @@ def test_arch_opened_from_the_command_line_paints_its_input_before_torch_loads(n
 
 def test_arch_shows_what_comes_before_torch_from_without_torch():
     """Lab.torch_from is a promise the app relies on (it computes those frames while torch loads,
-    in a worker that does not wait for it): every bundled arch scenario but a model from code
-    opens and shows each frame before its torch_from without importing torch, and the memory
-    calculator (None) all of its frames."""
+    in a worker that does not wait for it): every bundled arch and optim scenario whose frames
+    before torch_from are torch-free (all but a model from code, a swarm, noise) opens and shows
+    each of them without importing torch, and the memory calculator (None) all of its frames."""
     out = _run("""
-        from engine.arch.lab import ArchLab
+        from engine.registry import lab_class
         from engine.session import Session
         from scenarios.loader import bundled_paths, load
         seen = []
         for p in bundled_paths():
-            if not p.stem.startswith("arch-"):  # loading some other labs' scenarios reads a torch checkpoint
+            if not p.stem.startswith(("arch-", "optim-")):  # some other labs' scenarios read a torch checkpoint
                 continue
             scenario = load(p.stem)
-            first = ArchLab.torch_from(scenario.params)
+            first = lab_class(scenario.lab).torch_from(scenario.params)
             if first == 0:
                 continue
             session = Session(scenario, device="cpu")
@@ -179,9 +180,10 @@ def test_arch_shows_what_comes_before_torch_from_without_torch():
                 session.goto(i)
                 session.frame.caption, session.frame.values
             seen.append(p.stem)
-        print(len(seen), 'arch-memory' in seen, 'torch' in sys.modules)
+        print(sum(s.startswith("arch-") for s in seen), sum(s.startswith("optim-") for s in seen),
+              'arch-memory' in seen, 'torch' in sys.modules)
     """)
-    assert out == "9 True False"
+    assert out == "9 5 True False"
 
 
 def test_auto_names_the_cpu_without_torch_only_where_torch_would():

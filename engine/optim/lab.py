@@ -51,6 +51,18 @@ class OptimLab(Lab):
         plan(params)  # f at the start point is all it computes
 
     @classmethod
+    def draws_random(cls, params: dict[str, Any]) -> bool:
+        return False  # noise comes from each optimizer's own seeded generator (race.noise_stream)
+
+    @classmethod
+    def torch_from(cls, params: dict[str, Any]) -> int | None:
+        """Frame 1: frame 0 is the start, f and ∇f from the formula's own derivative, with no
+        update to check. A swarm (torch autograd over its grid) and noise (torch's generator)
+        need torch from the start."""
+        cfg = plan(params)
+        return 0 if cfg.side or any(h.noise for h in cfg.hypers) else 1
+
+    @classmethod
     def help_text(cls) -> str:
         return super().help_text().replace(RULES_HERE, rules.markdown())
 
