@@ -74,7 +74,9 @@ class Session:
         cls = lab_class(scenario.lab)
         self.scenario = scenario
         if cls.draws_random(scenario.params):
-            seed_all(self.seed, torch_too=cls.uses_torch)
+            # torch too where the lab computes with it from the start; one that opens before torch
+            # loads (torch_from > 0) seeds torch itself where it draws from it (train: its Trainer)
+            seed_all(self.seed, torch_too=cls.uses_torch and cls.torch_from(scenario.params) == 0)
         self.lab = cls(dict(scenario.params), seed=self.seed, device=self.device)
         self.stepper = Stepper(self.lab)
         self.index = 0

@@ -114,10 +114,12 @@ def test_a_numpy_lab_opened_from_the_command_line_paints_before_torch_loads(name
     assert out == "False True True"
 
 
-@pytest.mark.parametrize("name,device", [("arch-alexnet", "auto"), ("arch-why-conv", "cpu"), ("optim-zigzag", "auto")])
-def test_arch_opened_from_the_command_line_paints_its_input_before_torch_loads(name, device):
-    """arch's frame 0 is formulas alone (Lab.torch_from = 1), as is optim's start point (its ∇f
-    is the formula's own derivative): opened straight from `tui-lab open`
+@pytest.mark.parametrize("name,device,steps", [("arch-alexnet", "auto", 3), ("arch-why-conv", "cpu", 3),
+                                               ("optim-zigzag", "auto", 3), ("train-five-steps", "auto", 9)])
+def test_a_lab_opened_from_the_command_line_paints_its_first_frames_before_torch_loads(name, device, steps):
+    """arch's frame 0 is formulas alone (Lab.torch_from = 1), as are optim's start point (its ∇f
+    is the formula's own derivative) and the five steps up to the error (numpy): opened straight
+    from `tui-lab open`
     (`--device auto`, as the command line's default, where torch is a CPU-only build), it is
     painted without importing torch, and the status says torch is loading; → → → pressed at
     once are kept, computed once torch has loaded, and the frame they reach carries its torch
@@ -143,9 +145,9 @@ def test_arch_opened_from_the_command_line_paints_its_input_before_torch_loads(n
             async with app.run_test(size=(100, 30)) as pilot:
                 while not at_paint:
                     await pilot.pause(0.01)
-                await pilot.press("right", "right", "right")
+                await pilot.press(*["right"] * {steps})
                 runner = app.screen.runner
-                while runner.session.index < 3:
+                while runner.session.index < {steps}:
                     await pilot.pause(0.05)
                 while app.screen.query_one(StatusBar).busy:
                     await pilot.pause(0.05)
@@ -155,13 +157,14 @@ def test_arch_opened_from_the_command_line_paints_its_input_before_torch_loads(n
     """))
     if out.startswith("skip:"):
         pytest.skip(out)
-    assert out == "False True 3 True"
+    assert out == f"False True {steps} True"
 
 
 def test_arch_shows_what_comes_before_torch_from_without_torch():
     """Lab.torch_from is a promise the app relies on (it computes those frames while torch loads,
-    in a worker that does not wait for it): every bundled arch and optim scenario whose frames
-    before torch_from are torch-free (all but a model from code, a swarm, noise) opens and shows
+    in a worker that does not wait for it): every bundled arch, optim and train scenario whose
+    frames before torch_from are torch-free (all but a model from code, a swarm, noise, training
+    from the first frame) opens and shows
     each of them without importing torch, and the memory calculator (None) all of its frames."""
     out = _run("""
         from engine.registry import lab_class
@@ -169,7 +172,7 @@ def test_arch_shows_what_comes_before_torch_from_without_torch():
         from scenarios.loader import bundled_paths, load
         seen = []
         for p in bundled_paths():
-            if not p.stem.startswith(("arch-", "optim-")):  # some other labs' scenarios read a torch checkpoint
+            if not p.stem.startswith(("arch-", "optim-", "train-")):  # some other labs' scenarios read a torch checkpoint
                 continue
             scenario = load(p.stem)
             first = lab_class(scenario.lab).torch_from(scenario.params)
@@ -181,9 +184,9 @@ def test_arch_shows_what_comes_before_torch_from_without_torch():
                 session.frame.caption, session.frame.values
             seen.append(p.stem)
         print(sum(s.startswith("arch-") for s in seen), sum(s.startswith("optim-") for s in seen),
-              'arch-memory' in seen, 'torch' in sys.modules)
+              seen[-1] if seen[-1].startswith("train-") else None, 'arch-memory' in seen, 'torch' in sys.modules)
     """)
-    assert out == "9 5 True False"
+    assert out == "9 5 train-five-steps True False"
 
 
 def test_auto_names_the_cpu_without_torch_only_where_torch_would():

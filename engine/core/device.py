@@ -229,8 +229,13 @@ def describe(device: str) -> str:
 
 @contextlib.contextmanager
 def cpu_threads(n: int | None) -> Iterator[None]:
-    """Compute on `n` CPU threads (None: torch's own setting), then back to torch's setting."""
-    import torch
+    """Compute on `n` CPU threads (None: torch's own setting), then back to torch's setting.
+    Nothing to set before torch is loaded: a frame computed in numpy (a lab's first, while
+    torch loads in the background) does not import it for this."""
+    if "torch" not in sys.modules:
+        yield
+        return
+    import torch  # loaded, or loading in another thread: then this waits for it to finish
 
     before = torch.get_num_threads()
     if n is None or n == before:

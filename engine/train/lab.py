@@ -63,9 +63,19 @@ class TrainLab(Lab):
                 "dilution": dilution.length(cfg), "search": search.length(cfg)}[cfg.mode]
 
     # --- frames --------------------------------------------------------------------
+    @classmethod
+    def torch_from(cls, params: dict[str, Any]) -> int | None:
+        """The five steps show the network, the initial weights, the forward pass layer by layer
+        and the error in numpy (frames 0 to n + 2, of n layers) before the backward pass is
+        checked against autograd; the other modes train in torch from their first frame."""
+        return len(params["layers"]) + 3 if params["mode"] == "steps" else 0
+
     def frames(self) -> Iterator[Frame]:
         pages, index = self._pages(), 0
+        first_torch = self.torch_from(self.params)
         while True:
+            if index >= first_torch:
+                import torch  # noqa: F401  (loaded before cpu_threads asks it, so every torch frame runs on its threads)
             with tm.cpu_threads(self.device):  # only while computing: the app's own threads are untouched
                 try:
                     caption, values = next(pages)
