@@ -20,7 +20,7 @@ from scenarios.scenario import Scenario
 
 from .. import warm
 from ..runner import LabRunner
-from ..widgets import FrameView, StatusBar
+from ..widgets import FrameView, KeptStatic, StatusBar
 from .header import LabHeader
 
 
@@ -49,7 +49,7 @@ class ScenarioView(Screen):
     def compose(self) -> ComposeResult:
         yield LabHeader(icon="≡")
         yield LoadingIndicator(id="loading")
-        yield Static("", id="caption")
+        yield KeptStatic("", id="caption")
         yield FrameView(self.scenario.lab, id="frame")
         yield Static("", id="note")
         yield StatusBar(id="status")
@@ -150,6 +150,9 @@ class ScenarioView(Screen):
         self._ahead_timer = None
         if self.app.screen is self and (frame := self.runner.next_frame()) is not None:
             self.query_one(FrameView).prerender(frame)
+            self.query_one("#caption", KeptStatic).prepare(Text(visible(frame.caption)))
+            status = self.query_one(StatusBar)
+            status.prepare(status.line(frame.index))
 
     def _caption(self, text: Text) -> None:
         """The caption box grows with its caption (to CAPTION_LINES) but shrinks only by two
@@ -157,7 +160,7 @@ class ScenarioView(Screen):
         up and down, and a new caption is then a repaint of its own lines, not a relayout of
         the screen (which repaints every region; a step should cost the terminal a few lines).
         A long first caption still gives its room back once the steps have short ones."""
-        box = self.query_one("#caption", Static)
+        box = self.query_one("#caption", KeptStatic)
         width = max(1, box.content_region.width or self.app.size.width - 2)
         lines = min(CAPTION_LINES, len(text.wrap(self.app.console, width)))
         if lines > self._caption_lines or lines < self._caption_lines - 1:

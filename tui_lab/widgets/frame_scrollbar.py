@@ -17,10 +17,23 @@ from textual.strip import Strip
 
 
 class FrameScrollBar(ScrollBar):
+    _blank = False  # the bar on screen is the blank one
+
+    def _fits(self) -> bool:
+        return self.vertical and self.parent is not None and self.window_virtual_size <= self.window_size
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False):
+        # A frame that fits after one that fitted leaves the bar blank: nothing to repaint.
+        # (Its look is the view's: a change of the view's style repaints the view, bar included.)
+        if self._blank and self._fits() and not (regions or layout or recompose):
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
     def render_lines(self, crop: Region) -> list[Strip]:
-        view = self.parent
-        if not self.vertical or view is None or self.window_virtual_size > self.window_size:
+        self._blank = self._fits()
+        if not self._blank:
             return super().render_lines(crop)
+        view = self.parent
         # As the view paints its last column with no bar (frame_view.render_line pads each
         # line, and a line past the frame is blank, in the view's style; then the app's filters).
         strip = Strip.blank(crop.width, view.rich_style)
