@@ -85,3 +85,24 @@ async def test_a_frame_taller_than_the_last_lays_nothing_out():
             heights.append(view.virtual_size.height > view.size.height)
         assert any(heights) and not all(heights)
         assert not layouts
+
+
+async def test_the_kept_scrollbar_lines_are_textuals():
+    """Where the frame does not fit, the bar's kept lines (laid out ahead, or kept from a step
+    before) are the lines Textual lays out for that bar when it keeps none."""
+    app = LabApp(scenario="arch-vgg16", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        bar = screen.query_one(FrameView).vertical_scrollbar
+        thumbs = set()
+        for key in ["right"] * 6 + ["left"] * 3:
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            assert bar.window_virtual_size > bar.window_size
+            thumbs.add(bar.window_virtual_size)
+            assert bar._look(bar.window_virtual_size) in bar._kept
+            shown = screen_cells(screen)
+            bar._kept.clear()
+            bar.refresh()
+            assert screen_cells(screen) == shown, f"step {screen.session.index}"
+        assert len(thumbs) >= 3

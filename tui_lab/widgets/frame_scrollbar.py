@@ -7,17 +7,65 @@ those steps cost twice the others. So the view keeps its scrollbar (`overflow-y:
 and the scrollbar, while there is nothing to scroll, paints what the view itself paints in
 that column when it has no scrollbar: a blank in the view's style. A step then repaints the
 bar only, never the screen, and the screen looks as it did with the bar hidden.
+
+Where the frame does not fit, a frame of another height moves the thumb, and Textual lays
+the bar out again (about 1 ms for 24 lines of one cell). The bar's lines are kept for each
+look (the thumb's place and size, the colours), and the next frame's are laid out while the
+person reads this one (`prepare`), so a step shows them at once.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
+from textual._styles_cache import StylesCache
 from textual.geometry import Region
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
+# Looks of the bar whose lines are kept.
+KEPT = 64
+
 
 class FrameScrollBar(ScrollBar):
     _blank = False  # the bar on screen is the blank one
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept: OrderedDict[tuple, list[Strip]] = OrderedDict()
+
+    def _look(self, virtual: int) -> tuple:
+        """Everything the bar's lines are made of, for a frame `virtual` lines tall."""
+        view, app = self.parent, self.app
+        return (virtual, self.window_size, self.position, self.thickness, self.size, self.mouse_over,
+                bool(self.grabbed), self.styles._cache_key, view.styles._cache_key, self.screen.styles._cache_key,
+                view.background_colors, app.theme, tuple(app.get_line_filters()))
+
+    def _laid_out(self, virtual: int) -> list[Strip]:
+        """The bar's lines as Textual lays them out (its StylesCache, from a fresh render) for a
+        frame `virtual` lines tall; the bar's own state is left as it was."""
+        shown, cache, dirty = self.window_virtual_size, self._render_cache, set(self._dirty_regions)
+        self.set_reactive(ScrollBar.window_virtual_size, virtual)
+        self._layout_cache.clear()  # the rendered bar is kept there
+        self._dirty_regions.add(self.size.region)
+        try:
+            return StylesCache().render_widget(self, self.size.region)
+        finally:
+            self.set_reactive(ScrollBar.window_virtual_size, shown)
+            self._layout_cache.clear()
+            self._render_cache, self._dirty_regions = cache, dirty
+
+    def _keep(self, look: tuple, strips: list[Strip]) -> None:
+        self._kept[look] = strips
+        if len(self._kept) > KEPT:
+            self._kept.popitem(last=False)
+
+    def prepare(self, virtual: int) -> None:
+        """Lay the bar out for a frame `virtual` lines tall, so that showing it is a look-up."""
+        if self.vertical and self.parent is not None and self.size and virtual > self.window_size:
+            look = self._look(virtual)
+            if look not in self._kept:
+                self._keep(look, self._laid_out(virtual))
 
     def _fits(self) -> bool:
         return self.vertical and self.parent is not None and self.window_virtual_size <= self.window_size
@@ -32,7 +80,14 @@ class FrameScrollBar(ScrollBar):
     def render_lines(self, crop: Region) -> list[Strip]:
         self._blank = self._fits()
         if not self._blank:
-            return super().render_lines(crop)
+            if not self.vertical or crop != self.size.region:
+                return super().render_lines(crop)
+            look = self._look(self.window_virtual_size)
+            strips = self._kept.get(look)
+            if strips is None:
+                strips = super().render_lines(crop)
+                self._keep(look, strips)
+            return strips
         view = self.parent
         # As the view paints its last column with no bar (frame_view.render_line pads each
         # line, and a line past the frame is blank, in the view's style; then the app's filters).

@@ -107,6 +107,8 @@ class FrameView(ScrollView, can_focus=True):
                                     self.content_region.width, self.size.width, base_background, background)
                 for line_filter in filters:
                     line = line.apply_filter(line_filter, background)
+            if self.show_vertical_scrollbar:
+                self.vertical_scrollbar.prepare(len(lines))
 
     def _width(self) -> int:
         # Hidden while the lab opens, the view has no size yet: use the screen's.
