@@ -17,8 +17,9 @@ from textual._styles_cache import StylesCache
 from textual.color import Color
 from textual.strip import Strip
 
-# Finished lines kept (a few screens of frames; dropped all at once when full).
-KEPT = 4096
+# Finished lines kept: some forty screens of frame (dropped all at once when full). Each is two
+# Strips of eight objects the cyclic collector walks, so not many more.
+KEPT = 1024
 
 
 class LineCache(StylesCache):
