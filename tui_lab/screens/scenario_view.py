@@ -31,6 +31,12 @@ CAPTION_LINES = 5
 # more often than they step, and the next turn would wait for that layout (~30 ms).
 AHEAD_AFTER = 0.025
 AHEAD_AFTER_TURN = 0.6
+# Young objects the cyclic collector lets pile up before it runs (Python's default is 700). A step
+# and the next one laid out ahead make a few thousand (lines, strips, segments): at 700 three in
+# ten steps had a collection inside them and one in two hundred a full one (50-130 ms);
+# at 20,000, 1 step in 70 has one, a young one. Measured with benchmarks/step_latency.py: 0.4 →
+# 0.05 ms of collection per step, the worst step of 200 from 60-90 ms to 10-13 ms.
+YOUNG = 20_000
 
 
 class ScenarioView(Screen):
@@ -82,6 +88,7 @@ class ScenarioView(Screen):
         # torch brings ~1e6 long-lived objects; leaving them to the cyclic collector makes
         # every full collection a ~100 ms pause in the middle of a step. Freeze them.
         gc.freeze()
+        gc.set_threshold(max(YOUNG, gc.get_threshold()[0]), *gc.get_threshold()[1:])
         status = self.query_one(StatusBar)
         from engine.core.device import describe
 
