@@ -21,7 +21,7 @@ from scenarios.scenario import Scenario
 
 from .. import warm
 from ..runner import LabRunner
-from ..widgets import FrameView, StatusBar
+from ..widgets import FrameView, KeptStatic, StatusBar
 from .header import LabHeader
 
 
@@ -32,6 +32,12 @@ CAPTION_LINES = 5
 # more often than they step, and the next turn would wait for that layout (~30 ms).
 AHEAD_AFTER = 0.025
 AHEAD_AFTER_TURN = 0.6
+# Young objects the cyclic collector lets pile up before it runs (Python's default is 700). A step
+# and the next one laid out ahead make a few thousand (lines, strips, segments): at 700 three in
+# ten steps had a collection inside them and one in two hundred a full one (50-130 ms);
+# at 20,000, 1 step in 70 has one, a young one. Measured with benchmarks/step_latency.py: 0.4 →
+# 0.05 ms of collection per step, the worst step of 200 from 60-90 ms to 10-13 ms.
+YOUNG = 20_000
 
 
 class ScenarioView(Screen):
@@ -46,11 +52,12 @@ class ScenarioView(Screen):
         self._caption_lines = 0  # the caption box's height (see _caption)
         self._ahead_timer = None
         self._titled: Scenario | None = None  # the scenario the subtitle was last written for
+        self._knobs: tuple = (None, [])  # (lab, its knobs): see _status
 
     def compose(self) -> ComposeResult:
         yield LabHeader(icon="≡")
         yield LoadingIndicator(id="loading")
-        yield Static("", id="caption")
+        yield KeptStatic("", id="caption")
         yield FrameView(self.scenario.lab, id="frame")
         yield Static("", id="note")
         yield StatusBar(id="status")
@@ -83,6 +90,7 @@ class ScenarioView(Screen):
         # torch brings ~1e6 long-lived objects; leaving them to the cyclic collector makes
         # every full collection a ~100 ms pause in the middle of a step. Freeze them.
         gc.freeze()
+        gc.set_threshold(max(YOUNG, gc.get_threshold()[0]), *gc.get_threshold()[1:])
         status = self.query_one(StatusBar)
         from engine.core.device import describe
 
@@ -152,6 +160,9 @@ class ScenarioView(Screen):
         self._ahead_timer = None
         if self.app.screen is self and (frame := self.runner.next_frame()) is not None:
             self.query_one(FrameView).prerender(frame)
+            self.query_one("#caption", KeptStatic).prepare(Text(visible(frame.caption)))
+            status = self.query_one(StatusBar)
+            status.prepare(status.line(frame.index))
 
     def _caption(self, text: Text) -> None:
         """The caption box grows with its caption (to CAPTION_LINES) but shrinks only by two
@@ -159,7 +170,7 @@ class ScenarioView(Screen):
         up and down, and a new caption is then a repaint of its own lines, not a relayout of
         the screen (which repaints every region; a step should cost the terminal a few lines).
         A long first caption still gives its room back once the steps have short ones."""
-        box = self.query_one("#caption", Static)
+        box = self.query_one("#caption", KeptStatic)
         width = max(1, box.content_region.width or self.app.size.width - 2)
         lines = min(CAPTION_LINES, len(text.wrap(self.app.console, width)))
         if lines > self._caption_lines or lines < self._caption_lines - 1:
@@ -197,7 +208,11 @@ class ScenarioView(Screen):
         status.live, status.step, status.last, status.computed = (
             session.lab.live, session.index, session.last, session.computed)
         status.playing, status.speed = self.runner.playing, self.runner.speed
-        knobs = session.knobs()
+        # A lab that is not live keeps its params (a knob turn or an edit builds a new one), and
+        # so its knobs: worked out once, not on every step (an arch network's take ~0.2 ms).
+        if self._knobs[0] is not session.lab or session.lab.live:
+            self._knobs = (session.lab, session.knobs())
+        knobs = self._knobs[1]
         if knobs:
             knob = knobs[self.knob_index % len(knobs)]
             value = self.runner.knob_value(knob)

@@ -1,4 +1,5 @@
 from .frame_view import FrameView
+from .kept_static import KeptStatic
 from .status_bar import StatusBar
 
-__all__ = ["FrameView", "StatusBar"]
+__all__ = ["FrameView", "KeptStatic", "StatusBar"]

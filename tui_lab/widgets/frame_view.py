@@ -23,6 +23,8 @@ from textual.strip import Strip
 from engine.core.frame import Frame
 
 from ..render import render_frame
+from .frame_scrollbar import FrameScrollBar
+from .line_cache import LineCache
 
 # Columns left blank on each side of the frame.
 MARGIN = 1
@@ -35,7 +37,7 @@ class FrameView(ScrollView, can_focus=True):
     """Holds one frame; set `frame` and it redraws. ↑ ↓ pgup pgdn scroll it."""
 
     DEFAULT_CSS = """
-    FrameView { height: 1fr; }
+    FrameView { height: 1fr; overflow-y: scroll; }
     """
 
     frame: reactive[Frame | None] = reactive(None, always_update=True, repaint=False)
@@ -53,6 +55,17 @@ class FrameView(ScrollView, can_focus=True):
         self._strips: list[Strip] = []
         self._base: Style | None = None  # the widget's style while a paint is under way
         self._cache: OrderedDict[tuple, tuple[Frame, Frame | None, list[Strip]]] = OrderedDict()
+        self._styles_cache = LineCache()  # finished lines kept with the frame's own
+
+    @property
+    def vertical_scrollbar(self) -> FrameScrollBar:
+        """Textual's own, made a FrameScrollBar: there always, blank while the frame fits."""
+        if self._vertical_scrollbar is None:
+            self._vertical_scrollbar = bar = FrameScrollBar(vertical=True, name="vertical",
+                                                            thickness=self.scrollbar_size_vertical)
+            bar.display = False
+            self.app._start_widget(self, bar)
+        return self._vertical_scrollbar
 
     def redraw(self) -> None:
         self.frame = self.frame
@@ -72,23 +85,30 @@ class FrameView(ScrollView, can_focus=True):
             self.refresh()
             return
         # Repaint only the lines that changed, so a step costs the terminal (an SSH link) a
-        # few lines, not the whole view.
-        top, width = self.scroll_offset.y, self.size.width
-        for y in range(top, top + self.size.height):
-            a = old[y] if y < len(old) else None
-            b = self._strips[y] if y < len(self._strips) else None
-            if a != b:
-                self.refresh(Region(0, y - top, width, 1))
+        # few lines, not the whole view; one refresh for them all (each clears the widget's caches).
+        top, width, new = self.scroll_offset.y, self.size.width, self._strips
+        changed = [Region(0, y - top, width, 1) for y in range(top, top + self.size.height)
+                   if (old[y] if y < len(old) else None) != (new[y] if y < len(new) else None)]
+        if changed:
+            self.refresh(*changed)
 
     def prerender(self, frame: Frame) -> None:
         """Lay out a frame that is likely next (idle time between keys), so showing it costs
         only the repaint."""
         if self.size.width:
             lines = self._lines(frame, self._width())
-            # Strips keep what was made from them: the lines as render_line will ask for them.
-            base, (x, _y), width = self.rich_style, self.scroll_offset, self.scrollable_content_region.width
-            for strip in lines[:self.size.height * 2]:
-                strip.apply_style(base).crop_extend(x, x + width, base)
+            # Strips keep what was made from them: the lines as render_line will ask for them,
+            # finished as a paint will (line_cache.py) and passed through the app's filters.
+            base, (x, y), width = self.rich_style, self.scroll_offset, self.scrollable_content_region.width
+            base_background, background = self.background_colors
+            filters, cache = self.get_line_filters(), self._styles_cache
+            for strip in lines[y:y + self.size.height]:
+                line = cache.finish(strip.apply_style(base).crop_extend(x, x + width, base),
+                                    self.content_region.width, self.size.width, base_background, background)
+                for line_filter in filters:
+                    line = line.apply_filter(line_filter, background)
+            if self.show_vertical_scrollbar:
+                self.vertical_scrollbar.prepare(len(lines))
 
     def _width(self) -> int:
         # Hidden while the lab opens, the view has no size yet: use the screen's.

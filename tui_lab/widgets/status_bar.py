@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
+from .kept_static import KeptStatic
 
 from engine.core.fmt import visible
 from engine.core.knobs import describe
 
 
-class StatusBar(Static):
+class StatusBar(KeptStatic):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $boost; color: $text-muted; padding: 0 1; }
     """
@@ -34,9 +34,13 @@ class StatusBar(Static):
     """The chosen knob: (label, value, range in words), or None when the scenario has none."""
 
     def render(self) -> Text:
+        return self.line(self.step)
+
+    def line(self, step: int) -> Text:
+        """The status with step `step` on show (the next one can be laid out ahead: `prepare`)."""
         last = "?" if self.last is None else str(self.last)
-        parts = [f"step {self.step} / {last}"]
-        if self.last is None and self.computed > self.step:
+        parts = [f"step {step} / {last}"]
+        if self.last is None and self.computed > step:
             parts.append(f"{self.computed} computed")
         if self.playing:
             parts.append("▶ running" if self.live else f"▶ {self.speed:g}/s")

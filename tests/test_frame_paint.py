@@ -1,0 +1,108 @@
+"""The frame view's shortcuts paint what Textual's own path paints (widgets/line_cache.py,
+widgets/frame_scrollbar.py): same lines, same styles, checked against Textual itself."""
+
+from textual._styles_cache import StylesCache
+from textual.geometry import Region
+
+from tui_lab.app import LabApp
+from tui_lab.widgets import FrameView
+
+from test_app import wait_ready
+
+# Frames of 22 to 26 lines in a view of 24 at 100×30: some fit, some need the scrollbar.
+SCENARIO = "lstm-sonnets-checkpoint"
+
+
+def screen_cells(screen) -> list:
+    """What the screen shows: each line's characters, each with its style (how the line is cut
+    into segments aside; mouse actions aside)."""
+    return [[(char, segment.style) for segment in strip.simplify() for char in segment.text]
+            for strip in screen._compositor.render_strips()]
+
+
+def textual_lines(view: FrameView) -> list:
+    """The view's lines as Textual's StylesCache finishes them (its own render_widget)."""
+    return StylesCache().render_widget(view, Region(0, 0, *view.size))
+
+
+async def test_kept_lines_are_the_lines_textual_would_paint():
+    app = LabApp(scenario=SCENARIO, device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        view = screen.query_one(FrameView)
+        for _ in range(6):
+            await pilot.press("right")
+            await pilot.pause(0.1)  # painted, and the next step laid out ahead
+            region = Region(0, 0, *view.size)
+            view._styles_cache.clear()
+            assert view._styles_cache.render_widget(view, region) == textual_lines(view)
+        # A line shown again comes from what was kept: still the same.
+        await pilot.press("left")
+        await pilot.pause(0.1)
+        assert view._styles_cache.render_widget(view, Region(0, 0, *view.size)) == textual_lines(view)
+        # CSS that adds to a line (padding here) goes Textual's way, with the same result.
+        view.styles.padding = (0, 2)
+        await pilot.pause(0.1)
+        kept = view._styles_cache.render_widget(view, Region(0, 0, *view.size))
+        assert kept == textual_lines(view)
+        assert all(str(line.text).startswith("  ") for line in kept)
+
+
+async def test_the_kept_scrollbar_looks_as_no_scrollbar_while_the_frame_fits():
+    """Shown always (so a frame a line taller than the view lays nothing out), the bar paints
+    the screen that Textual paints with `overflow-y: auto`, frame by frame."""
+    app = LabApp(scenario=SCENARIO, device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        view = screen.query_one(FrameView)
+        fits = []
+        for _ in range(8):
+            await pilot.press("right")
+            await pilot.pause(0.1)
+            ours = screen_cells(screen)
+            view.styles.overflow_y = "auto"
+            await pilot.pause(0.1)
+            fits.append(not view.show_vertical_scrollbar)
+            assert screen_cells(screen) == ours, f"step {screen.session.index}"
+            view.styles.overflow_y = "scroll"
+            await pilot.pause(0.1)
+        assert any(fits) and not all(fits)  # both cases were seen
+
+
+async def test_a_frame_taller_than_the_last_lays_nothing_out():
+    app = LabApp(scenario=SCENARIO, device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        view = screen.query_one(FrameView)
+        await pilot.press("right")
+        await pilot.pause(0.1)
+        layouts, heights = [], []
+        refresh_layout = screen._refresh_layout
+        screen._refresh_layout = lambda *a, **k: layouts.append(1) or refresh_layout(*a, **k)
+        for _ in range(8):
+            await pilot.press("right")
+            await pilot.pause(0.1)
+            heights.append(view.virtual_size.height > view.size.height)
+        assert any(heights) and not all(heights)
+        assert not layouts
+
+
+async def test_the_kept_scrollbar_lines_are_textuals():
+    """Where the frame does not fit, the bar's kept lines (laid out ahead, or kept from a step
+    before) are the lines Textual lays out for that bar when it keeps none."""
+    app = LabApp(scenario="arch-vgg16", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        bar = screen.query_one(FrameView).vertical_scrollbar
+        thumbs = set()
+        for key in ["right"] * 6 + ["left"] * 3:
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            assert bar.window_virtual_size > bar.window_size
+            thumbs.add(bar.window_virtual_size)
+            assert bar._look(bar.window_virtual_size) in bar._kept
+            shown = screen_cells(screen)
+            bar._kept.clear()
+            bar.refresh()
+            assert screen_cells(screen) == shown, f"step {screen.session.index}"
+        assert len(thumbs) >= 3
