@@ -9,7 +9,7 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 
 def _cores_per_worker() -> None:
-    """torch's threads: the cores shared out among pytest-xdist's workers (one each on 2 cores),
+    """torch's threads: the cores shared out among pytest-xdist's workers (at least one each),
     for the commands tests start too. torch's default, a thread per core in every worker, has
     threads wait on each other in spin loops: training here ran 40× slower in CPU (charrnn-sonnets,
     22 s against 0.6 s). Read by torch when it loads, so set before any test imports it."""

@@ -22,8 +22,13 @@ from scenarios.loader import bundled_paths
 GOLDEN = ROOT / "tests" / "golden"
 NAMES = [p.stem for p in bundled_paths()]
 # Replays that take several seconds of CPU (100 swarm starts): the full suite runs them,
-# `-m "not slow"` leaves them out.
-SLOW = {"optim-himmelblau-swarm"}
+# `-m "not slow"` leaves them out. So are the long training replays whose code a cheaper golden
+# replays in the quick run: pretrain-table is pretrain-table-quick over 5 seeds and 20 epochs,
+# train-digits the same params as train-cuda (which replays its first 5 epochs),
+# pretrain-rbm-bars-cd10 pretrain-rbm-bars with k = 10, pretrain-stacked-autoencoders
+# pretrain-sparse-autoencoder with a second layer.
+SLOW = {"optim-himmelblau-swarm", "pretrain-table", "train-digits", "pretrain-rbm-bars-cd10",
+        "pretrain-stacked-autoencoders"}
 
 
 def replay_both(name: str, steps: int | None = None) -> tuple[str, str]:

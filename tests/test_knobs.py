@@ -2,6 +2,7 @@
 with that value set would show it; live knobs change only what comes next."""
 
 import json
+import re
 
 import pytest
 
@@ -16,6 +17,9 @@ def frame_json(frame) -> str:
 
 
 def knob_cases():
+    """Every knob of every bundled scenario. A scenario's knobs of one kind on its other list items
+    (layers[1..n-2].size between layers[0].size and layers[n-1].size: vgg19 has 64 knobs) turn
+    in the full run; the quick run (`-m "not slow"`) turns the first and last of each kind."""
     for info in bundled():
         scenario = load(info.name)
         if scenario.lab in ("charrnn", "pretrain", "train"):
@@ -23,8 +27,13 @@ def knob_cases():
         session = Session(scenario, device="cpu")
         knobs = session.knobs()
         session.close()
+        kinds: dict[str, list[Knob]] = {}
         for knob in knobs:
-            yield pytest.param(info.name, knob, id=f"{info.name}:{knob.key}")
+            kinds.setdefault(re.sub(r"\[\d+\]", "[]", knob.key), []).append(knob)
+        ends = {id(same[0]) for same in kinds.values()} | {id(same[-1]) for same in kinds.values()}
+        for knob in knobs:
+            yield pytest.param(info.name, knob, id=f"{info.name}:{knob.key}",
+                               marks=() if id(knob) in ends else pytest.mark.slow)
 
 
 CASES = list(knob_cases())

@@ -4,6 +4,7 @@ the app stepping and playing it."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -17,7 +18,6 @@ from engine.core.knobs import get, with_value
 from engine.core.lab import Stepper
 from engine.core.params import ParamError
 from engine.pretrain.lab import PretrainLab
-from engine.session import Session
 from scenarios import load
 from scenarios.catalog import bundled_paths
 
@@ -142,10 +142,23 @@ def test_dilution_frames_step_layer_by_layer():
     assert done[0]["ratio"] < done[2]["ratio"]
 
 
-@pytest.mark.parametrize("name", CHEAP)
-def test_length_is_known_before_training(name):
+@functools.cache
+def played(name: str) -> tuple[int, list]:
+    """A bundled scenario's lab: the length it states before training, and every frame once it has
+    trained to the end. Trained once for the two tests that take CHEAP_PLAYED (a second each),
+    which the mark keeps on one pytest-xdist worker (`--dist loadgroup`)."""
     l = lab(**load(name).params)
-    assert l.length() == len(run(l))
+    length = l.length()
+    return length, run(l)
+
+
+CHEAP_PLAYED = [pytest.param(n, marks=pytest.mark.xdist_group(f"played-{n}")) for n in CHEAP]
+
+
+@pytest.mark.parametrize("name", CHEAP_PLAYED)
+def test_length_is_known_before_training(name):
+    length, frames = played(name)
+    assert length == len(frames)
 
 
 def test_same_seed_same_frames():
@@ -217,19 +230,14 @@ def test_bad_input_is_one_line_naming_the_key(tmp_path, cli, params, key):
 
 # --- drawing ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", CHEAP)
+@pytest.mark.parametrize("name", CHEAP_PLAYED)
 def test_every_frame_fits_78_and_100_columns(name):
-    session = Session(load(name), device="cpu")
-    try:
-        session.finish()
-        for frame in session.stepper.frames:
-            for width in (78, 100):
-                text = draw("pretrain", frame, width)
-                widest = max(cell_len(line.rstrip()) for line in text.splitlines())
-                assert widest <= width, (name, frame.index, width, widest)
-                assert "\x1b[" not in text  # NO_COLOR: no escape codes
-    finally:
-        session.close()
+    for frame in played(name)[1]:
+        for width in (78, 100):
+            text = draw("pretrain", frame, width)
+            widest = max(cell_len(line.rstrip()) for line in text.splitlines())
+            assert widest <= width, (name, frame.index, width, widest)
+            assert "\x1b[" not in text  # NO_COLOR: no escape codes
 
 
 def test_pictures_read_without_colour():

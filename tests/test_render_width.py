@@ -9,9 +9,17 @@ from scenarios import load
 from scenarios.catalog import bundled_paths
 
 NAMES = [p.stem for p in bundled_paths()]
+# Checked in the quick run by another test on the same frames, so only the full run draws them here
+# (a second or so of training each): the pretraining scenarios that test_pretrain_lab's
+# test_every_frame_fits_78_and_100_columns plays to the end and draws at 78 and 100 columns (they
+# have no script, so replay plays them to the end too; pretrain-table, not among those, stays),
+# and train-digits, whose first frames train-cuda (the same params) draws in the quick run.
+QUICK_ELSEWHERE = {f"pretrain-{m}" for m in ("dilution", "finetune", "rbm-bars", "rbm-bars-cd10", "rbm-digits",
+                                             "sparse-autoencoder", "stack", "stacked-autoencoders", "table-quick")}
+QUICK_ELSEWHERE |= {"train-digits"}
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in QUICK_ELSEWHERE else n for n in NAMES])
 def test_frames_fit_78_columns(name):
     session = Session(load(name), device="cpu")
     try:
