@@ -19,7 +19,7 @@ async def test_stride_knob_recomputes_at_the_nearest_step():
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await wait_ready(pilot, app)
         assert "stride = 1 " in status(screen)  # the first knob, shown with its range
-        assert screen.sub_title == "conv lab"
+        assert (screen.title, screen.sub_title) == ("Sobel kernel, true convolution (lecture example)", "conv lab")
         await pilot.press(*["n"] * 6)  # step 6 of 9 on the 3×3 output
         await pilot.press("full_stop")
         for _ in range(200):
@@ -28,10 +28,10 @@ async def test_stride_knob_recomputes_at_the_nearest_step():
                 break
         assert "stride = 2 " in status(screen)
         assert "stride 1 → 2" in note(screen) and "output 3×3 → 2×2" in note(screen), note(screen)
-        # The title is the scenario's own; the header says which knob values now differ from it.
-        assert screen.sub_title == "conv lab · turned: stride 2"
+        # The title names the scenario's own values: the header now leads with the turned ones.
+        assert (screen.title, screen.sub_title) == ("turned: stride 2", "conv-sobel · conv lab")
         await pilot.pause()
-        assert "turned: stride 2" in str(screen.query_one("HeaderTitle").render())
+        assert str(screen.query_one("HeaderTitle").render()).startswith("turned: stride 2")
         fresh = Session(load("conv-sobel").with_params(stride=2), device="cpu")
         fresh.goto(6)  # a 2×2 output has 4 windows: the last step there
         assert screen.session.index == fresh.index < 6
@@ -45,7 +45,7 @@ async def test_stride_knob_recomputes_at_the_nearest_step():
         original.goto(screen.session.index)
         assert as_json(screen.session.frame) == as_json(original.frame)
         assert "output 2×2 → 3×3" in note(screen)
-        assert screen.sub_title == "conv lab"  # back to the scenario's own values
+        assert screen.sub_title == "conv lab" and "stride" not in screen.title  # back to the scenario's own values
 
 
 async def test_starting_again_drops_the_ghost_of_the_last_turn():

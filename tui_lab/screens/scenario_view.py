@@ -51,7 +51,7 @@ class ScenarioView(Screen):
         self.knob_index = 0
         self._caption_lines = 0  # the caption box's height (see _caption)
         self._ahead_timer = None
-        self._titled: Scenario | None = None  # the scenario the subtitle was last written for
+        self._titled: Scenario | None = None  # the scenario the header was last written for
         self._knobs: tuple = (None, [])  # (lab, its knobs): see _status
 
     def compose(self) -> ComposeResult:
@@ -147,7 +147,7 @@ class ScenarioView(Screen):
             box.update(text, layout=not (box.display and note and lines <= box.content_region.height))
             box.display = bool(note)
         self._status()
-        self._subtitle()
+        self._title()
         # Not call_after_refresh: that may run before the widgets' repaint requests reach the
         # screen, and so before the paint this layout would then delay.
         if self._ahead_timer is not None:
@@ -190,16 +190,22 @@ class ScenarioView(Screen):
         # passed a screen closed by then (LabApp._on_key), so `q/arch` searches the list.
         event.passed_screen = self
 
-    def _subtitle(self) -> None:
-        """The title is the scenario's own ("stride 2, padding 1"): once knobs have turned, the
-        line under it says which values now differ, so the header never contradicts the frame."""
+    def _title(self) -> None:
+        """The scenario's title names its values ("stride 2, padding 1"): once knobs differ from
+        them, the header leads with the values turned, and the title that no longer holds gives
+        way to the scenario's name, so the header never contradicts the frame (and at 80
+        columns what is cut is the name, not the values)."""
         session = self.session
         if session is None or session.scenario is self._titled:  # only a turn or an edit changes it
             return
         self._titled = session.scenario
         changed = [f"{k.label} {describe(now)}" for k in session.knobs()
                    if (now := get(session.scenario.params, k.key)) != get(self._scenario.params, k.key)]
-        self.sub_title = f"{self.scenario.lab} lab" + (f" · turned: {', '.join(changed)}" if changed else "")
+        if changed:
+            self.title = f"turned: {', '.join(changed)}"
+            self.sub_title = f"{visible(self._scenario.name)} · {self._scenario.lab} lab"
+        else:
+            self.title, self.sub_title = visible(self._scenario.title), f"{self._scenario.lab} lab"
 
     def _status(self) -> None:
         status, session = self.query_one(StatusBar), self.session

@@ -46,13 +46,15 @@ class StatusBar(KeptStatic):
             parts.append("▶ running" if self.live else f"▶ {self.speed:g}/s")
         else:
             parts.append("‖ paused")
+        # What is under way comes before the knob and the device, which are long and stay the
+        # same: at 80 columns the end of the line is cut, and "torch loading…" must show.
+        if self.busy:
+            parts.append(self.busy)
+        if self.recording:
+            parts.append("● REC")
         if self.knob is not None:
             label, value, allowed = self.knob
             parts.append(f"⚙ {label} = {visible(describe(value))} ({allowed}) [ ] , .")
         if self.device:
             parts.append(self.device)
-        if self.busy:
-            parts.append(self.busy)
-        if self.recording:
-            parts.append("● REC")
         return Text("  ·  ".join(parts))
