@@ -720,3 +720,27 @@ async def test_end_at_the_last_step_of_a_live_lab_trains_on_to_its_end():
             if screen.session.stepper.done and screen.session.index == screen.session.last:
                 break
         assert screen.session.stepper.done and screen.session.index == screen.session.last > 0
+
+
+async def test_arrows_pressed_while_torch_loads_add_up_both_ways(monkeypatch):
+    """→ → → ← pressed while arch waits for torch ends at step 2, as pressed after it loaded:
+    ← counted from step 0 (the cursor) while the older worker for step 3 still answered."""
+    import threading
+
+    from tui_lab import lab_work, runner
+
+    gate = threading.Event()
+    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: gate.wait(30))
+    monkeypatch.setattr(runner.warm, "ready", lambda: gate.is_set())
+    app = LabApp(scenario="arch-alexnet", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("right", "right", "right", "left")
+        await pilot.pause(0.2)
+        gate.set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if screen.runner.target is None and screen.session.index:
+                break
+        await pilot.pause(0.3)
+        assert screen.session.index == 2 and caption(screen).startswith("RELU1")

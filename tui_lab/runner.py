@@ -56,6 +56,9 @@ class LabRunner(LabWork):
             return
         session, target = self.session, max(0, target)
         if session.has(target) or (not session.lab.live and warm.ready() and session.stepper.try_ensure(target)):
+            if self.target is not None:  # a key took the cursor elsewhere: the worker's older target would move it back
+                self.target = None
+                self.workers.cancel_group(self, "lab")
             before = session.index
             self.controller.goto(target)
             if self.ahead is not None and session.index >= self.ahead:
@@ -75,7 +78,7 @@ class LabRunner(LabWork):
         """A step from where the cursor is, or from where it is going (keys pressed while a
         frame is computed add up instead of being lost)."""
         if self._when_open(lambda: self.step(delta)):
-            base = self.session.index if self.target is None or delta < 0 else self.target
+            base = self.session.index if self.target is None else self.target
             self.go(base + delta)
 
     def first(self) -> None:
