@@ -744,3 +744,24 @@ async def test_arrows_pressed_while_torch_loads_add_up_both_ways(monkeypatch):
                 break
         await pilot.pause(0.3)
         assert screen.session.index == 2 and caption(screen).startswith("RELU1")
+
+
+async def test_two_knobs_turned_while_a_lab_opens_both_stay_turned(monkeypatch):
+    """`. . ] . [ ,` pressed while the lab opens (a torch lab waits for torch) turns both knobs,
+    as pressed slowly: the kept keys ran at once, and the second knob's turn, started from the
+    session before the first had answered, replaced it. The last turn, of the first knob
+    again, comes after the second's."""
+    gate, app = opens_when_told(monkeypatch)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await still_opening(pilot, app)
+        await pilot.press("full_stop", "full_stop", "right_square_bracket", "full_stop", "left_square_bracket", "comma")
+        gate.set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if screen.session is not None and not screen.runner.knob_targets:
+                break
+        await pilot.pause(0.3)
+        params, knobs = screen.session.scenario.params, screen.session.knobs()
+        assert screen.knob_index == 0
+        assert [k.key for k in knobs[:2]] == ["stride", "padding"]
+        assert params["stride"] == 2 and params["padding"] == 2, params

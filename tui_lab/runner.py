@@ -154,6 +154,12 @@ class LabRunner(LabWork):
         """Recompute with the knob at `value`; `why` is added to the note that says what changed."""
         self.knob_targets[key] = value
         if self._when_open(lambda: self.turn(key, value, why)):
+            if self.turning not in (None, key):
+                # Another knob's turn is computing, from the session before it: this one starts
+                # once that one is in (LabWork._answered), else it would replace it, unturned.
+                self.turns_waiting[key] = why
+                return
+            self.turning = key
             self.post_message(self.Busy("recomputing…"))
             self._knob(key, value, why)
 
