@@ -620,14 +620,19 @@ async def test_a_knob_key_pressed_while_a_lab_opens_is_kept(monkeypatch):
     gate, app = opens_when_told(monkeypatch)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await still_opening(pilot, app)
-        await pilot.press("full_stop", "right")
+        await pilot.press("full_stop")
         gate.set()
         for _ in range(100):
             if screen.session is not None and "stride 1 → 2" in note(screen):
                 break
             await pilot.pause(0.05)
         assert "stride 1 → 2" in note(screen) and screen.session.scenario.params["stride"] == 2
-        assert screen.session.index == 1
+        await pilot.press("right")  # a step after it, as pressed: the step's frame (no note)
+        for _ in range(100):
+            if screen.session.index == 1:
+                break
+            await pilot.pause(0.05)
+        assert screen.session.index == 1 and screen.session.scenario.params["stride"] == 2
 
 
 async def test_a_big_step_past_the_end_of_a_knobs_range_says_so():
@@ -765,3 +770,21 @@ async def test_two_knobs_turned_while_a_lab_opens_both_stay_turned(monkeypatch):
         assert screen.knob_index == 0
         assert [k.key for k in knobs[:2]] == ["stride", "padding"]
         assert params["stride"] == 2 and params["padding"] == 2, params
+
+
+async def test_finish_pressed_right_after_a_knob_turn_finishes_the_turned_lab(monkeypatch):
+    """`.` then `f` in one burst (here: while the lab opens) ends at the last step of the
+    turned lab, as pressed slowly: f's worker computed the session the turn then replaced,
+    and its answer, for the old session, was dropped."""
+    gate, app = opens_when_told(monkeypatch)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await still_opening(pilot, app)
+        await pilot.press("full_stop", "f")
+        gate.set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if screen.session is not None and screen.session.at_end and not screen.runner.knob_targets:
+                break
+        await pilot.pause(0.3)
+        assert screen.session.scenario.params["stride"] == 2
+        assert screen.session.at_end and screen.session.index == screen.session.last > 0

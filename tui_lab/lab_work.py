@@ -247,6 +247,10 @@ class LabWork(Widget):
         for other, why in waiting.items():
             if other in self.knob_targets:
                 self.turn(other, self.knob_targets[other], why)
+        if self.turning is None and self.controller is not None:  # moves pressed meanwhile, in order
+            pending, self._pending = self._pending, []
+            for call in pending:
+                call()
 
     @on(_Built)
     def _built(self, msg: _Built) -> None:
