@@ -208,7 +208,10 @@ class LabWork(Widget):
         except Exception as exc:
             # Several presses at once may overshoot what the lab allows: stop at the nearest
             # value it takes, and say so; with none, refuse and say why.
-            near = controller.nearest_allowed(key, value) if isinstance(exc, ParamError) else None
+            try:  # every turn answers (LabRunner waits for it before the keys after it)
+                near = controller.nearest_allowed(key, value) if isinstance(exc, ParamError) else None
+            except Exception:
+                near = None
             if near is None:
                 self.post_message(self._Refused(key, value, describe(exc)))
                 return
