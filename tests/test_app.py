@@ -620,14 +620,19 @@ async def test_a_knob_key_pressed_while_a_lab_opens_is_kept(monkeypatch):
     gate, app = opens_when_told(monkeypatch)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await still_opening(pilot, app)
-        await pilot.press("full_stop", "right")
+        await pilot.press("full_stop")
         gate.set()
         for _ in range(100):
             if screen.session is not None and "stride 1 → 2" in note(screen):
                 break
             await pilot.pause(0.05)
         assert "stride 1 → 2" in note(screen) and screen.session.scenario.params["stride"] == 2
-        assert screen.session.index == 1
+        await pilot.press("right")  # a step after it, as pressed: the step's frame (no note)
+        for _ in range(100):
+            if screen.session.index == 1:
+                break
+            await pilot.pause(0.05)
+        assert screen.session.index == 1 and screen.session.scenario.params["stride"] == 2
 
 
 async def test_a_big_step_past_the_end_of_a_knobs_range_says_so():
@@ -720,3 +725,66 @@ async def test_end_at_the_last_step_of_a_live_lab_trains_on_to_its_end():
             if screen.session.stepper.done and screen.session.index == screen.session.last:
                 break
         assert screen.session.stepper.done and screen.session.index == screen.session.last > 0
+
+
+async def test_arrows_pressed_while_torch_loads_add_up_both_ways(monkeypatch):
+    """→ → → ← pressed while arch waits for torch ends at step 2, as pressed after it loaded:
+    ← counted from step 0 (the cursor) while the older worker for step 3 still answered."""
+    import threading
+
+    from tui_lab import lab_work, runner
+
+    gate = threading.Event()
+    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: gate.wait(30))
+    monkeypatch.setattr(runner.warm, "ready", lambda: gate.is_set())
+    app = LabApp(scenario="arch-alexnet", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("right", "right", "right", "left")
+        await pilot.pause(0.2)
+        gate.set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if screen.runner.target is None and screen.session.index:
+                break
+        await pilot.pause(0.3)
+        assert screen.session.index == 2 and caption(screen).startswith("RELU1")
+
+
+async def test_two_knobs_turned_while_a_lab_opens_both_stay_turned(monkeypatch):
+    """`. . ] . [ ,` pressed while the lab opens (a torch lab waits for torch) turns both knobs,
+    as pressed slowly: the kept keys ran at once, and the second knob's turn, started from the
+    session before the first had answered, replaced it. The last turn, of the first knob
+    again, comes after the second's."""
+    gate, app = opens_when_told(monkeypatch)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await still_opening(pilot, app)
+        await pilot.press("full_stop", "full_stop", "right_square_bracket", "full_stop", "left_square_bracket", "comma")
+        gate.set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if screen.session is not None and not screen.runner.knob_targets:
+                break
+        await pilot.pause(0.3)
+        params, knobs = screen.session.scenario.params, screen.session.knobs()
+        assert screen.knob_index == 0
+        assert [k.key for k in knobs[:2]] == ["stride", "padding"]
+        assert params["stride"] == 2 and params["padding"] == 2, params
+
+
+async def test_finish_pressed_right_after_a_knob_turn_finishes_the_turned_lab(monkeypatch):
+    """`.` then `f` in one burst (here: while the lab opens) ends at the last step of the
+    turned lab, as pressed slowly: f's worker computed the session the turn then replaced,
+    and its answer, for the old session, was dropped."""
+    gate, app = opens_when_told(monkeypatch)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await still_opening(pilot, app)
+        await pilot.press("full_stop", "f")
+        gate.set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if screen.session is not None and screen.session.at_end and not screen.runner.knob_targets:
+                break
+        await pilot.pause(0.3)
+        assert screen.session.scenario.params["stride"] == 2
+        assert screen.session.at_end and screen.session.index == screen.session.last > 0

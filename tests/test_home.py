@@ -126,3 +126,26 @@ async def test_keys_typed_with_q_in_one_burst_search_the_list():
         assert not isinstance(home, ScenarioScreen)
         assert home.query_one("#search", Input).value == "arch"
         assert listed(home.query_one("#scenarios"))[0] == "arch-alexnet"  # filtered for it, the arch lab first
+
+
+async def test_a_word_typed_with_q_in_one_burst_reaches_the_filter_whole_and_in_order():
+    """`qalexnet-224` and `q/lstm gates and more` typed at once from a lab: every letter after q
+    (spaces, lab keys such as a, n, e, and letters the list's own bindings name) lands in
+    the filter, in the order typed."""
+    from textual import events
+
+    from test_app import wait_ready
+
+    names = {" ": "space", "-": "minus", "/": "slash"}
+    for typed, want in [("qalexnet-224", "alexnet-224"), ("q/lstm gates and more", "lstm gates and more")]:
+        app = LabApp(scenario="conv-sobel", device="cpu")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_ready(pilot, app)
+            for c in typed:
+                app.post_message(events.Key(names.get(c, c), c))  # all queued before the app handles the first
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if app.screen.query("#search") and app.screen.query_one("#search", Input).value == want:
+                    break
+            assert not isinstance(app.screen, ScenarioScreen)
+            assert app.screen.query_one("#search", Input).value == want

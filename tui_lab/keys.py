@@ -50,7 +50,10 @@ COMMON: list[Binding] = [
     Binding("b", "plot('bits')", "Bits", show=False, id="plot-bits",
             tooltip="plots: a loss in nats / in bits"),
     Binding("question_mark", "help", "Help", id="help", tooltip="help for this lab, with every key"),
-    Binding("q,escape", "back", "Back", id="back", tooltip="back to the list (quit from there)"),
+    # priority, like the arrows: it runs as the app takes the key, before the keys typed after it in
+    # the same burst reach the screen (else `n`, space or `p` there would step the closing lab
+    # instead of reaching the list's filter).
+    Binding("q,escape", "back", "Back", id="back", priority=True, tooltip="back to the list (quit from there)"),
 ]
 
 

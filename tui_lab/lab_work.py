@@ -105,6 +105,8 @@ class LabWork(Widget):
         self.generation = 0  # bumped when the session is replaced: older results are dropped
         self._pending: list[Callable[[], None]] = []  # keys pressed while the lab opens
         self.knob_targets: dict[str, Any] = {}  # knob turns asked for and not yet applied
+        self.turning: str | None = None  # the knob whose turn a worker computes
+        self.turns_waiting: dict[str, str] = {}  # knob -> why: turned while another knob's turn computes
         self.target: int | None = None  # the step a worker is computing towards
         self.ahead: int | None = None  # a step computed ahead of the person (see next_frame)
 
@@ -206,7 +208,10 @@ class LabWork(Widget):
         except Exception as exc:
             # Several presses at once may overshoot what the lab allows: stop at the nearest
             # value it takes, and say so; with none, refuse and say why.
-            near = controller.nearest_allowed(key, value) if isinstance(exc, ParamError) else None
+            try:  # every turn answers (LabRunner waits for it before the keys after it)
+                near = controller.nearest_allowed(key, value) if isinstance(exc, ParamError) else None
+            except Exception:
+                near = None
             if near is None:
                 self.post_message(self._Refused(key, value, describe(exc)))
                 return
@@ -234,10 +239,31 @@ class LabWork(Widget):
             self.app.call_from_thread(self.app.notify, note, timeout=5)
 
     # --- their results, on the UI thread ---------------------------------------
+    def _answered(self, key: str, value: Any) -> None:
+        """A knob's turn has come back (taken, refused or outdated): turns of other knobs
+        pressed meanwhile start now, from the session that has it (see LabRunner.turn)."""
+        if self.knob_targets.get(key) == value:  # not when a later turn of it is on its way
+            del self.knob_targets[key]
+        if self.turning == key:
+            self.turning = None
+        waiting, self.turns_waiting = self.turns_waiting, {}
+        for other, why in waiting.items():
+            if other in self.knob_targets:
+                self.turn(other, self.knob_targets[other], why)
+        if self.turning is None and self.controller is not None:  # moves pressed meanwhile, in order
+            pending, self._pending = self._pending, []
+            for call in pending:
+                call()
+
     @on(_Built)
     def _built(self, msg: _Built) -> None:
-        if msg.generation != self.generation:
-            return
+        if msg.generation == self.generation:
+            self._adopt(msg)
+        for action in msg.action:
+            if action and action["do"] == "knob":
+                self._answered(action["key"], action["value"])
+
+    def _adopt(self, msg: _Built) -> None:
         for action in msg.action:
             if action and action["do"] == "knob" and self.knob_targets.get(action["key"]) == action["value"]:
                 del self.knob_targets[action["key"]]
@@ -269,8 +295,7 @@ class LabWork(Widget):
 
     @on(_Refused)
     def _refused(self, msg: _Refused) -> None:
-        if self.knob_targets.get(msg.key) == msg.value:  # not when a later turn of it is on its way
-            del self.knob_targets[msg.key]
+        self._answered(msg.key, msg.value)
         if msg.text:
             self.post_message(self.Failed(msg.text))
 

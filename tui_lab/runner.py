@@ -49,13 +49,24 @@ class LabRunner(LabWork):
             return False
         return True
 
+    def _when_turned(self, call: Callable[[], None]) -> bool:
+        """As `_when_open`, and a move waits for a knob turn under way: the turn replaces the
+        session, so a step or finish computed on the one before it would be lost."""
+        if self.controller is not None and self.turning is not None:
+            self._pending.append(call)
+            return False
+        return self._when_open(call)
+
     def go(self, target: int) -> None:
         """Move to `target`: at once when the frame exists or a quick lab computes it here
         (only if no worker is computing), else in a worker."""
-        if not self._when_open(lambda: self.go(target)):
+        if not self._when_turned(lambda: self.go(target)):
             return
         session, target = self.session, max(0, target)
         if session.has(target) or (not session.lab.live and warm.ready() and session.stepper.try_ensure(target)):
+            if self.target is not None:  # a key took the cursor elsewhere: the worker's older target would move it back
+                self.target = None
+                self.workers.cancel_group(self, "lab")
             before = session.index
             self.controller.goto(target)
             if self.ahead is not None and session.index >= self.ahead:
@@ -74,20 +85,20 @@ class LabRunner(LabWork):
     def step(self, delta: int) -> None:
         """A step from where the cursor is, or from where it is going (keys pressed while a
         frame is computed add up instead of being lost)."""
-        if self._when_open(lambda: self.step(delta)):
-            base = self.session.index if self.target is None or delta < 0 else self.target
+        if self._when_turned(lambda: self.step(delta)):
+            base = self.session.index if self.target is None else self.target
             self.go(base + delta)
 
     def first(self) -> None:
         self.target = None
-        if self._when_open(self.first):
+        if self._when_turned(self.first):
             self.controller.first()
             self.post_message(self.Moved(self.session.frame))
 
     def last(self) -> None:
         """The last step computed, not counting one computed ahead that was never shown; at
         it already, every remaining step (as `f`), so End pressed twice is the very end."""
-        if self._when_open(self.last):
+        if self._when_turned(self.last):
             end = self.session.computed
             end = end - 1 if end == self.ahead else end
             if self.session.index >= end and self.target is None and not self.session.stepper.done:
@@ -113,7 +124,7 @@ class LabRunner(LabWork):
         return session.stepper.frames[index]
 
     def finish(self) -> None:
-        if not self._when_open(self.finish):
+        if not self._when_turned(self.finish):
             return
         if self.session.stepper.done:
             self.last()
@@ -151,6 +162,12 @@ class LabRunner(LabWork):
         """Recompute with the knob at `value`; `why` is added to the note that says what changed."""
         self.knob_targets[key] = value
         if self._when_open(lambda: self.turn(key, value, why)):
+            if self.turning not in (None, key):
+                # Another knob's turn is computing, from the session before it: this one starts
+                # once that one is in (LabWork._answered), else it would replace it, unturned.
+                self.turns_waiting[key] = why
+                return
+            self.turning = key
             self.post_message(self.Busy("recomputing…"))
             self._knob(key, value, why)
 
