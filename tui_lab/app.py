@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from textual import events, work
+from textual import work
 from textual._context import active_message_pump
 from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
@@ -246,14 +246,6 @@ class LabApp(App):
         if self.closing or not self.screen_stack or not self.screen.is_mounted:
             event.prevent_default()
             event.stop()
-            return
-        # A key that passed a screen which has closed since (typed in the same burst as the q
-        # that closed it) was meant for the screen now on top: it goes there as a fresh key.
-        passed = getattr(event, "passed_screen", None)
-        if passed is not None and passed not in self.screen_stack:
-            event.prevent_default()
-            event.stop()
-            self.post_message(events.Key(event.key, event.character))
 
     # --- size guard ---------------------------------------------------------------
     def on_resize(self, event: Resize) -> None:

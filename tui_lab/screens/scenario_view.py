@@ -184,12 +184,6 @@ class ScenarioView(Screen):
         if self.session is not None:
             self._caption(Text(visible(self.session.frame.caption)))
 
-    def on_key(self, event) -> None:
-        # Keys typed in one burst with q all pass this screen before the app runs q's binding
-        # (bindings are checked where a key ends up, at the app): the app hands on those that
-        # passed a screen closed by then (LabApp._on_key), so `q/arch` searches the list.
-        event.passed_screen = self
-
     def _title(self) -> None:
         """The scenario's title names its values ("stride 2, padding 1"): once knobs differ from
         them, the header leads with the values turned, and the title that no longer holds gives
