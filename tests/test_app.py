@@ -788,3 +788,25 @@ async def test_finish_pressed_right_after_a_knob_turn_finishes_the_turned_lab(mo
         await pilot.pause(0.3)
         assert screen.session.scenario.params["stride"] == 2
         assert screen.session.at_end and screen.session.index == screen.session.last > 0
+
+
+async def test_a_knob_turned_right_after_finish_turns_the_lab_where_finish_lands():
+    """`f` then `.` in one burst: the turn waits for the finish computing and rebuilds the lab at
+    the step it reached, as pressed slowly (it had rebuilt the lab at the cursor's step before
+    the move, step 0, and the move's answer, for the old session, was dropped)."""
+    app = LabApp(scenario="conv-alexnet-conv1", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        from textual import events
+
+        for key, char in (("f", "f"), ("full_stop", ".")):  # one burst: the turn comes while f's worker computes
+            app.post_message(events.Key(key, char))
+        for _ in range(200):
+            await pilot.pause(0.05)
+            session = screen.session
+            if session.scenario.params["stride"] == 5 and not screen.runner.knob_targets and session.index > 0:
+                break
+        await pilot.pause(0.2)
+        session = screen.session
+        assert session.scenario.params["stride"] == 5
+        assert session.index > 0 and session.index == session.last  # the turned lab, at the end f reached

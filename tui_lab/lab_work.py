@@ -108,6 +108,8 @@ class LabWork(Widget):
         self.turning: str | None = None  # the knob whose turn a worker computes
         self.turns_waiting: dict[str, str] = {}  # knob -> why: turned while another knob's turn computes
         self.target: int | None = None  # the step a worker is computing towards
+        self.finishing = False  # a worker computes every remaining step (f)
+        self._after_move: list[Callable[[], None]] = []  # knob turns pressed while a move computes
         self.ahead: int | None = None  # a step computed ahead of the person (see next_frame)
 
     @property
@@ -174,8 +176,9 @@ class LabWork(Widget):
             else:
                 session.stepper.ensure(target, lambda: worker.is_cancelled)
         except Exception as exc:
-            self.target = None
+            self.target, self.finishing = None, False
             self.post_message(self.Failed(f"while computing step {target}: {describe(exc)}"))
+            self.app.call_from_thread(self._moved_on)
             return
         # A later key started a worker in this one's place (keys pressed while torch loads start
         # one each, all released by the warm-up at once): that one answers, this one's older
@@ -313,9 +316,24 @@ class LabWork(Widget):
             self.controller.goto(session.computed)  # follow the training as it runs
         elif msg.target is None and not session.lab.live:
             self.controller.goto(session.computed)  # finish
+            self.finishing = False
         if session.stepper.done and session.lab.live:
             self.playing = False
         self.post_message(self.Moved(session.frame))
+        self._moved_on()
+
+    @property
+    def moving(self) -> bool:
+        """A step or a finish is computing in a worker (the cursor has not got there yet)."""
+        return self.target is not None or self.finishing
+
+    def _moved_on(self) -> None:
+        """The move under way has landed (or failed, or was overtaken): knob turns pressed
+        meanwhile start now, at the step it reached (see LabRunner.turn)."""
+        if not self.moving:
+            waiting, self._after_move = self._after_move, []
+            for call in waiting:
+                call()
 
     def on_unmount(self) -> None:
         self.playing = False

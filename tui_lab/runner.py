@@ -64,9 +64,10 @@ class LabRunner(LabWork):
             return
         session, target = self.session, max(0, target)
         if session.has(target) or (not session.lab.live and warm.ready() and session.stepper.try_ensure(target)):
-            if self.target is not None:  # a key took the cursor elsewhere: the worker's older target would move it back
-                self.target = None
+            if self.moving:  # a key took the cursor elsewhere: the worker's older target would move it back
+                self.target, self.finishing = None, False
                 self.workers.cancel_group(self, "lab")
+                self.call_later(self._moved_on)
             before = session.index
             self.controller.goto(target)
             if self.ahead is not None and session.index >= self.ahead:
@@ -133,6 +134,7 @@ class LabRunner(LabWork):
         else:
             self.controller.record({"do": "finish"})
             self.post_message(self.Busy("computing every step…"))
+            self.finishing = True
             self._compute(1 << 62, finish=True)
 
     def toggle_play(self) -> bool:
@@ -162,6 +164,11 @@ class LabRunner(LabWork):
         """Recompute with the knob at `value`; `why` is added to the note that says what changed."""
         self.knob_targets[key] = value
         if self._when_open(lambda: self.turn(key, value, why)):
+            if self.moving:
+                # A step or finish is computing on this session: the turn rebuilds the lab at the
+                # step it lands on, so it starts once it has landed (LabWork._moved_on).
+                self._after_move.append(lambda: self.turn(key, value, why))
+                return
             if self.turning not in (None, key):
                 # Another knob's turn is computing, from the session before it: this one starts
                 # once that one is in (LabWork._answered), else it would replace it, unturned.
