@@ -114,7 +114,9 @@ def test_a_numpy_lab_opened_from_the_command_line_paints_before_torch_loads(name
     assert out == "False True True"
 
 
-@pytest.mark.parametrize("name,device,steps", [("arch-alexnet", "auto", 3), ("arch-why-conv", "cpu", 3),
+@pytest.mark.parametrize("name,device,steps", [("arch-alexnet", "auto", 3),
+                                               # the same path with the device named: in the full run
+                                               pytest.param("arch-why-conv", "cpu", 3, marks=pytest.mark.slow),
                                                ("optim-zigzag", "auto", 3), ("train-five-steps", "auto", 9)])
 def test_a_lab_opened_from_the_command_line_paints_its_first_frames_before_torch_loads(name, device, steps):
     """arch's frame 0 is formulas alone (Lab.torch_from = 1), as are optim's start point (its ∇f
