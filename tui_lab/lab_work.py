@@ -10,31 +10,26 @@ parked in the app and resumes when reopened.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from textual import on, work
-from textual.message import Message
 from textual.reactive import reactive
-from textual.widget import Widget
 from textual.worker import get_current_worker
 
 from engine.controller import Controller
-from engine.core.frame import Frame
 from engine.core.knobs import describe as knob_describe
 from engine.core.params import ParamError
-from engine.registry import lab_class
-from engine.core.device import needs_torch
-from engine.session import Session, resolves
+from engine.session import Session
 from scenarios.scenario import Scenario
 
 from . import warm
+from .lab_messages import LabMessages, Waiting
 
 
 LOADING_TORCH = "torch loading…"  # for the checks from the next step on; the status line has room for little
 
 
-class LabWork(Widget):
+class LabWork(LabMessages):
     DEFAULT_CSS = "LabWork { display: none; }"
 
     playing: reactive[bool] = reactive(False)
@@ -42,74 +37,18 @@ class LabWork(Widget):
     speed: reactive[float] = reactive(2.0)
     """Steps per second while playing."""
 
-    @dataclass
-    class Opened(Message):
-        """A session is ready and frame 0 is computed."""
-
-        controller: Controller
-
-    @dataclass
-    class Moved(Message):
-        """Draw this frame; `note` says what just changed; `ghost` is the previous result."""
-
-        frame: Frame
-        note: str = ""
-        ghost: Frame | None = None
-        fresh: bool = False  # the scenario started again (edited, reset): no ghost of the old one
-
-    @dataclass
-    class Busy(Message):
-        """What the workers are doing ('' when idle)."""
-
-        text: str
-
-    def knob_value(self, knob) -> Any:
-        """The knob's value as last asked for (it may still be recomputing)."""
-        return self.knob_targets.get(knob.key, self.session.knob_value(knob))
-
-    @dataclass
-    class Failed(Message):
-        """Something went wrong; `fatal` when there is nothing to show at all."""
-
-        text: str
-        fatal: bool = False
-
-    @dataclass
-    class _Computed(Message):
-        bubble = False
-        generation: int
-        target: int | None
-        follow: bool = False  # a live run stopped: show the last frame it made
-
-    @dataclass
-    class _Refused(Message):
-        """A knob turn the lab would not take: the knob shows the value in use again."""
-
-        bubble = False
-        key: str
-        value: Any
-        text: str
-
-    @dataclass
-    class _Built(Message):
-        bubble = False
-        generation: int
-        session: Session | None
-        action: list[dict[str, Any]]
-        note: str = ""
-
     def __init__(self, scenario: Scenario, device: str, seed: int | None, session: Session | None = None) -> None:
         super().__init__()
         self.scenario, self.device, self.seed = scenario, device, seed
         self.controller: Controller | None = Controller(session) if session is not None else None
         self.generation = 0  # bumped when the session is replaced: older results are dropped
-        self._pending: list[Callable[[], None]] = []  # keys pressed while the lab opens
+        self._pending = Waiting()  # keys pressed while the lab opens, or while a knob's turn computes
         self.knob_targets: dict[str, Any] = {}  # knob turns asked for and not yet applied
         self.turning: str | None = None  # the knob whose turn a worker computes
         self.turns_waiting: dict[str, str] = {}  # knob -> why: turned while another knob's turn computes
         self.target: int | None = None  # the step a worker is computing towards
         self.finishing = False  # a worker computes every remaining step (f)
-        self._after_move: list[Callable[[], None]] = []  # knob turns pressed while a move computes
+        self._after_move = Waiting()  # knob turns pressed while a move computes
         self.ahead: int | None = None  # a step computed ahead of the person (see next_frame)
 
     @property
@@ -120,23 +59,14 @@ class LabWork(Widget):
     def key(self) -> str:
         return str(self.scenario.path or self.scenario.name)
 
+    def knob_value(self, knob) -> Any:
+        """The knob's value as last asked for (it may still be recomputing)."""
+        return self.knob_targets.get(knob.key, self.session.knob_value(knob))
+
     def _await_torch(self, upto: int | None = None, opening: Scenario | None = None) -> None:
-        """Wait for a torch warm-up under way (tui_lab/warm.py) before work that needs torch:
-        the lab's frames from `Lab.torch_from` on, up to `upto` (None: any, as in a live run or
-        a lab's own key), and, `opening` a scenario, a device that only torch can name. Frames
-        before it (arch's input) are computed while torch loads; a numpy lab goes on, reaching
-        torch (its last step's check) by a plain `import torch`."""
-        scenario = opening if opening is not None else self.session.scenario
-        cls = lab_class(scenario.lab)
-        first = cls.torch_from(scenario.params)
-        if (first is not None and (upto is None or upto >= first)) or (
-                opening is not None and resolves(cls, self.device) and needs_torch(self.device)):
-            # Opened straight from the command line, a key may ask for such a frame before the
-            # screen has started the warm-up: start it, so that this thread waits for the one
-            # thread importing torch rather than importing it beside it (or the app's thread,
-            # reading the lazy frame, doing so).
-            warm.start()
-            warm.wait()
+        """Wait for the torch warm-up where this work needs torch (warm.wait_for): `upto` the
+        last frame it computes (None: any), `opening` the scenario a build opens."""
+        warm.wait_for(opening or self.session.scenario, self.device, upto, opening=opening is not None)
 
     def _note_torch(self) -> None:
         """A lab open before torch has loaded (its first frames need none: arch's input) says so
@@ -254,19 +184,17 @@ class LabWork(Widget):
             if other in self.knob_targets:
                 self.turn(other, self.knob_targets[other], why)
         if self.turning is None and self.controller is not None:  # moves pressed meanwhile, in order
-            pending, self._pending = self._pending, []
-            for call in pending:
-                call()
+            self._pending.run()
 
-    @on(_Built)
-    def _built(self, msg: _Built) -> None:
+    @on(LabMessages._Built)
+    def _built(self, msg: LabMessages._Built) -> None:
         if msg.generation == self.generation:
             self._adopt(msg)
         for action in msg.action:
             if action and action["do"] == "knob":
                 self._answered(action["key"], action["value"])
 
-    def _adopt(self, msg: _Built) -> None:
+    def _adopt(self, msg: LabMessages._Built) -> None:
         for action in msg.action:
             if action and action["do"] == "knob" and self.knob_targets.get(action["key"]) == action["value"]:
                 del self.knob_targets[action["key"]]
@@ -288,22 +216,20 @@ class LabWork(Widget):
         if first:
             self.post_message(self.Opened(self.controller))
             self._note_torch()
-            pending, self._pending = self._pending, []
-            for call in pending:
-                call()
+            self._pending.run()
             return
         self.post_message(self.Busy(""))
         turned = any(action and action["do"] == "knob" for action in msg.action)
         self.post_message(self.Moved(self.session.frame, msg.note, ghost if msg.note else None, fresh=not turned))
 
-    @on(_Refused)
-    def _refused(self, msg: _Refused) -> None:
+    @on(LabMessages._Refused)
+    def _refused(self, msg: LabMessages._Refused) -> None:
         self._answered(msg.key, msg.value)
         if msg.text:
             self.post_message(self.Failed(msg.text))
 
-    @on(_Computed)
-    def _computed(self, msg: _Computed) -> None:
+    @on(LabMessages._Computed)
+    def _computed(self, msg: LabMessages._Computed) -> None:
         if msg.generation != self.generation or self.session is None:
             return
         self.post_message(self.Busy(""))
@@ -331,9 +257,7 @@ class LabWork(Widget):
         """The move under way has landed (or failed, or was overtaken): knob turns pressed
         meanwhile start now, at the step it reached (see LabRunner.turn)."""
         if not self.moving:
-            waiting, self._after_move = self._after_move, []
-            for call in waiting:
-                call()
+            self._after_move.run()
 
     def on_unmount(self) -> None:
         self.playing = False

@@ -45,7 +45,7 @@ class LabRunner(LabWork):
 
     def _when_open(self, call: Callable[[], None]) -> bool:
         if self.controller is None:
-            self._pending.append(call)
+            self._pending.add(call)
             return False
         return True
 
@@ -53,7 +53,7 @@ class LabRunner(LabWork):
         """As `_when_open`, and a move waits for a knob turn under way: the turn replaces the
         session, so a step or finish computed on the one before it would be lost."""
         if self.controller is not None and self.turning is not None:
-            self._pending.append(call)
+            self._pending.add(call)
             return False
         return self._when_open(call)
 
@@ -167,7 +167,7 @@ class LabRunner(LabWork):
             if self.moving:
                 # A step or finish is computing on this session: the turn rebuilds the lab at the
                 # step it lands on, so it starts once it has landed (LabWork._moved_on).
-                self._after_move.append(lambda: self.turn(key, value, why))
+                self._after_move.add(lambda: self.turn(key, value, why))
                 return
             if self.turning not in (None, key):
                 # Another knob's turn is computing, from the session before it: this one starts

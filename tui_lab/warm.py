@@ -27,6 +27,7 @@ import gc
 import sys
 import threading
 import weakref
+from typing import Any
 
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
@@ -52,6 +53,27 @@ def start() -> None:
 def wait(timeout: float | None = None) -> bool:
     """Block until a warm-up under way has finished (at once when none was started)."""
     return _thread is None or _done.wait(timeout)
+
+
+def wait_for(scenario: Any, device: str, upto: int | None = None, opening: bool = False) -> None:
+    """Wait for torch where work on `scenario` needs it: its frames from `Lab.torch_from` on, up
+    to `upto` (None: any, as in a live run or a lab's own key), and, `opening` it, a device that
+    only torch can name. Frames before torch_from (arch's input) are computed while torch loads;
+    a numpy lab goes on, reaching torch (its last step's check) by a plain `import torch`."""
+    from engine.core.device import needs_torch
+    from engine.registry import lab_class
+    from engine.session import resolves
+
+    cls = lab_class(scenario.lab)
+    first = cls.torch_from(scenario.params)
+    if (first is not None and (upto is None or upto >= first)) or (
+            opening and resolves(cls, device) and needs_torch(device)):
+        # Opened straight from the command line, a key may ask for such a frame before the
+        # screen has started the warm-up: start it, so that this thread waits for the one
+        # thread importing torch rather than importing it beside it (or the app's thread,
+        # reading the lazy frame, doing so).
+        start()
+        wait()
 
 
 def ready() -> bool:

@@ -1,0 +1,87 @@
+"""What the lab's workers tell the screen, and themselves: the messages of LabWork (lab_work.py).
+
+Public ones bubble to the screen (Opened, Moved, Busy, Failed); the underscored ones carry a
+worker's result back to LabWork's own handlers on the UI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from textual.message import Message
+from textual.widget import Widget
+
+from engine.controller import Controller
+from engine.core.frame import Frame
+from engine.session import Session
+
+
+class LabMessages(Widget):
+    @dataclass
+    class Opened(Message):
+        """A session is ready and frame 0 is computed."""
+
+        controller: Controller
+
+    @dataclass
+    class Moved(Message):
+        """Draw this frame; `note` says what just changed; `ghost` is the previous result."""
+
+        frame: Frame
+        note: str = ""
+        ghost: Frame | None = None
+        fresh: bool = False  # the scenario started again (edited, reset): no ghost of the old one
+
+    @dataclass
+    class Busy(Message):
+        """What the workers are doing ('' when idle)."""
+
+        text: str
+
+    @dataclass
+    class Failed(Message):
+        """Something went wrong; `fatal` when there is nothing to show at all."""
+
+        text: str
+        fatal: bool = False
+
+    @dataclass
+    class _Computed(Message):
+        bubble = False
+        generation: int
+        target: int | None
+        follow: bool = False  # a live run stopped: show the last frame it made
+
+    @dataclass
+    class _Refused(Message):
+        """A knob turn the lab would not take: the knob shows the value in use again."""
+
+        bubble = False
+        key: str
+        value: Any
+        text: str
+
+    @dataclass
+    class _Built(Message):
+        bubble = False
+        generation: int
+        session: Session | None
+        action: list[dict[str, Any]]
+        note: str = ""
+
+
+class Waiting:
+    """Keys kept until the work under way is done (the lab opens, a turn answers, a move
+    lands), then run in the order they were pressed."""
+
+    def __init__(self) -> None:
+        self._calls: list[Callable[[], None]] = []
+
+    def add(self, call: Callable[[], None]) -> None:
+        self._calls.append(call)
+
+    def run(self) -> None:
+        calls, self._calls = self._calls, []  # a call may add to the queue again: that waits for next time
+        for call in calls:
+            call()
