@@ -206,3 +206,42 @@ def test_auto_names_the_cpu_without_torch_only_where_torch_would():
     if quick == "False":
         pytest.skip("torch here is not a CPU-only build: only torch can say what 'auto' is")
     assert (imported, same, after) == ("False", "True", "True")
+
+
+def test_a_gpu_this_machine_cannot_have_is_refused_before_torch_loads():
+    """`tui-lab open X --device cuda` on a CPU-only torch build: one line and exit 2 before any
+    screen (it had opened the app to say "Cannot continue"); the line is the one torch's own
+    answer gives, and torch is not imported to find it."""
+    out = _run("""
+        from engine.core import device
+        if not device._cpu_only_build():
+            print("skip")
+            raise SystemExit
+        said = []
+        for name in ("cuda", "cuda:1", "cpu", "auto"):
+            try:
+                device.refuse_early(name)
+                said.append("ok")
+            except device.DeviceError as exc:
+                said.append(str(exc))
+        imported = 'torch' in sys.modules
+        try:
+            device.resolve("cuda")
+        except device.DeviceError as exc:
+            print(imported, said[0] == str(exc), said[1].startswith("device 'cuda:1' was asked for"), said[2:])
+    """)
+    if out == "skip":
+        pytest.skip("torch here is not a CPU-only build: only torch can say whether a GPU is there")
+    assert out == "False True True ['ok', 'ok']", out
+
+
+def test_open_with_a_gpu_this_machine_cannot_have_exits_2(cli, monkeypatch):
+    from engine.core import device
+    from tui_lab.app import LabApp
+
+    if not device._cpu_only_build():
+        pytest.skip("torch here is not a CPU-only build")
+    monkeypatch.setattr(LabApp, "run", lambda self: pytest.fail("the app opened"))
+    r = cli("open", "conv-sobel", "--device", "cuda")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "device 'cuda' was asked for" in r.stderr and "CPU build" in r.stderr

@@ -208,8 +208,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace, scenario: str | None) -> int:
+    from engine.core.device import refuse_early
+
     from .app import LabApp
 
+    refuse_early(args.device)  # one line and exit 2, not a screen that opens to say so
     if os.environ.get("TERM") == "dumb":
         raise CliError("TERM=dumb: this terminal cannot draw the app; `tui-lab replay SCENARIO` prints plain text, "
                        "or set TERM=xterm-256color")
@@ -237,8 +240,11 @@ def run(args: argparse.Namespace) -> int:
 
         return doctor()
     if args.command == "serve":
+        from engine.core.device import refuse_early
+
         from .serve import serve
 
+        refuse_early(args.device)
         return serve(args.host, args.port, device=args.device, seed=args.seed)
     return cmd_app(args, getattr(args, "scenario", None))
 

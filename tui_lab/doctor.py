@@ -204,5 +204,7 @@ def report(found: list[Fact]) -> str:
 
 
 def main() -> int:
-    print(report(facts()))
-    return 0
+    """Exit 1 where a hint was given, so a setup script can test `tui-lab doctor` (2 stays bad input)."""
+    found = facts()
+    print(report(found))
+    return 1 if any(f.hint for f in found) else 0

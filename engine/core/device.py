@@ -100,15 +100,38 @@ def needs_torch(name: str) -> bool:
 
 @functools.cache
 def _cpu_only_build() -> bool:
+    builds = _build_facts()
+    return builds.get("cuda") == "None" and builds.get("hip") == "None"
+
+
+@functools.cache
+def _build_facts() -> dict[str, str]:
+    """torch/version.py's `cuda`, `hip` and `__version__` lines, read without importing torch."""
     spec = importlib.util.find_spec("torch")  # finds the package without importing it
     if spec is None or not spec.submodule_search_locations:
-        return False
+        return {}
     try:
         text = (Path(next(iter(spec.submodule_search_locations))) / "version.py").read_text(encoding="utf-8")
     except (OSError, StopIteration, UnicodeDecodeError):
-        return False
-    builds = dict(re.findall(r"^(cuda|hip)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", text, re.M))
-    return builds.get("cuda") == "None" and builds.get("hip") == "None"
+        return {}
+    return dict(re.findall(r"^(cuda|hip|__version__)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", text, re.M))
+
+
+def refuse_early(name: str) -> None:
+    """DeviceError now, before any screen opens, for a GPU that this machine cannot have:
+    cuda on a CPU-only torch build, mps off a Mac. Reads files only; anything it cannot tell
+    without importing torch is left to `resolve`."""
+    if is_cuda(name) and _cpu_only_build():
+        version = _build_facts().get("__version__", "").strip("'\"")
+        raise DeviceError(_no_gpu(name, ["cpu"], f"torch {version} is a CPU build"))
+    if name == "mps" and sys.platform != "darwin":
+        raise DeviceError(f"device {name!r} was asked for, but this machine has only cpu (mps is Apple's GPU, "
+                          "on a Mac only); use --device cpu or auto")
+
+
+def _no_gpu(device: str, here: list[str], build: str) -> str:
+    return (f"device {device!r} was asked for, but this machine has only {', '.join(here)} ({build}); "
+            "use --device cpu or auto (tui-lab doctor says more)")
 
 
 def _cuda(device: str, here: list[str]) -> str:
@@ -116,8 +139,7 @@ def _cuda(device: str, here: list[str]) -> str:
 
     if "cuda" not in here:
         build = f"torch {torch.__version__} is a CPU build" if torch.version.cuda is None else "torch sees no GPU"
-        raise DeviceError(f"device {device!r} was asked for, but this machine has only {', '.join(here)} ({build}); "
-                          "use --device cpu or auto (tui-lab doctor says more)")
+        raise DeviceError(_no_gpu(device, here, build))
     found = _GPU.fullmatch(device)
     if found:
         n, count = int(found.group(1)), torch.cuda.device_count()
