@@ -182,6 +182,64 @@ def test_pooling_matches_torch(kind, size, s, p, d, seed):
     _close(final(l), ref)
 
 
+# --- the vectorized fill: one pass per filter, checked against torch ----------------------
+
+ODD = [  # (input C, H, W; kernel F, kh, kw; stride, padding, dilation): odd, unequal, beyond the lecture's
+    ((3, 23, 17), (4, 5, 3), 3, 2, 2),
+    ((2, 19, 19), (3, 4, 4), 5, 1, 3),
+    ((1, 12, 30), (2, 1, 7), 2, 3, 1),
+    ((3, 31, 29), (2, 11, 11), 4, 0, 1),
+]
+
+
+@pytest.mark.parametrize("shape,k,s,p,d", ODD)
+def test_filter_output_is_f_conv2d_at_odd_geometry(shape, k, s, p, d):
+    from engine.conv import math as cm
+
+    rng = np.random.default_rng(7)
+    x, w, b = rng.normal(size=shape), rng.normal(size=(k[0], shape[0], *k[1:])), rng.normal(size=k[0])
+    rows, cols = cm.Axis(shape[1], k[1], s, p, d), cm.Axis(shape[2], k[2], s, p, d)
+    padded = np.pad(x, ((0, 0), (p, p), (p, p)))
+    ref = F.conv2d(torch.from_numpy(x)[None], torch.from_numpy(w), torch.from_numpy(b), stride=s, padding=p,
+                   dilation=d)[0].numpy()
+    got = np.stack([cm.filter_output(padded, w, b, rows, cols, f, "none") for f in range(k[0])])
+    _close(got, ref)
+
+
+@pytest.mark.parametrize("pool,size,s,p,d", [("max", 3, 2, 1, 2), ("max", 4, 3, 2, 1), ("avg", 3, 2, 1, 1),
+                                             ("avg", 5, 3, 2, 1)])
+def test_filter_output_pools_as_torch_does(pool, size, s, p, d):
+    from engine.conv import math as cm
+
+    x = np.random.default_rng(3).normal(size=(3, 17, 14))
+    ax = dict(k=size, s=s, p=p, d=d)
+    rows, cols = cm.Axis(17, **ax), cm.Axis(14, **ax)
+    padded = np.pad(x, ((0, 0), (p, p), (p, p)), constant_values=-np.inf if pool == "max" else 0.0)
+    t = torch.from_numpy(x)[None]
+    ref = (F.max_pool2d(t, size, s, p, d) if pool == "max" else F.avg_pool2d(t, size, s, p))[0].numpy()
+    got = np.stack([cm.filter_output(padded, None, np.zeros(3), rows, cols, f, pool) for f in range(3)])
+    _close(got, ref)
+
+
+@pytest.mark.parametrize("shape,k,s,p,d", ODD[:2])
+def test_a_frame_mid_filter_shows_the_full_outputs_prefix(shape, k, s, p, d):
+    """A jump into the middle of a filter: the frame's output is torch's full output up to
+    that cell and nothing (NaN) after it, and its sum is that cell's."""
+    params = dict(random_input=list(shape), random_kernel=[k[0], shape[0], *k[1:]], stride=s, padding=p,
+                  dilation=d, mode="cross-correlation", bias=[0.25 * i for i in range(k[0])])
+    l = lab(**params)
+    ref = F.conv2d(torch.from_numpy(l.x)[None], torch.from_numpy(l.k), torch.from_numpy(l.bias), stride=s,
+                   padding=p, dilation=d)[0].numpy().reshape(-1)
+    s_ = Stepper(l)
+    for t in (ref.size // 2 + 3, 5, ref.size - 1):  # past the middle first: a jump, then back
+        s_.ensure(t)
+        v = s_.frames[t].values
+        out = np.asarray(v["output"], dtype=float).reshape(-1)
+        _close(out[:t], ref[:t])
+        assert np.isnan(out[t:]).all()
+        assert math.isclose(v["sum"], ref[t - 1], rel_tol=1e-9, abs_tol=1e-9)
+
+
 # --- frames: stepping = finish, frozen, lazy ------------------------------------------
 
 @FAST
