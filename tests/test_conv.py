@@ -228,7 +228,7 @@ def test_a_frame_mid_filter_shows_the_full_outputs_prefix(shape, k, s, p, d):
     params = dict(random_input=list(shape), random_kernel=[k[0], shape[0], *k[1:]], stride=s, padding=p,
                   dilation=d, mode="cross-correlation", bias=[0.25 * i for i in range(k[0])])
     l = lab(**params)
-    ref = F.conv2d(torch.from_numpy(l.x)[None], torch.from_numpy(l.k), torch.from_numpy(l.bias), stride=s,
+    ref = F.conv2d(torch.from_numpy(l.x.copy())[None], torch.from_numpy(l.k.copy()), torch.from_numpy(l.bias.copy()), stride=s,
                    padding=p, dilation=d)[0].numpy().reshape(-1)
     s_ = Stepper(l)
     for t in (ref.size // 2 + 3, 5, ref.size - 1):  # past the middle first: a jump, then back
@@ -308,7 +308,7 @@ def test_large_input_stays_small_per_frame():
     assert "input" not in v and "kernel" not in v and len(v["products"]) == 363
     assert "363 products" in s.frames[5].caption
     # The cell equals torch's for the same window.
-    ref = F.conv2d(torch.from_numpy(l.x[None]), torch.from_numpy(l.k), stride=4)[0]
+    ref = F.conv2d(torch.from_numpy(l.x[None].copy()), torch.from_numpy(l.k.copy()), stride=4)[0]
     assert math.isclose(v["sum"], float(ref[0, 0, 4]), abs_tol=1e-9)
 
 
@@ -354,7 +354,7 @@ def test_images_builtin_and_user_files(tmp_path):
     Image.fromarray((np.arange(64 * 48) % 256).reshape(48, 64).astype(np.uint8)).save(png)
     l = lab(image=str(png), image_width=16, filter="box", padding=1)
     assert l.x.shape == (1, 12, 16)  # resized to 16 wide, aspect kept
-    _close(final(l), F.conv2d(torch.from_numpy(l.x[None]), torch.full((1, 1, 3, 3), 1 / 9, dtype=torch.float64), padding=1)[0])
+    _close(final(l), F.conv2d(torch.from_numpy(l.x[None].copy()), torch.full((1, 1, 3, 3), 1 / 9, dtype=torch.float64), padding=1)[0])
     bad = tmp_path / "bad.png"
     bad.write_text("not an image")
     with pytest.raises(ParamError, match="is not a PNG or JPEG file"):
@@ -377,6 +377,30 @@ def test_images_builtin_and_user_files(tmp_path):
     s = lab(image="shapes", image_width=12, filter="shift-left", padding=1)
     out = final(s)[0]
     np.testing.assert_array_equal(out[:, :-1], s.x[0][:, 1:])
+
+
+def test_a_knob_turn_reuses_the_numbers_and_a_new_draw_does_not():
+    """Geometry knobs change no number: the lab they build shares the input and kernel (read-only,
+    so no lab can change another's), and its output is still torch's."""
+    params = dict(random_input=[2, 15, 13], random_kernel=[2, 2, 3, 3], mode="cross-correlation")
+    a, b = lab(**params), lab(**params, stride=2, padding=1, dilation=2)
+    assert b.x is a.x and b.k is a.k and not a.x.flags.writeable and not a.padded.flags.writeable
+    ref = F.conv2d(torch.from_numpy(a.x.copy())[None], torch.from_numpy(a.k.copy()), stride=2, padding=1, dilation=2)
+    _close(final(b), ref[0])
+    other = ConvLab(ConvLab.validate(params), seed=1)
+    assert other.x is not a.x and not np.array_equal(other.x, a.x)
+
+
+def test_an_edited_image_file_is_read_again(tmp_path):
+    from PIL import Image
+
+    png = tmp_path / "pic.png"
+    Image.fromarray(np.full((12, 16), 10, np.uint8)).save(png)
+    before = lab(image=str(png), image_width=16, filter="box").x
+    Image.fromarray(np.full((12, 16), 200, np.uint8)).save(png)
+    os.utime(png, ns=(png.stat().st_atime_ns, png.stat().st_mtime_ns + 1_000_000_000))
+    after = lab(image=str(png), image_width=16, filter="box").x
+    assert before.max() == 10 and after.min() == 200
 
 
 def test_sharpen_is_two_identity_minus_box():

@@ -137,7 +137,7 @@ def reference(x: np.ndarray, k_used: np.ndarray | None, bias: np.ndarray, rows: 
             return "F.max_pool2d", F.max_pool2d(t, (rows.k, cols.k), stride, padding, dilation)[0].numpy()
         return "F.avg_pool2d", F.avg_pool2d(t, (rows.k, cols.k), stride, padding)[0].numpy()
     k = torch.from_numpy(np.ascontiguousarray(k_used))
-    b = torch.from_numpy(bias)
+    b = torch.from_numpy(bias.copy())  # torch wants a writable array; the lab's are shared, read-only
     if kind == "transposed":
         out = F.conv_transpose2d(t, k.transpose(0, 1), b, stride, padding, (rows.op, cols.op), 1, dilation)
         return "F.conv_transpose2d", out[0].numpy()
