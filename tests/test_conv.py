@@ -182,6 +182,64 @@ def test_pooling_matches_torch(kind, size, s, p, d, seed):
     _close(final(l), ref)
 
 
+# --- the vectorized fill: one pass per filter, checked against torch ----------------------
+
+ODD = [  # (input C, H, W; kernel F, kh, kw; stride, padding, dilation): odd, unequal, beyond the lecture's
+    ((3, 23, 17), (4, 5, 3), 3, 2, 2),
+    ((2, 19, 19), (3, 4, 4), 5, 1, 3),
+    ((1, 12, 30), (2, 1, 7), 2, 3, 1),
+    ((3, 31, 29), (2, 11, 11), 4, 0, 1),
+]
+
+
+@pytest.mark.parametrize("shape,k,s,p,d", ODD)
+def test_filter_output_is_f_conv2d_at_odd_geometry(shape, k, s, p, d):
+    from engine.conv import math as cm
+
+    rng = np.random.default_rng(7)
+    x, w, b = rng.normal(size=shape), rng.normal(size=(k[0], shape[0], *k[1:])), rng.normal(size=k[0])
+    rows, cols = cm.Axis(shape[1], k[1], s, p, d), cm.Axis(shape[2], k[2], s, p, d)
+    padded = np.pad(x, ((0, 0), (p, p), (p, p)))
+    ref = F.conv2d(torch.from_numpy(x)[None], torch.from_numpy(w), torch.from_numpy(b), stride=s, padding=p,
+                   dilation=d)[0].numpy()
+    got = np.stack([cm.filter_output(padded, w, b, rows, cols, f, "none") for f in range(k[0])])
+    _close(got, ref)
+
+
+@pytest.mark.parametrize("pool,size,s,p,d", [("max", 3, 2, 1, 2), ("max", 4, 3, 2, 1), ("avg", 3, 2, 1, 1),
+                                             ("avg", 5, 3, 2, 1)])
+def test_filter_output_pools_as_torch_does(pool, size, s, p, d):
+    from engine.conv import math as cm
+
+    x = np.random.default_rng(3).normal(size=(3, 17, 14))
+    ax = dict(k=size, s=s, p=p, d=d)
+    rows, cols = cm.Axis(17, **ax), cm.Axis(14, **ax)
+    padded = np.pad(x, ((0, 0), (p, p), (p, p)), constant_values=-np.inf if pool == "max" else 0.0)
+    t = torch.from_numpy(x)[None]
+    ref = (F.max_pool2d(t, size, s, p, d) if pool == "max" else F.avg_pool2d(t, size, s, p))[0].numpy()
+    got = np.stack([cm.filter_output(padded, None, np.zeros(3), rows, cols, f, pool) for f in range(3)])
+    _close(got, ref)
+
+
+@pytest.mark.parametrize("shape,k,s,p,d", ODD[:2])
+def test_a_frame_mid_filter_shows_the_full_outputs_prefix(shape, k, s, p, d):
+    """A jump into the middle of a filter: the frame's output is torch's full output up to
+    that cell and nothing (NaN) after it, and its sum is that cell's."""
+    params = dict(random_input=list(shape), random_kernel=[k[0], shape[0], *k[1:]], stride=s, padding=p,
+                  dilation=d, mode="cross-correlation", bias=[0.25 * i for i in range(k[0])])
+    l = lab(**params)
+    ref = F.conv2d(torch.from_numpy(l.x.copy())[None], torch.from_numpy(l.k.copy()), torch.from_numpy(l.bias.copy()), stride=s,
+                   padding=p, dilation=d)[0].numpy().reshape(-1)
+    s_ = Stepper(l)
+    for t in (ref.size // 2 + 3, 5, ref.size - 1):  # past the middle first: a jump, then back
+        s_.ensure(t)
+        v = s_.frames[t].values
+        out = np.asarray(v["output"], dtype=float).reshape(-1)
+        _close(out[:t], ref[:t])
+        assert np.isnan(out[t:]).all()
+        assert math.isclose(v["sum"], ref[t - 1], rel_tol=1e-9, abs_tol=1e-9)
+
+
 # --- frames: stepping = finish, frozen, lazy ------------------------------------------
 
 @FAST
@@ -250,7 +308,7 @@ def test_large_input_stays_small_per_frame():
     assert "input" not in v and "kernel" not in v and len(v["products"]) == 363
     assert "363 products" in s.frames[5].caption
     # The cell equals torch's for the same window.
-    ref = F.conv2d(torch.from_numpy(l.x[None]), torch.from_numpy(l.k), stride=4)[0]
+    ref = F.conv2d(torch.from_numpy(l.x[None].copy()), torch.from_numpy(l.k.copy()), stride=4)[0]
     assert math.isclose(v["sum"], float(ref[0, 0, 4]), abs_tol=1e-9)
 
 
@@ -296,7 +354,7 @@ def test_images_builtin_and_user_files(tmp_path):
     Image.fromarray((np.arange(64 * 48) % 256).reshape(48, 64).astype(np.uint8)).save(png)
     l = lab(image=str(png), image_width=16, filter="box", padding=1)
     assert l.x.shape == (1, 12, 16)  # resized to 16 wide, aspect kept
-    _close(final(l), F.conv2d(torch.from_numpy(l.x[None]), torch.full((1, 1, 3, 3), 1 / 9, dtype=torch.float64), padding=1)[0])
+    _close(final(l), F.conv2d(torch.from_numpy(l.x[None].copy()), torch.full((1, 1, 3, 3), 1 / 9, dtype=torch.float64), padding=1)[0])
     bad = tmp_path / "bad.png"
     bad.write_text("not an image")
     with pytest.raises(ParamError, match="is not a PNG or JPEG file"):
@@ -319,6 +377,30 @@ def test_images_builtin_and_user_files(tmp_path):
     s = lab(image="shapes", image_width=12, filter="shift-left", padding=1)
     out = final(s)[0]
     np.testing.assert_array_equal(out[:, :-1], s.x[0][:, 1:])
+
+
+def test_a_knob_turn_reuses_the_numbers_and_a_new_draw_does_not():
+    """Geometry knobs change no number: the lab they build shares the input and kernel (read-only,
+    so no lab can change another's), and its output is still torch's."""
+    params = dict(random_input=[2, 15, 13], random_kernel=[2, 2, 3, 3], mode="cross-correlation")
+    a, b = lab(**params), lab(**params, stride=2, padding=1, dilation=2)
+    assert b.x is a.x and b.k is a.k and not a.x.flags.writeable and not a.padded.flags.writeable
+    ref = F.conv2d(torch.from_numpy(a.x.copy())[None], torch.from_numpy(a.k.copy()), stride=2, padding=1, dilation=2)
+    _close(final(b), ref[0])
+    other = ConvLab(ConvLab.validate(params), seed=1)
+    assert other.x is not a.x and not np.array_equal(other.x, a.x)
+
+
+def test_an_edited_image_file_is_read_again(tmp_path):
+    from PIL import Image
+
+    png = tmp_path / "pic.png"
+    Image.fromarray(np.full((12, 16), 10, np.uint8)).save(png)
+    before = lab(image=str(png), image_width=16, filter="box").x
+    Image.fromarray(np.full((12, 16), 200, np.uint8)).save(png)
+    os.utime(png, ns=(png.stat().st_atime_ns, png.stat().st_mtime_ns + 1_000_000_000))
+    after = lab(image=str(png), image_width=16, filter="box").x
+    assert before.max() == 10 and after.min() == 200
 
 
 def test_sharpen_is_two_identity_minus_box():

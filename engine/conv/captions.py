@@ -41,11 +41,11 @@ def cell(cfg: ConvConfig, name: str, window: np.ndarray, kernel: np.ndarray | No
         return f"{name} = max({', '.join(num(v) for v in window)}) = {num(total)}"
     if cfg.pool == "avg":
         return f"{name} = ({' + '.join(num(v) for v in window)})/{len(window)} = {num(total)}"
-    pairs = [f"{factor(a)}·{factor(b)}" for a, b in zip(window, kernel.reshape(-1))]
-    if len(pairs) > CAPTION_TERMS:
-        body = " + ".join(pairs[:6]) + f" + … ({len(pairs)} products, Σ = {num(terms.sum())})"
-    else:
-        body = " + ".join(pairs)
+    n = len(window)
+    shown = 6 if n > CAPTION_TERMS else n  # only the products the caption writes are formatted
+    body = " + ".join(f"{factor(a)}·{factor(b)}" for a, b in zip(window[:shown], kernel.reshape(-1)[:shown]))
+    if n > CAPTION_TERMS:
+        body += f" + … ({n} products, Σ = {num(terms.sum())})"
     if cfg.has_bias:
         body += f" + {factor(bias)}"
     return f"{name} = {body} = {num(total)}"

@@ -2,13 +2,16 @@
 
 `plan(params)` applies every cross-field rule and the size budgets from shapes alone,
 allocating nothing, so `tui-lab check` is cheap and the same everywhere; `arrays(cfg)`
-then builds the numbers once, when the lab opens.
+then builds the numbers once, when the lab opens (and a knob turn reuses them).
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -222,7 +225,62 @@ def _check_budget(cfg: ConvConfig, p: dict[str, Any]) -> None:
     budget.require(k_key, "the multiply-adds in all", macs, budget.MACS)
 
 
+# What the numbers depend on: a knob (stride, padding, dilation, mode) changes none of them, so
+# a turn reuses the arrays its lab was built from instead of drawing or decoding them again.
+NUMBERS = ("input", "kernel", "bias", "image", "image_width", "filter", "random_input", "random_kernel", "dims")
+_MEMO: OrderedDict[tuple, Any] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+MEMO_SIZE = 3  # this lab's arrays and padded input, and the padded input one padding knob turn away
+
+
+def _remembered(key: tuple, build: Callable[[], Any]) -> Any:
+    """build(), or what it returned last time for `key`; arrays in it are made read-only,
+    since every lab built from the same numbers shares them."""
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
+    made = build()
+    for a in made if isinstance(made, tuple) else (made,):
+        if isinstance(a, np.ndarray):
+            a.setflags(write=False)
+    with _MEMO_LOCK:
+        _MEMO[key] = made
+        while len(_MEMO) > MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return made
+
+
+def numbers_key(cfg: ConvConfig, p: dict[str, Any], seed: int) -> tuple:
+    """Everything the input, kernel and bias are made from; a named image file adds its size
+    and modification time, so an edited file is read again."""
+    stamp: tuple = ()
+    if p["image"] and p["image"] not in conv_image.BUILTIN:
+        try:
+            st = os.stat(p["image"])
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            stamp = (object(),)  # never equal: the build reports the problem
+    return (seed, cfg.in_shape, cfg.k_shape, repr([p[k] for k in NUMBERS]), stamp)
+
+
 def arrays(cfg: ConvConfig, p: dict[str, Any], seed: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """The input (C, H, W), the kernel as written (F, C, kh, kw) and the bias (F,); read-only."""
+    return _remembered(("arrays", numbers_key(cfg, p, seed)), lambda: _arrays(cfg, p, seed))
+
+
+def padded(cfg: ConvConfig, p: dict[str, Any], seed: int, x: np.ndarray) -> np.ndarray:
+    """The input with the padding added (−∞ for max pooling, so padding never wins); read-only.
+    A transposed convolution pads nothing: its padding crops the scattered output instead."""
+    if cfg.kind == "transposed":
+        return x
+    value = -np.inf if cfg.pool == "max" else 0.0
+    r, c = cfg.rows.p, cfg.cols.p
+    return _remembered(("padded", numbers_key(cfg, p, seed), r, c, value),
+                       lambda: np.pad(x, ((0, 0), (r, r), (c, c)), constant_values=value))
+
+
+def _arrays(cfg: ConvConfig, p: dict[str, Any], seed: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """The input (C, H, W), the kernel as written (F, C, kh, kw) and the bias (F,)."""
     rng = np.random.default_rng(seed)
     if p["image"]:

@@ -6,10 +6,10 @@ cross-correlation (no flip); with mode = "convolution" this lab flips the kernel
 then does exactly what F.conv2d does, so the two can be compared number for number.
 
 Frames are lazy (`CellFrame`): frame t needs output cells 0..t−1 of a write-once buffer,
-and they are written (those not written yet, in one vectorized fill) only when a frame is
-shown or serialized. So stepping a 96×55×55 output costs O(one window) per step, not
-O(output); moving straight to step 3,000 costs one fill of 3,000 cells; and a fill adds
-in the same order whether it writes one cell or thousands.
+and they are written only when a frame is shown or serialized, a whole filter's grid at a
+time in one pass over the window view (math.filter_output, no per-cell work). So moving
+straight to step 6,000 of a 4×55×55 output computes the two filters it shows, once; and a
+frame reads the same numbers whether it was stepped to or jumped to.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ..core.lab import Lab
 from . import frames
 from . import image as conv_image
 from . import math as cm
-from .config import PARAMS, ConvConfig, arrays, plan
+from .config import PARAMS, ConvConfig, arrays, padded, plan
 
 TOLERANCE = 1e-9  # relative to the output's largest magnitude: both sides sum float64 products
 
@@ -73,12 +73,9 @@ class ConvLab(Lab):
         with np.errstate(over="ignore", invalid="ignore"):  # a sum that overflows (∞ or NaN) is not 1
             averaging = self.k is None or abs(self.k.sum() - 1) < 1e-9
         self.display = conv_image.DISPLAY.get(params["filter"], "clip" if averaging else "abs")
-        pad_value = -np.inf if cfg.pool == "max" else 0.0
-        r, c = cfg.rows, cfg.cols
-        # Transposed: nothing is padded, the padding crops the scattered output instead.
-        self.padded = self.x if cfg.kind == "transposed" else np.pad(
-            self.x, ((0, 0), (r.p, r.p), (c.p, c.p)), constant_values=pad_value)
-        # The write-once buffer (conv, pool): cells in (f, r, c) order, `written` of them so far.
+        self.padded = padded(cfg, params, seed, self.x)
+        # The write-once buffer (conv, pool): cells in (f, r, c) order, `written` of them so far
+        # (always whole filters).
         self.buffer = np.full(cfg.out_shape, np.nan)
         self.written = 0
         self._cache: OrderedDict[int, Frame] = OrderedDict()
@@ -97,33 +94,35 @@ class ConvLab(Lab):
             yield CellFrame(t, self)
 
     def lazy_frames(self, start: int, stop: int) -> list[Frame]:
-        return [CellFrame(t, self) for t in range(start, min(stop, self.length()))]
+        # A knob turn at step 6,000 makes 6,000 of these: filled in directly, a third cheaper
+        # than through __init__'s two object.__setattr__ calls.
+        made, new = [], object.__new__
+        for t in range(start, min(stop, self.length())):
+            frame = new(CellFrame)
+            state = frame.__dict__
+            state["index"], state["_lab"] = t, self
+            made.append(frame)
+        return made
 
     def finish(self) -> list[Frame]:
         self.fill_to(self.cfg.steps)
         return self.lazy_frames(0, self.length())
 
     def fill_to(self, stop: int) -> None:
-        """Write the output cells before `stop` (in (f, r, c) order) that are not written yet."""
+        """Make the output cells before `stop` (in (f, r, c) order) readable: the filters they
+        belong to are computed whole, each once, so every frame reads the same numbers."""
         if self.cfg.kind == "transposed":
             return
         with self._lock:
             if stop > self.written:
-                self._fill(self.written, stop)
-                self.written = stop
-
-    def _fill(self, start: int, stop: int) -> None:
-        """Write cells start..stop−1 (in (f, r, c) order), a chunk at a time to bound memory."""
-        cfg = self.cfg
-        window = (1, cfg.rows.k, cfg.cols.k) if cfg.kind == "pool" else self.k.shape[1:]
-        chunk = max(1, (1 << 18) // int(np.prod(window)))  # 2 MB of terms: in cache, and never mmap'd afresh
-        flat = self.buffer.reshape(-1)
-        with np.errstate(all="ignore"):  # overflow to ±∞ is shown as ∞, as torch computes it
-            for a in range(start, stop, chunk):
-                idx = np.arange(a, min(stop, a + chunk))
-                f = np.unravel_index(idx, cfg.out_shape)[0]
-                t = cm.terms(self.padded, self.k_used, idx, cfg.out_shape, cfg.rows, cfg.cols)
-                flat[idx] = cm.reduce(t, cfg.pool, self.bias, f)
+                cfg = self.cfg
+                per_filter = cfg.out_hw[0] * cfg.out_hw[1]
+                done = self.written // per_filter
+                with np.errstate(all="ignore"):  # overflow to ±∞ is shown as ∞, as torch computes it
+                    for f in range(done, -(-stop // per_filter)):
+                        self.buffer[f] = cm.filter_output(self.padded, self.k_used, self.bias, cfg.rows, cfg.cols,
+                                                          f, cfg.pool)
+                self.written = (f + 1) * per_filter
 
     def materialize(self, index: int) -> Frame:
         with self._lock, np.errstate(all="ignore"):  # 1e308 + 1e308 is ∞, as torch says too

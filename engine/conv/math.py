@@ -1,8 +1,9 @@
 """The convolution arithmetic as pure functions on numpy arrays.
 
 Everything is 2-D: a 1-D signal is a picture one row high. Arrays are (C, H, W) inputs
-and (F, C, kh, kw) kernels; `idx` are flat output cells in (f, r, c) order. The same
-reduction serves one step and a whole `finish`, so the sums add in the same order.
+and (F, C, kh, kw) kernels; `idx` are flat output cells in (f, r, c) order. The
+output is computed a whole filter at a time (`filter_output`), and every frame reads it, so a
+frame shows the same numbers whether it was stepped to or jumped to.
 """
 
 from __future__ import annotations
@@ -59,14 +60,18 @@ def window_index(idx: np.ndarray, out: tuple[int, int, int], rows: Axis, cols: A
     return f, rr, cc
 
 
+def window_view(padded: np.ndarray, rows: Axis, cols: Axis) -> np.ndarray:
+    """Every window of the padded input as one view, no copy: (C, H_out, W_out, kh, kw)."""
+    view = sliding_window_view(padded, (rows.span, cols.span), axis=(1, 2))
+    return view[:, ::rows.s, ::cols.s, ::rows.d, ::cols.d]
+
+
 def windows(padded: np.ndarray, idx: np.ndarray, out: tuple[int, int, int], rows: Axis, cols: Axis,
             pool: bool) -> np.ndarray:
     """The padded input under each window: (N, C, kh, kw), contiguous; pooling reads only its own channel."""
     f, r, c = np.unravel_index(idx, out)
-    # Every window as a view (no copy): (H_out, W_out, C, kh, kw); two index arrays then gather
-    # the cells' windows in one pass, in the order they are summed.
-    view = sliding_window_view(padded, (rows.span, cols.span), axis=(1, 2))
-    view = view[:, ::rows.s, ::cols.s, ::rows.d, ::cols.d].transpose(1, 2, 0, 3, 4)
+    # Two index arrays gather the cells' windows from the view in one pass.
+    view = window_view(padded, rows, cols).transpose(1, 2, 0, 3, 4)
     return view[r, c, f][:, None] if pool else view[r, c]
 
 
@@ -83,14 +88,17 @@ def terms(padded: np.ndarray, k_used: np.ndarray | None, idx: np.ndarray, out: t
     return np.ascontiguousarray(win.reshape(len(idx), -1))
 
 
-def reduce(t: np.ndarray, pool: str, bias: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """One reduction along the last, contiguous axis: the same additions in the same order
-    whether a step asks for one cell or `finish` for thousands."""
+def filter_output(padded: np.ndarray, k_used: np.ndarray | None, bias: np.ndarray, rows: Axis, cols: Axis,
+                  f: int, pool: str) -> np.ndarray:
+    """One filter's whole output grid (H_out, W_out) in one pass over the window view: what
+    F.conv2d (or the pool) computes for filter (channel) f. No window is copied: einsum walks
+    the strided view, so memory stays one output grid however large the window."""
+    view = window_view(padded, rows, cols)
     if pool == "max":
-        return t.max(axis=1)
+        return view[f].max(axis=(2, 3))
     if pool == "avg":
-        return t.sum(axis=1) / t.shape[1]
-    return t.sum(axis=1) + bias[f]
+        return view[f].sum(axis=(2, 3)) / (rows.k * cols.k)
+    return np.einsum("chwab,cab->hw", view, k_used[f]) + bias[f]
 
 
 def scatter(x: np.ndarray, k_used: np.ndarray, bias: np.ndarray, rows: Axis, cols: Axis, t: int,
@@ -129,7 +137,7 @@ def reference(x: np.ndarray, k_used: np.ndarray | None, bias: np.ndarray, rows: 
             return "F.max_pool2d", F.max_pool2d(t, (rows.k, cols.k), stride, padding, dilation)[0].numpy()
         return "F.avg_pool2d", F.avg_pool2d(t, (rows.k, cols.k), stride, padding)[0].numpy()
     k = torch.from_numpy(np.ascontiguousarray(k_used))
-    b = torch.from_numpy(bias)
+    b = torch.from_numpy(bias.copy())  # torch wants a writable array; the lab's are shared, read-only
     if kind == "transposed":
         out = F.conv_transpose2d(t, k.transpose(0, 1), b, stride, padding, (rows.op, cols.op), 1, dilation)
         return "F.conv_transpose2d", out[0].numpy()

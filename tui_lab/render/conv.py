@@ -8,6 +8,7 @@ with half-block pixels (▀: top pixel in the foreground, bottom in the backgrou
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Iterable
 
@@ -54,8 +55,15 @@ def span(n: int, focus: Iterable[int], keep: int) -> tuple[int, int]:
     return a, min(n, a + max(keep, hi - lo))
 
 
+@functools.lru_cache(maxsize=16384)
+def _finite_text(v: float) -> str:
+    return num(v, 3) if math.isfinite(v) else num(v)
+
+
 def _text(v: float) -> str:
-    return num(v, 3) if math.isfinite(v) else ("·" if math.isnan(v) else num(v))
+    # Grids repeat their values (digits, a kernel's −1/0/1, integer sums) frame after frame:
+    # each is written once. NaN (not computed yet) never equals itself, so it skips the cache.
+    return "·" if v != v else _finite_text(float(v))
 
 
 def _widest(arr: np.ndarray) -> int:
@@ -67,7 +75,7 @@ def _widest(arr: np.ndarray) -> int:
 
 def _texts(arr: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> dict[int, dict[int, str]]:
     """The written numbers of rows r0..r1, columns c0..c1 (only those shown)."""
-    return {i: {j: _text(arr[i, j]) for j in range(c0, c1)} for i in range(r0, r1)}
+    return {i: dict(zip(range(c0, c1), map(_text, row))) for i, row in zip(range(r0, r1), arr[r0:r1, c0:c1].tolist())}
 
 
 def cell_width(arr: np.ndarray, r0: int, r1: int) -> int:
@@ -105,12 +113,20 @@ def cells(values: Any, title: str, marked: Iterable[tuple[int, int]] = (), curre
         title += (f"  rows {origin[0] + r0}–{origin[0] + r1 - 1}, cols {origin[1] + c0}–{origin[1] + c1 - 1}"
                   if arr.shape[0] > 1 else f"  {origin[1] + c0}–{origin[1] + c1 - 1}")
     rows = []
-    for i in range(r0, r1):
+    plain: dict[str, tuple[str, Any]] = {}  # an unmarked cell's look depends on its text and value alone
+    for i, values_row in zip(range(r0, r1), arr[r0:r1, c0:c1].tolist()):
         row = []
-        for j in range(c0, c1):
+        for j, value in zip(range(c0, c1), values_row):
             at = (i, j)
             mark = "current" if at == current else "winner" if at == winner else "marked" if at in marked else None
-            text, style = marked_cell(texts[i][j], arr[i, j], scale, mark)
+            if mark is None and value == value:
+                look = plain.get(texts[i][j])
+                if look is None or look[0] != value:
+                    text, style = marked_cell(texts[i][j], value, scale, None)
+                    look = plain[texts[i][j]] = (value, (text.rjust(pad + 2), style))
+                row.append(look[1])
+                continue
+            text, style = marked_cell(texts[i][j], value, scale, mark)
             row.append((text.rjust(pad + 2), style))
         rows.append(row)
     # The title is its own line, so a long title never squeezes the numbers.
