@@ -24,9 +24,14 @@ def lab(**params) -> ConvLab:
     return ConvLab(ConvLab.validate(params))
 
 
+def last_frame(l: ConvLab):
+    """The finished lab's last frame, as its stepper gives it after a finish."""
+    l.finish()
+    return l.frame_at(l.length() - 1)
+
+
 def final(l: ConvLab) -> np.ndarray:
-    frames = l.finish()
-    return np.asarray(frames[-1].values["output"], dtype=float)
+    return np.asarray(last_frame(l).values["output"], dtype=float)
 
 
 def stepped(l: ConvLab) -> list:
@@ -84,7 +89,7 @@ def test_lecture_1d_examples():
     ref = F.conv1d(torch.tensor(x).double()[None, None], torch.tensor([[[1.0, -1]]]).double(), stride=2)[0]
     _close(one, ref)
     two = lab(dims=1, input=x, kernel=[[[1, -1]], [[1, 1]]], stride=2, padding=1, mode="cross-correlation")
-    assert two.finish()[-1].to_json()["values"]["output"] == [[-1, -1, -1, -1], [1, 5, 9, 13]]  # padded: 0 1 2 3 4 5 6 7 0
+    assert last_frame(two).to_json()["values"]["output"] == [[-1, -1, -1, -1], [1, 5, 9, 13]]  # padded: 0 1 2 3 4 5 6 7 0
 
 
 def test_output_size_floor_and_uncovered_rows():
@@ -271,14 +276,18 @@ def test_frames_shown_out_of_order_equal_the_frames_shown_in_order():
     assert [shown[i] for i in range(len(by_step))] == by_step
 
 
-def test_a_jump_makes_the_frames_stepping_one_at_a_time_makes():
-    """A stepper moves a conv lab to step 5,000 in one `lazy_frames` call, not 5,000 trips
-    through `frames()`: each frame is where it belongs and reads as the generator's own, and
-    the stepper knows the end once it reaches it."""
+def test_a_jump_makes_the_frames_stepping_one_at_a_time_makes(monkeypatch):
+    """A stepper moves a conv lab to step 5,000 by counting, not by 5,000 trips through
+    `frames()` nor 5,000 objects (`FrameRange`): a frame is made when read, reads as the
+    generator's own, is the same object when read again, and the stepper knows the end once
+    it reaches it."""
     params = dict(random_input=[2, 40, 40], random_kernel=[4, 2, 3, 3], padding=1, bias=[0.5, -1, 2, 0])
-    one_by_one = list(lab(**params).frames())  # the generator, never lazy_frames
+    one_by_one = list(lab(**params).frames())  # the generator, never frame_at
     s = Stepper(lab(**params))
-    assert s.ensure(5000) == 5000 and len(s.frames) == 5001 and not s.done
+    made = []
+    monkeypatch.setattr(s.frames, "_make", lambda i, make=s.frames._make: made.append(i) or make(i))
+    assert s.ensure(5000) == 5000 and len(s.frames) == 5001 and not s.done and made == []
+    assert s.frames[4321] is s.frames[4321] and s.frames[-1] is s.frames[5000] and made == [4321, 5000]
     assert [f.index for f in s.frames] == list(range(5001))
     for i in (0, 1, 2999, 5000):
         assert json.dumps(s.frames[i].to_json()) == json.dumps(one_by_one[i].to_json())
@@ -451,10 +460,10 @@ def test_equal_infinities_match_torch_without_warnings(params):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        frames = lab(**params).finish()
-        out = np.asarray(frames[-1].values["output"], dtype=float)
+        last = last_frame(lab(**params))
+        out = np.asarray(last.values["output"], dtype=float)
         assert np.isinf(out).any()
-        assert frames[-1].values["torch_max_diff"] == 0
+        assert last.values["torch_max_diff"] == 0
 
 
 def test_overflow_to_nan_leaks_no_warning_and_claims_no_match():
@@ -470,12 +479,12 @@ def test_overflow_to_nan_leaks_no_warning_and_claims_no_match():
     k = [[1e308, -1e308], [1e308, 1e308]]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        frames = lab(input=x, kernel=k, mode="cross-correlation").finish()
+        last = last_frame(lab(input=x, kernel=k, mode="cross-correlation"))
     ref = F.conv2d(torch.tensor([[x]], dtype=torch.float64), torch.tensor([[k]], dtype=torch.float64))[0]
-    check = frames[-1].values["check"]
+    check = last.values["check"]
     assert check["nan_cells"] == int(torch.isnan(ref).sum()) > 0 and check["cells"] == ref.numel()
     assert check["ok"] is False and check["max_diff"] == 0
-    assert "NaN on both sides in 2 cells" in frames[-1].caption
+    assert "NaN on both sides in 2 cells" in last.caption
     console = Console(width=200, no_color=True)
     with console.capture() as cap:
         console.print(check_line(check))

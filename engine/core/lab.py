@@ -9,7 +9,8 @@ frame again, and it may be driven from a background thread (one producer).
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Sequence
 
 from .frame import Frame
 from .params import Param, validate
@@ -111,14 +112,66 @@ class Lab:
             return cls.help
 
     def finish(self) -> list[Frame] | None:
-        """Optionally compute all remaining frames at once (vectorized); None = not supported."""
+        """Optionally compute all remaining frames at once (vectorized); None = not supported.
+        A `lazy` lab does its vectorised work here and its stepper counts to the end."""
         return None
 
-    def lazy_frames(self, start: int, stop: int) -> list[Frame] | None:
-        """Frames start..stop−1 at once, for a lab whose frames compute only when shown (so
-        a jump to step 6,000 makes 6,000 cheap objects, not 6,000 trips through `frames()`);
-        None (the default): frames come from `frames()`, in order."""
-        return None
+    # A lab whose frames are cheap views of state it computes on demand (the conv lab's
+    # output buffer) sets this and defines `frame_at`: its stepper then holds a count, not
+    # one object per frame (see FrameRange).
+    lazy: ClassVar[bool] = False
+
+    def frame_at(self, index: int) -> Frame:
+        """Frame `index` (< length()), made when read; only for a `lazy` lab."""
+        raise NotImplementedError
+
+
+class FrameRange(Sequence[Frame]):
+    """Frames 0..n−1 of a `lazy` lab: a count, each frame made by `Lab.frame_at` when read.
+
+    A knob turn at step 6,050 of AlexNet CONV1 had made 6,050 frame objects, which every
+    full collection then walked (the spikes in its knob p95). The frames read last are kept,
+    so a frame read twice is the same object: the frame view knows its laid-out lines by
+    the frame's identity.
+    """
+
+    KEEP = 64
+
+    def __init__(self, make: Callable[[int], Frame]) -> None:
+        self._make, self._n = make, 0
+        self._kept: OrderedDict[int, Frame] = OrderedDict()
+        self._lock = threading.Lock()  # read from the app's thread and a worker's
+
+    def __len__(self) -> int:
+        return self._n
+
+    def grow(self, n: int) -> None:
+        self._n = max(self._n, n)
+
+    def __setitem__(self, i: int, forgotten: None) -> None:
+        """`frames[i] = None`, as a session that forgets passed frames does to a list: here
+        the frame is only dropped from those kept (it is made again if read)."""
+        if forgotten is not None:
+            raise TypeError("a FrameRange makes its own frames")
+        with self._lock:
+            self._kept.pop(i, None)
+
+    def __getitem__(self, i):  # noqa: ANN001, ANN204 - Sequence's own overloads
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(f"frame {i} of {self._n}")
+        with self._lock:
+            frame = self._kept.get(i)
+            if frame is None:
+                frame = self._kept[i] = self._make(i)
+                if len(self._kept) > self.KEEP:
+                    self._kept.popitem(last=False)
+            else:
+                self._kept.move_to_end(i)
+            return frame
 
 
 class Stepper:
@@ -127,7 +180,7 @@ class Stepper:
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
         self._gen = lab.frames()
-        self.frames: list[Frame] = []
+        self.frames: list[Frame] | FrameRange = FrameRange(lab.frame_at) if lab.lazy else []
         self.done = False
         self._lock = threading.Lock()
 
@@ -155,12 +208,11 @@ class Stepper:
         return True
 
     def _ensure(self, index: int, cancelled) -> int:
-        if not self.done and len(self.frames) <= index:
-            made = self.lab.lazy_frames(len(self.frames), index + 1)
-            if made is not None:
-                self.frames.extend(made)
-                self.done = len(self.frames) == self.lab.length()
-                return min(index, len(self.frames) - 1)
+        if isinstance(self.frames, FrameRange):
+            total = self.lab.length()
+            self.frames.grow(min(index + 1, total))
+            self.done = len(self.frames) == total
+            return min(index, len(self.frames) - 1)
         while len(self.frames) <= index and not self.done:
             if cancelled():
                 break
@@ -178,7 +230,10 @@ class Stepper:
         with self._lock:
             if not self.done:
                 rest = self.lab.finish()
-                if rest is not None:
+                if isinstance(self.frames, FrameRange):
+                    self.frames.grow(self.lab.length())
+                    self.done = True
+                elif rest is not None:
                     self.frames.extend(rest[len(self.frames):])
                     self.done = True
                     self._gen.close()
