@@ -511,3 +511,24 @@ def test_max_diff_semantics():
     assert max_diff(np.array([inf, -inf, nan, 1.0]), np.array([inf, -inf, nan, 1.5])) == 0.5
     assert max_diff(np.array([inf]), np.array([-inf])) == inf
     assert max_diff(np.array([nan]), np.array([1.0])) == inf
+
+
+def test_several_channels_put_the_outputs_and_the_sum_beside_the_first_where_they_fit():
+    """conv-multichannel stacks three channel blocks (24 lines): at 100 columns the outputs
+    and this cell's sum stand beside channel 0, seen without scrolling; at 80 they do not fit
+    there and come below, once. The numbers are the frame's own (y[0,0,1] = 6)."""
+    from conftest import draw
+    from engine.session import Session
+    from scenarios import bundled, load
+
+    session = Session(load(next(i.path for i in bundled() if i.name == "conv-multichannel")))
+    frame = session.goto(2)
+    wide, narrow = draw("conv", frame, 100).splitlines(), draw("conv", frame, 80).splitlines()
+    head = next(i for i, ln in enumerate(wide) if ln.startswith("padded input ch 0"))
+    assert "output f0" in wide[head] and "output f1" in wide[head] and "{6}" in wide[head + 1]
+    assert "sum + bias = 6" in wide[head + 4] and sum("sum + bias" in ln for ln in wide) == 1
+    assert frame.values["sum"] == 6
+    assert "output" not in next(ln for ln in narrow if ln.startswith("padded input ch 0"))
+    below = next(i for i, ln in enumerate(narrow) if "output f0" in ln)
+    assert below > next(i for i, ln in enumerate(narrow) if ln.startswith("padded input ch 2"))
+    assert sum("sum + bias = 6" in ln for ln in narrow) == 1

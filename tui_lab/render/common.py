@@ -146,6 +146,22 @@ class Beside:
                 yield Segment.line()
 
 
+def in_one_row(blocks: Sequence[Lines], gap: int, below: Sequence[list[Segment]] = ()) -> Lines:
+    """Blocks in one row, `gap` apart, with `below`'s lines under them, as one block: so a
+    group of grids can stand beside another block."""
+    width = sum(b.width for b in blocks) + gap * (len(blocks) - 1)
+    lines = []
+    for y in range(max(len(b.lines) for b in blocks)):
+        line: list[Segment] = []
+        for j, b in enumerate(blocks):
+            if j:
+                line.append(Segment(" " * gap))
+            line.extend(Segment.adjust_line_length(b.lines[y] if y < len(b.lines) else [], b.width))
+        lines.append(line)
+    lines.extend(list(extra) for extra in below)
+    return Lines(lines, max([width] + [Segment.get_line_length(extra) for extra in below]))
+
+
 # How a cell reads without colour: {v} the cell just written, (v) the window's winner (max
 # pooling), [v] a cell under the window; unmarked cells keep the same width.
 MARKS = {"current": ("{", "}"), "winner": ("(", ")"), "marked": ("[", "]"), None: (" ", " ")}

@@ -22,7 +22,7 @@ from rich.text import Text
 from engine.core.fmt import num
 from engine.core.frame import Frame
 
-from .common import Beside, CellGrid, check_line, marked_cell
+from .common import Beside, CellGrid, check_line, in_one_row, marked_cell
 from .pictures import Picture
 from . import ViewKey
 
@@ -166,13 +166,15 @@ def render(frame: Frame, width: int, view: dict) -> RenderableType:
         parts.append(pictures(v, width))
         if view.get("pictures_only"):
             return Group(*parts)
-    if v["kind"] == "transposed":
-        parts.append(_scatter(frame, width, view))
-    else:
-        parts.append(_window(frame, width, view))
+    result = None
     if v["cell"] is not None and v["sum"] is not None:
         label = {"max": "max", "avg": "mean"}.get(v["pool"], "sum" + (" + bias" if v.get("bias") is not None else ""))
-        parts.append(Text(f"{label} = {num(v['sum'])}", style="bold"))
+        result = Text(f"{label} = {num(v['sum'])}", style="bold")
+    if v["kind"] == "transposed":
+        parts.append(_scatter(frame, width, view))
+        parts.extend([result] if result is not None else [])
+    else:
+        parts.append(_window(frame, width, view, result))
     if "check" in v:
         parts.append(check_line(v["check"]))
     ghost = view.get("ghost")
@@ -190,7 +192,9 @@ def _channels(n: int, view: dict, kernel_width: int) -> list[int]:
     return [view.get("channel", 0) % n]
 
 
-def _window(frame: Frame, width: int, view: dict) -> RenderableType:
+def _window(frame: Frame, width: int, view: dict, result: Text | None) -> RenderableType:
+    """The input under the window, the kernel, the products and the outputs; `result` (the
+    cell's sum) goes under the outputs."""
     v, h = frame.values, frame.highlight
     one_d = v["dims"] == 1
     padded = np.asarray(v["padded"], dtype=float)
@@ -221,12 +225,13 @@ def _window(frame: Frame, width: int, view: dict) -> RenderableType:
         body.append(Beside(items, 3))
         body.append(cells(out, "output" + (" (rows = filters)" if out.shape[0] > 1 else ""),
                           current=(cell[0], cell[1]) if cell is not None else None, width=width))
-        return Group(*body)
+        return Group(*body, *([result] if result is not None else []))
     C = padded.shape[0]
     shown = [f] if pool else _channels(C, view, len(cols) or np.asarray(kernel).shape[-1])
     if pool:
         kname = "window values"
     ftag = f" f{f}" if out.shape[0] > 1 and not pool else ""  # the filter, named as its output grid is
+    first: list[CellGrid] = []
     for ch in shown:
         tag = f" ch {ch}" if C > 1 else ""
         marked = _pairs(rows, cols, origin)
@@ -243,20 +248,32 @@ def _window(frame: Frame, width: int, view: dict) -> RenderableType:
                 items.append(cells(prods[ch], "products" + ftag + tag))
         elif kernel is not None:
             items.append(cells(np.asarray(kernel)[ch], kname + ftag + tag))
+        first = first or items
         body.append(Beside(items, 3))
     if not pool and len(shown) < C:
         body.append(Text(f"(channel {shown[0]} of {C} shown; press c for the next)", style="dim"))
-    body.extend(_outputs(out, f, (cell[1], cell[2]) if cell is not None else None, pool, width))
-    return Group(*body)
+    note, grids = _outputs(out, f, (cell[1], cell[2]) if cell is not None else None, pool, width)
+    if len(shown) > 1 and note is None:
+        # Several channels stack taller than a screen: the outputs and this cell's sum go
+        # beside the first channel, where they are seen without scrolling, when they fit.
+        column = in_one_row(grids, 3, [[Segment(result.plain, Style(bold=True))]] if result is not None else [])
+        if sum(b.width + 3 for b in first) + column.width <= width:
+            body[0] = Beside([*first, column], 3)
+            return Group(*body)
+    body.extend([note] if note is not None else [])
+    body.append(Beside(grids, 3))
+    return Group(*body, *([result] if result is not None else []))
 
 
-def _outputs(out: np.ndarray, f: int, current: tuple[int, int] | None, pool: bool, width: int) -> list[RenderableType]:
-    """The output grid of each filter (up to 4; else the current one), all cropped alike."""
+def _outputs(out: np.ndarray, f: int, current: tuple[int, int] | None, pool: bool,
+             width: int) -> tuple[Text | None, list[CellGrid]]:
+    """The output grid of each filter (up to 4; else the current one), all cropped alike,
+    and the note that says which part a crop shows."""
     filters = list(range(out.shape[0])) if out.shape[0] <= 4 else [f]
     name = "output" + (" (channel)" if pool and out.shape[0] > 1 else "")
     if len(filters) == 1:
         title = name + (f" f{f}" if out.shape[0] > 1 else "")
-        return [Beside([cells(out[f], title, current=current, width=width)], 3)]
+        return None, [cells(out[f], title, current=current, width=width)]
     H, W = out.shape[1:]
     r0, r1 = span(H, [current[0]] if current else [], 12)
     cell_w = max(cell_width(out[fi], r0, r1) for fi in filters)
@@ -267,13 +284,12 @@ def _outputs(out: np.ndarray, f: int, current: tuple[int, int] | None, pool: boo
         if keep >= 3 or per_row == 1:
             break
     c0, c1 = span(W, [current[1]] if current else [], max(3, keep))
-    parts: list[RenderableType] = []
+    note = None
     if (r0, r1, c0, c1) != (0, H, 0, W):
-        parts.append(Text(f"{name}: rows {r0}–{r1 - 1}, cols {c0}–{c1 - 1} of {H}×{W} shown", style="bold"))
-    grids = [cells(out[fi], f"f{fi}" if parts else f"{name} f{fi}", current=current if fi == f else None,
+        note = Text(f"{name}: rows {r0}–{r1 - 1}, cols {c0}–{c1 - 1} of {H}×{W} shown", style="bold")
+    grids = [cells(out[fi], f"f{fi}" if note else f"{name} f{fi}", current=current if fi == f else None,
                    crop=(r0, r1, c0, c1), pad=cell_w - 3) for fi in filters]
-    parts.append(Beside(grids, gap))
-    return parts
+    return note, grids
 
 
 def _scatter(frame: Frame, width: int, view: dict) -> RenderableType:
