@@ -106,3 +106,29 @@ async def test_the_kept_scrollbar_lines_are_textuals():
             bar.refresh()
             assert screen_cells(screen) == shown, f"step {screen.session.index}"
         assert len(thumbs) >= 3
+
+
+def test_kept_lines_are_dropped_one_at_a_time_least_recently_shown_first(monkeypatch):
+    """A full cache drops one line per new line (dropping all of them at once freed thousands of
+    objects inside one paint), and a line shown again is kept longer than one that was not."""
+    from rich.segment import Segment
+    from textual.color import Color
+    from textual.strip import Strip
+
+    from tui_lab.widgets import line_cache
+
+    monkeypatch.setattr(line_cache, "KEPT", 8)
+    cache, black, white = line_cache.LineCache(), Color(0, 0, 0), Color(255, 255, 255)
+    lines = [Strip([Segment(f"line {i}")]) for i in range(12)]
+
+    def finish(line):
+        return cache.finish(line, 10, 12, black, white)
+
+    first = [finish(line) for line in lines[:8]]
+    assert finish(lines[0]) is first[0]  # kept, and now the most recently shown
+    for line in lines[8:]:
+        finish(line)
+        assert len(cache._kept) == 8
+    assert finish(lines[0]) is first[0]  # shown again just before: still kept
+    assert finish(lines[1]) is not first[1]  # the least recently shown: dropped, laid out anew
+    assert finish(lines[1]).text == first[1].text and finish(lines[1]).cell_length == 12
