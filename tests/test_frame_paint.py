@@ -132,3 +132,24 @@ def test_kept_lines_are_dropped_one_at_a_time_least_recently_shown_first(monkeyp
     assert finish(lines[0]) is first[0]  # shown again just before: still kept
     assert finish(lines[1]) is not first[1]  # the least recently shown: dropped, laid out anew
     assert finish(lines[1]).text == first[1].text and finish(lines[1]).cell_length == 12
+
+
+async def test_the_step_before_is_laid_out_ahead_too():
+    """While the person reads a step, the one before is laid out as well as the one after, so ←
+    in a scenario longer than the frames the view keeps shows its lines at once."""
+    app = LabApp(scenario=SCENARIO, device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        view = screen.query_one(FrameView)
+        for _ in range(3):
+            await pilot.press("right")
+            await pilot.pause(0.1)
+        view._cache.clear()  # as if the frames before had been dropped (a long scenario)
+        screen._ahead()
+        laid_out, layout = [], view._layout
+        view._layout = lambda frame, width: laid_out.append(frame.index) or layout(frame, width)
+        await pilot.press("left")
+        await pilot.pause(0.1)
+        assert screen.session.index == 2
+        assert 2 not in laid_out
+        assert view._strips == layout(screen.session.frame, view._width())

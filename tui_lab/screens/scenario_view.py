@@ -146,14 +146,16 @@ class ScenarioView(Screen):
         self._ahead_timer = self.set_timer(AHEAD_AFTER_TURN if note else AHEAD_AFTER, self._ahead)
 
     def _ahead(self) -> None:
-        """Once the frame is painted, lay out the next one while the person reads this one,
-        so → shows it at once."""
+        """Once the frame is painted, lay out the next one and the one before while the person
+        reads this one, so → and ← show them at once."""
         self._ahead_timer = None
-        if self.app.screen is self and (frame := self.runner.next_frame()) is not None:
-            self.query_one(FrameView).prerender(frame)
-            self.query_one("#caption", KeptStatic).prepare(Text(visible(frame.caption)))
-            status = self.query_one(StatusBar)
-            status.prepare(status.line(frame.index))
+        if self.app.screen is self:
+            for frame in (self.runner.next_frame(), self.runner.previous_frame()):
+                if frame is not None:
+                    self.query_one(FrameView).prerender(frame)
+                    self.query_one("#caption", KeptStatic).prepare(Text(visible(frame.caption)))
+                    status = self.query_one(StatusBar)
+                    status.prepare(status.line(frame.index))
         # What this step and the laying out ahead left is collected now, not inside the next step.
         collector.between_steps()
 
