@@ -106,3 +106,49 @@ async def test_the_kept_scrollbar_lines_are_textuals():
             bar.refresh()
             assert screen_cells(screen) == shown, f"step {screen.session.index}"
         assert len(thumbs) >= 3
+
+
+def test_kept_lines_are_dropped_one_at_a_time_least_recently_shown_first(monkeypatch):
+    """A full cache drops one line per new line (dropping all of them at once freed thousands of
+    objects inside one paint), and a line shown again is kept longer than one that was not."""
+    from rich.segment import Segment
+    from textual.color import Color
+    from textual.strip import Strip
+
+    from tui_lab.widgets import line_cache
+
+    monkeypatch.setattr(line_cache, "KEPT", 8)
+    cache, black, white = line_cache.LineCache(), Color(0, 0, 0), Color(255, 255, 255)
+    lines = [Strip([Segment(f"line {i}")]) for i in range(12)]
+
+    def finish(line):
+        return cache.finish(line, 10, 12, black, white)
+
+    first = [finish(line) for line in lines[:8]]
+    assert finish(lines[0]) is first[0]  # kept, and now the most recently shown
+    for line in lines[8:]:
+        finish(line)
+        assert len(cache._kept) == 8
+    assert finish(lines[0]) is first[0]  # shown again just before: still kept
+    assert finish(lines[1]) is not first[1]  # the least recently shown: dropped, laid out anew
+    assert finish(lines[1]).text == first[1].text and finish(lines[1]).cell_length == 12
+
+
+async def test_the_step_before_is_laid_out_ahead_too():
+    """While the person reads a step, the one before is laid out as well as the one after, so ←
+    in a scenario longer than the frames the view keeps shows its lines at once."""
+    app = LabApp(scenario=SCENARIO, device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("right", "right", "right")
+        await pilot.pause(0.3)
+        view = screen.query_one(FrameView)
+        view._cache.clear()  # as if the frames before had been dropped (a long scenario)
+        screen._ahead()
+        laid_out, layout = [], view._layout
+        view._layout = lambda frame, width: laid_out.append(frame.index) or layout(frame, width)
+        await pilot.press("left")
+        await pilot.pause(0.1)
+        assert screen.session.index == 2
+        assert 2 not in laid_out
+        assert view._strips == layout(screen.session.frame, view._width())

@@ -124,6 +124,16 @@ class LabRunner(LabWork):
             self.ahead = index
         return session.stepper.frames[index]
 
+    def previous_frame(self) -> Frame | None:
+        """The frame before the one on show, for the screen to lay out while the person reads: a
+        step back in a scenario longer than the frame view keeps (64 frames) shows it at once.
+        It is always computed already (None at step 0, while the cursor moves, and in a live lab,
+        whose frames are laid out afresh for its live figures)."""
+        session = self.session
+        if session is None or self.playing or self.target is not None or session.lab.live or session.index == 0:
+            return None
+        return session.stepper.frames[session.index - 1]
+
     def finish(self) -> None:
         if not self._when_turned(self.finish):
             return

@@ -6,8 +6,6 @@ session and the workers) and draws what the runner's messages carry.
 
 from __future__ import annotations
 
-import gc
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -19,7 +17,7 @@ from engine.core.knobs import describe, get
 from engine.session import Session
 from scenarios.scenario import Scenario
 
-from .. import warm
+from .. import collector, warm
 from ..runner import LabRunner
 from ..widgets import FrameView, KeptStatic, StatusBar
 from .header import LabHeader
@@ -32,12 +30,6 @@ CAPTION_LINES = 5
 # more often than they step, and the next turn would wait for that layout (~30 ms).
 AHEAD_AFTER = 0.025
 AHEAD_AFTER_TURN = 0.6
-# Young objects the cyclic collector lets pile up before it runs (Python's default is 700). A step
-# and the next one laid out ahead make a few thousand (lines, strips, segments): at 700 three in
-# ten steps had a collection inside them and one in two hundred a full one (50-130 ms);
-# at 20,000, 1 step in 70 has one, a young one. Measured with benchmarks/step_latency.py: 0.4 →
-# 0.05 ms of collection per step, the worst step of 200 from 60-90 ms to 10-13 ms.
-YOUNG = 20_000
 
 
 class ScenarioView(Screen):
@@ -89,8 +81,7 @@ class ScenarioView(Screen):
             self.query_one(name).display = True
         # torch brings ~1e6 long-lived objects; leaving them to the cyclic collector makes
         # every full collection a ~100 ms pause in the middle of a step. Freeze them.
-        gc.freeze()
-        gc.set_threshold(max(YOUNG, gc.get_threshold()[0]), *gc.get_threshold()[1:])
+        collector.settle()
         status = self.query_one(StatusBar)
         from engine.core.device import describe
 
@@ -155,14 +146,18 @@ class ScenarioView(Screen):
         self._ahead_timer = self.set_timer(AHEAD_AFTER_TURN if note else AHEAD_AFTER, self._ahead)
 
     def _ahead(self) -> None:
-        """Once the frame is painted, lay out the next one while the person reads this one,
-        so → shows it at once."""
+        """Once the frame is painted, lay out the next one and the one before while the person
+        reads this one, so → and ← show them at once."""
         self._ahead_timer = None
-        if self.app.screen is self and (frame := self.runner.next_frame()) is not None:
-            self.query_one(FrameView).prerender(frame)
-            self.query_one("#caption", KeptStatic).prepare(Text(visible(frame.caption)))
-            status = self.query_one(StatusBar)
-            status.prepare(status.line(frame.index))
+        if self.app.screen is self:
+            for frame in (self.runner.next_frame(), self.runner.previous_frame()):
+                if frame is not None:
+                    self.query_one(FrameView).prerender(frame)
+                    self.query_one("#caption", KeptStatic).prepare(Text(visible(frame.caption)))
+                    status = self.query_one(StatusBar)
+                    status.prepare(status.line(frame.index))
+        # What this step and the laying out ahead left is collected now, not inside the next step.
+        collector.between_steps()
 
     def _caption(self, text: Text) -> None:
         """The caption box grows with its caption (to CAPTION_LINES) but shrinks only by two
