@@ -810,3 +810,38 @@ async def test_a_knob_turned_right_after_finish_turns_the_lab_where_finish_lands
         session = screen.session
         assert session.scenario.params["stride"] == 5
         assert session.index > 0 and session.index == session.last  # the turned lab, at the end f reached
+
+
+async def burst_after_finish(monkeypatch, key: str) -> tuple[int, int | None]:
+    """`f` then `key` while f's worker computes (made slow here): the step the cursor ends at,
+    and the last step."""
+    import time
+
+    from engine.core.lab import Stepper
+
+    run_to_end = Stepper.run_to_end
+    monkeypatch.setattr(Stepper, "run_to_end", lambda self, *a: time.sleep(0.5) or run_to_end(self, *a))
+    app = LabApp(scenario="lstm-sonnets-checkpoint", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("f", key)
+        assert screen.runner.finishing == (key != "home")  # the key came while f computed
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if not screen.runner.moving:
+                break
+        await pilot.pause(0.8)  # past the slowed finish, had it gone on
+        return screen.session.index, screen.session.last
+
+
+async def test_a_step_pressed_while_finish_computes_steps_from_the_end(monkeypatch):
+    """`f ←` ends one step before the last, as pressed slowly (← had cancelled the finish and
+    stepped back from where the cursor was)."""
+    index, last = await burst_after_finish(monkeypatch, "left")
+    assert last and index == last - 1
+
+
+async def test_home_pressed_while_finish_computes_wins(monkeypatch):
+    """`f Home` ends at step 0 (the finish landed after Home and moved the cursor to the end)."""
+    index, _ = await burst_after_finish(monkeypatch, "home")
+    assert index == 0

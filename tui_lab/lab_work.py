@@ -48,7 +48,7 @@ class LabWork(LabMessages):
         self.turns_waiting: dict[str, str] = {}  # knob -> why: turned while another knob's turn computes
         self.target: int | None = None  # the step a worker is computing towards
         self.finishing = False  # a worker computes every remaining step (f)
-        self._after_move = Waiting()  # knob turns pressed while a move computes
+        self._after_move = Waiting()  # knob turns pressed while a move computes, and steps while a finish does
         self.ahead: int | None = None  # a step computed ahead of the person (see next_frame)
 
     @property

@@ -64,10 +64,7 @@ class LabRunner(LabWork):
             return
         session, target = self.session, max(0, target)
         if session.has(target) or (not session.lab.live and warm.ready() and session.stepper.try_ensure(target)):
-            if self.moving:  # a key took the cursor elsewhere: the worker's older target would move it back
-                self.target, self.finishing = None, False
-                self.workers.cancel_group(self, "lab")
-                self.call_later(self._moved_on)
+            self._overtake()
             before = session.index
             self.controller.goto(target)
             if self.ahead is not None and session.index >= self.ahead:
@@ -83,16 +80,28 @@ class LabRunner(LabWork):
         self.post_message(self.Busy("computing…"))
         self._compute(target)
 
+    def _overtake(self) -> None:
+        """A key takes the cursor elsewhere: a step or finish under way would move it back when
+        it landed, so it stops here."""
+        if self.moving:
+            self.target, self.finishing = None, False
+            self.workers.cancel_group(self, "lab")
+            self.call_later(self._moved_on)
+
     def step(self, delta: int) -> None:
         """A step from where the cursor is, or from where it is going (keys pressed while a
         frame is computed add up instead of being lost)."""
-        if self._when_turned(lambda: self.step(delta)):
-            base = self.session.index if self.target is None else self.target
-            self.go(base + delta)
+        if not self._when_turned(lambda: self.step(delta)):
+            return
+        if self.finishing:  # from the end it is going to: f then ← is the step before the last
+            self._after_move.add(lambda: self.step(delta))
+            return
+        base = self.session.index if self.target is None else self.target
+        self.go(base + delta)
 
     def first(self) -> None:
-        self.target = None
         if self._when_turned(self.first):
+            self._overtake()
             self.controller.first()
             self.post_message(self.Moved(self.session.frame))
 
