@@ -19,10 +19,22 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine.optim import surfaces
-from engine.optim.derivative import value_and_grad
+from engine.optim.derivative import value_and_grad, values_and_grads
 from engine.optim.formula import FUNCTIONS, evaluate, parse
 
 RTOL = 1e-12
+
+
+def autograd_many(formula: str, xy: np.ndarray) -> np.ndarray:
+    """f, ∂f/∂x, ∂f/∂y at each row of xy, as a swarm's torch runner gets them: (N, 3)."""
+    t = torch.tensor(xy, dtype=torch.float64, requires_grad=True)
+    f = evaluate(parse(formula), t[:, 0], t[:, 1], torch)
+    (g,) = torch.autograd.grad(f.sum(), t)
+    return np.column_stack([f.detach().numpy(), g.numpy()])
+
+
+def arrays(formula: str, xy: np.ndarray) -> np.ndarray:
+    return np.column_stack(values_and_grads(formula, xy[:, 0], xy[:, 1]))
 
 
 def autograd(formula: str, x: float, y: float) -> tuple[float, float, float]:
@@ -62,6 +74,13 @@ def test_every_named_surface_matches_autograd(surface):
             assert ours == theirs, (x, y, ours, theirs)
         else:
             assert agree(ours, theirs), (x, y, ours, theirs)
+    # Over arrays, as a swarm computes them: autograd's numbers on a whole grid at once.
+    ours, theirs = arrays(surface.formula, pts), autograd_many(surface.formula, pts)
+    if exact:
+        assert np.array_equal(ours, theirs, equal_nan=True)
+    else:
+        for a, b in zip(ours.tolist(), theirs.tolist()):
+            assert agree(a, b), (a, b)
 
 
 EVERY_PIECE = [
@@ -86,6 +105,9 @@ def test_every_function_and_operator_matches_autograd(formula):
         assert agree(value_and_grad(formula, x, y), autograd(formula, x, y)), (formula, x, y)
     for x, y in points(200, -3.0, 3.0, seed=2).tolist():  # NaN, where torch has NaN
         assert agree(value_and_grad(formula, x, y), autograd(formula, x, y)), (formula, x, y)
+    pts = np.concatenate([points(200, 0.05, 3.0, seed=1), points(200, -3.0, 3.0, seed=2)])
+    for a, b in zip(arrays(formula, pts).tolist(), autograd_many(formula, pts).tolist()):  # over arrays
+        assert agree(a, b), (formula, a, b)
 
 
 # Where the derivative is not a number or the function has a corner: torch's choice, worked by hand.
@@ -114,6 +136,8 @@ def test_corners_and_infinities_are_torchs(formula, x, y, want):
     ours = value_and_grad(formula, x, y)
     assert agree(ours, want, rtol=0), ours
     assert agree(ours, autograd(formula, x, y), rtol=0)
+    many = arrays(formula, np.array([[x, y], [x, y]]))  # over arrays (a swarm): the same
+    assert agree(many[0].tolist(), want, rtol=0) and agree(many[1].tolist(), want, rtol=0), many
 
 
 def formulas(depth: int = 4) -> st.SearchStrategy[str]:
@@ -143,3 +167,6 @@ def test_random_formulas_at_random_points_match_autograd(formula, x, y):
     # Within reach of double precision: a huge value or one near a pole leaves last bits far apart.
     assume(all(math.isnan(v) or math.isinf(v) or abs(v) < 1e6 for v in theirs))
     assert agree(value_and_grad(formula, x, y), theirs, rtol=1e-9), (formula, x, y, theirs)
+    xy = np.array([[x, y], [y, x]])
+    for a, b in zip(arrays(formula, xy).tolist(), autograd_many(formula, xy).tolist()):  # over arrays
+        assert agree(a, b, rtol=1e-9), (formula, a, b)

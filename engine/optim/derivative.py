@@ -41,7 +41,13 @@ def _ieee(fn: Callable, *args: float) -> float:
         return float(fn(*args))
 
 
+def _arrays(*args: object) -> bool:
+    return any(isinstance(a, np.ndarray) for a in args)
+
+
 def _div(a: float, b: float) -> float:
+    if _arrays(a, b):
+        return np.divide(a, b)
     try:
         return a / b
     except ZeroDivisionError:
@@ -50,6 +56,8 @@ def _div(a: float, b: float) -> float:
 
 def _pow(a: float, b: float) -> float:
     """std::pow, as torch's kernels call it."""
+    if _arrays(a, b):
+        return np.power(a, b)
     try:
         return math.pow(a, b)
     except (OverflowError, ValueError):
@@ -80,6 +88,8 @@ _MATH = {"sin": math.sin, "cos": math.cos, "exp": math.exp, "log": math.log, "sq
 
 
 def _call(fn: str, a: float) -> float:
+    if _arrays(a):
+        return getattr(np, fn)(a)
     try:
         return _MATH[fn](a)
     except (OverflowError, ValueError):
@@ -87,6 +97,8 @@ def _call(fn: str, a: float) -> float:
 
 
 def _sign(a: float) -> float:
+    if _arrays(a):
+        return np.where(a > 0, 1.0, np.where(a < 0, -1.0, 0.0))
     return 1.0 if a > 0 else -1.0 if a < 0 else 0.0  # torch.sign: 0 at 0 and at NaN
 
 
@@ -177,11 +189,11 @@ class Tape:
 
         def exponent_part(v: Values, g: float) -> float:  # ∂/∂b: 0 where a = 0 and b ≥ 0, else a**b·log(a)
             base, e = val(v, a), v[b]
-            return g * (0.0 if base == 0 and e >= 0 else v[i] * _call("log", base))
+            return g * _pick((base == 0) & (e >= 0), 0.0, lambda: v[i] * _call("log", base))
 
         def base_part(v: Values, g: float) -> float:
             e = v[b]
-            return 0.0 if e == 0 else g * (e * _pow(v[a], e - 1))
+            return _pick(e == 0, 0.0, lambda: g * (e * _pow(v[a], e - 1)))
 
         return self._op(lambda v, x, y: _pow(val(v, a), v[b]),
                         lambda v, g, d: (None if ca else to(d, a, base_part(v, g)), to(d, b, exponent_part(v, g))))
@@ -202,6 +214,13 @@ class Tape:
         return v[-1], (0.0 if d[X] is None else d[X]), (0.0 if d[Y] is None else d[Y])
 
 
+def _pick(where: object, value: float, otherwise: Callable[[], float]) -> float:
+    """`value` where `where` holds, else `otherwise()`: per element for arrays (both worked out)."""
+    if _arrays(where):
+        return np.where(where, value, otherwise())
+    return value if where else otherwise()
+
+
 def _give(d: list, slot: int, g: float) -> None:
     """A node's gradient (each node has one parent), or one more contribution to x's or y's."""
     d[slot] = g if d[slot] is None or slot > Y else d[slot] + g
@@ -216,3 +235,12 @@ def tape(formula: str) -> Tape:
 def value_and_grad(formula: str, x: float, y: float) -> tuple[float, float, float]:
     """f, ∂f/∂x, ∂f/∂y at (x, y)."""
     return tape(formula)(x, y)
+
+
+def values_and_grads(formula: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """f, ∂f/∂x, ∂f/∂y at many points at once (a swarm): the same tape over numpy arrays, the
+    same operations in the same order, so each point's numbers are `value_and_grad`'s (the last
+    bit of sin, exp, … aside: numpy's vectorized kernels are not Python's libm)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    with np.errstate(all="ignore"):
+        return tuple(np.broadcast_to(np.asarray(a, dtype=float), x.shape).copy() for a in tape(formula)(x, y))

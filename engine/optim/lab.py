@@ -57,8 +57,8 @@ class OptimLab(Lab):
     @classmethod
     def torch_from(cls, params: dict[str, Any]) -> int | None:
         """Frame 1: frame 0 is the start, f and ∇f from the formula's own derivative, with no
-        update to check. A swarm (torch autograd over its grid) and noise (torch's generator)
-        need torch from the start."""
+        update to check. A swarm (in torch off the CPU) and noise (torch's generator) need torch
+        from the start."""
         cfg = plan(params)
         return 0 if cfg.side or any(h.noise for h in cfg.hypers) else 1
 

@@ -41,6 +41,10 @@ class Surface:
         """f, ∂f/∂x, ∂f/∂y at one point, in Python floats (derivative.py)."""
         return derivative.tape(self.formula)(x, y)
 
+    def values_and_grads(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """f, ∂f/∂x, ∂f/∂y at many points, as numpy arrays (derivative.py over arrays)."""
+        return derivative.values_and_grads(self.formula, x, y)
+
     def numpy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             return np.asarray(evaluate(self.tree, np.asarray(x, float), np.asarray(y, float), np), dtype=float)

@@ -40,7 +40,7 @@ def summary(cfg: OptimConfig, runner: Runner) -> dict[str, Any]:
     n = cfg.side
     pts = np.array([[q[1], q[2]] for q in cfg.points] or [[np.inf, np.inf]])  # (P, 2)
     # In numpy: a few thousand distances are below what torch's threads pay off for.
-    x, alive = runner.x.cpu().numpy(), runner.alive.cpu().numpy()
+    x, alive = (a if runner.xp is np else a.cpu().numpy() for a in (runner.x, runner.alive))
     with np.errstate(all="ignore"):
         d = np.hypot(x[:, None, 0] - pts[None, :, 0], x[:, None, 1] - pts[None, :, 1])  # (side², P)
     which = np.argmin(np.where(np.isnan(d), np.inf, d), axis=1)
@@ -58,7 +58,10 @@ class Flock:
 
     def __init__(self, cfg: OptimConfig, h: Hyper, device: str, seed: int, index: int) -> None:
         self.cfg = cfg
-        self.runner = Runner(cfg.surface, h, starts(cfg.view, cfg.side), cfg.bound, device, seed, index)
+        # numpy on the CPU (its ops on a thousand numbers cost a microsecond or two, torch's five to
+        # ten, and its gradient is the formula's own derivative over arrays); torch on another device.
+        self.runner = Runner(cfg.surface, h, starts(cfg.view, cfg.side), cfg.bound, device, seed, index,
+                             numpy=device == "cpu")
         self.steps = [summary(cfg, self.runner)]
         self.lock = threading.Lock()
 

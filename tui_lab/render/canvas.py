@@ -62,27 +62,43 @@ class Canvas:
         """(width, height) in dots."""
         return 2 * self.cols, 4 * self.rows
 
-    def dots(self, xs: np.ndarray, ys: np.ndarray, series: int) -> None:
-        """Set the dots at integer-valued positions (already inside the canvas)."""
+    def dots(self, xs: np.ndarray, ys: np.ndarray, series: int | np.ndarray) -> None:
+        """Set the dots at integer-valued positions (already inside the canvas), each in its series
+        (one for all, or one per dot); where several fall in one cell, the last one's series owns it."""
         xs, ys = xs.astype(np.int64), ys.astype(np.int64)
         r, c = ys // 4, xs // 2
         np.bitwise_or.at(self.bits, (r, c), _BIT[ys % 4, xs % 2])
-        self.owner[r, c] = series
+        if np.ndim(series) == 0:
+            self.owner[r, c] = series
+            return
+        cell = r * self.cols + c
+        found, back = np.unique(cell[::-1], return_index=True)  # each cell's last dot
+        self.owner.flat[found] = np.asarray(series)[len(cell) - 1 - back]
 
     def polyline(self, points: np.ndarray, series: int, every: int = 1) -> None:
-        """Joined segments through float dot positions (n, 2); `every` > 1 draws a dotted line.
+        """Joined segments through float dot positions (n, 2); `every` > 1 draws a dotted line."""
+        self.polylines([(points, series, every)])
+
+    def polylines(self, lines: Sequence[tuple[np.ndarray, int, int]]) -> None:
+        """Each (points, series, every) as `polyline` draws it, in order, all in one numpy pass
+        (a frame draws a dozen paths: one pass costs what one path did).
 
         Each segment is sampled at most one dot apart along its longer axis, so the dots it
         sets touch (no gaps); the parts outside the canvas are clipped away first.
         """
         w, h = self.size
-        pts = np.asarray(points, dtype=float).reshape(-1, 2)
-        if not len(pts):
+        ends, owner = [], []
+        for j, (points, _series, _every) in enumerate(lines):
+            pts = np.asarray(points, dtype=float).reshape(-1, 2)
+            if len(pts):
+                ends.append(np.concatenate([pts[:-1], pts[1:]], 1) if len(pts) > 1 else np.concatenate([pts, pts], 1))
+                owner.append(np.full(len(ends[-1]), j))
+        if not ends:
             return
-        ends = np.concatenate([pts[:-1], pts[1:]], 1) if len(pts) > 1 else np.concatenate([pts, pts], 1)
-        seg, _ = clip(ends, w, h)
+        seg, inside = clip(np.concatenate(ends), w, h)
         if not len(seg):
             return
+        line = np.concatenate(owner)[inside]  # which line each segment belongs to, in order
         n = np.ceil(np.abs(seg[:, 2:] - seg[:, :2]).max(1)).astype(np.int64) + 1  # samples per segment
         which = np.repeat(np.arange(len(seg)), n)
         k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
@@ -90,12 +106,15 @@ class Canvas:
         # (clipped ends may round a hair past an edge: they stay on it)
         x = np.clip(np.floor(seg[which, 0] + (seg[which, 2] - seg[which, 0]) * t), 0, w - 1)
         y = np.clip(np.floor(seg[which, 1] + (seg[which, 3] - seg[which, 1]) * t), 0, h - 1)
+        line = line[which]
         keep = np.ones(len(x), dtype=bool)
-        keep[1:] = (x[1:] != x[:-1]) | (y[1:] != y[:-1])  # a dot once, so a dotted line's gaps are even
-        x, y = x[keep], y[keep]
-        if every > 1:
-            x, y = x[::every], y[::every]
-        self.dots(x, y, series)
+        keep[1:] = (x[1:] != x[:-1]) | (y[1:] != y[:-1]) | (line[1:] != line[:-1])  # a dot once, so a dotted line's gaps are even
+        x, y, line = x[keep], y[keep], line[keep]
+        every = np.array([e for _, _, e in lines], dtype=np.int64)[line]
+        if (every > 1).any():  # each line's dots counted from its own first
+            nth = np.arange(len(line)) - np.searchsorted(line, line)
+            x, y, line = (a[nth % every == 0] for a in (x, y, line))
+        self.dots(x, y, np.array([s for _, s, _ in lines], dtype=np.int64)[line])
 
     def mark(self, r: int, c: int, text: str, style: Style) -> None:
         """One character over whatever is drawn in cell (r, c)."""

@@ -224,15 +224,16 @@ def surface_map(v: Any, cols: int, rows: int, view: dict) -> Picture:
     canvas = Canvas(cols, rows)
     if "swarm" in v:
         ground = _swarm_ground(v, view, win, ground)
+    lines = []
     ghost = view.get("ghost")
     if ghost is not None and getattr(ghost, "values", {}).get("surface") == v["surface"]:
         for path in ghost.values["paths"].values():  # the paths before the last knob turn, in grey, beneath
-            canvas.polyline(_dots(np.asarray(path, float).reshape(-1, 2), win, cols, rows), len(opts), every=2)
+            lines.append((_dots(np.asarray(path, float).reshape(-1, 2), win, cols, rows), len(opts), 2))
     paths = [np.asarray(v["paths"][o["name"]], dtype=float).reshape(-1, 2) for o in opts]
     dots = [_dots(p, win, cols, rows) for p in paths]
     order = sorted(range(len(opts)), key=lambda i: i == selected(v, view))  # the selected one on top
-    for i in order:
-        canvas.polyline(dots[i], i, every=dotted(opts)[i])
+    lines += [(dots[i], i, dotted(opts)[i]) for i in order]
+    canvas.polylines(lines)
     if "swarm" in v:
         o = opts[selected(v, view)]
         sample = np.asarray(v["swarm"]["sample"][o["name"]], dtype=float).reshape(-1, 2)
@@ -442,9 +443,8 @@ def loss_plot(v: Any, width: int, view: dict) -> Group:
         xs = np.arange(len(c)) / steps * (2 * cols - 1)
         ys = (yhi - y) / (yhi - ylo) * (4 * rows - 1)
         ok = np.isfinite(ys)
-        pts = np.stack([xs[ok] + 0.5, ys[ok] + 0.5], 1)
-        canvas.polyline(pts, i, every=dotted(opts)[i])
-        points.append(pts)
+        points.append(np.stack([xs[ok] + 0.5, ys[ok] + 0.5], 1))
+    canvas.polylines([(pts, i, every) for i, (pts, every) in enumerate(zip(points, dotted(opts)))])
     for i, pts in enumerate(points):  # each curve's letter at its end (read without colour)
         if len(pts):
             canvas.place(int(pts[-1][1] // 4), int(pts[-1][0] // 2) + 1, [(opts[i]["letter"], styles[i])])

@@ -21,7 +21,9 @@ class LabHeader(Header):
         def set_title() -> None:
             try:
                 for title in self.query(HeaderTitle):
-                    title.update(self.format_title())
+                    # A repaint, not a relayout of the screen: the title is one line as wide as the
+                    # header (nowrap), whatever it says. A knob turn retitles the screen ("turned: …").
+                    title.update(self.format_title(), layout=False)
             except NoScreen:
                 pass
 
