@@ -25,3 +25,19 @@ def test_freeze_copies_into_read_only_plain_types():
     with pytest.raises(TypeError):
         frozen["a"] = 1
     assert freeze(MappingProxyType({"k": [1]})) == {"k": (1,)}
+
+
+def test_a_row_of_plain_numbers_is_copied_once_and_kept_apart():
+    """The shortcut for rows of plain scalars: a tuple, equal, not the list (a later append or
+    assignment does not leak), a plain tuple from a tuple subclass, and a row with one
+    non-plain item still freezes that item."""
+    from collections import namedtuple
+
+    row = [1.0, 2, "x", None, False]
+    frozen = freeze(row)
+    row[0], row[1:] = 99.0, []
+    assert type(frozen) is tuple and frozen == (1.0, 2, "x", None, False)
+    point = namedtuple("point", "x y")(1.0, 2.0)
+    assert type(freeze(point)) is tuple and freeze(point) == (1.0, 2.0)
+    mixed = freeze([1.0, np.float64(2.5), [3]])
+    assert mixed == (1.0, 2.5, (3,)) and type(mixed[1]) is float

@@ -24,7 +24,10 @@ def freeze(value: Any) -> Any:
     if type(value) in _SCALARS:
         return value
     if isinstance(value, (list, tuple)):
-        return tuple(freeze(v) for v in value)
+        for v in value:  # a row of plain numbers (the most common list) needs no copy of each
+            if type(v) not in _SCALARS:
+                return tuple(freeze(v) for v in value)
+        return value if type(value) is tuple else tuple(value)
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
         value = value.detach().cpu().numpy()
     if isinstance(value, np.ndarray):
