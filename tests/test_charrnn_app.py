@@ -23,7 +23,7 @@ async def test_train_pause_keys_and_leave():
     app = LabApp(scenario="charrnn-sampling", device="cpu")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await wait_ready(pilot, app)
-        assert "untrained" in caption(screen)
+        assert "before training" in caption(screen)  # frame 0: the text and the model's shapes
         lab = screen.session.lab
         # Temperature and top-k are knobs: [ ] choose one, , . turn it (applied to what comes next).
         await pilot.press("comma", "right_square_bracket", "full_stop", "g")
@@ -58,8 +58,8 @@ async def test_validation_plot_bits_threads_and_the_best_checkpoint(tmp_path, mo
         await pilot.press("f")  # finish: train to the end of the run and draw every character
         await wait_for(pilot, lambda: screen.session.frame.values["phase"] == "sample", timeout=240)
         await pilot.press("home")
-        await pilot.press(*["n"] * 60)  # the last training frame: the held-out loss has risen
-        await wait_for(pilot, lambda: screen.session.index == 60)
+        await pilot.press(*["n"] * 61)  # the last training frame: the held-out loss has risen
+        await wait_for(pilot, lambda: screen.session.index == 61)
         v = screen.session.frame.values
         assert v["overfitting"] and "overfitting" in caption(screen)
         text = shown(screen)
