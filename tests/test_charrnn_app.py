@@ -103,3 +103,32 @@ async def test_leaving_while_it_trains_stops_the_training():
         await pilot.pause(1.0)
         assert len(stepper.frames) == left  # no worker goes on training for a screen that is gone
     assert app._exception is None and app.return_code in (None, 0)
+
+
+async def test_frame_0_shows_while_torch_loads_and_the_keys_pressed_meanwhile_are_kept(monkeypatch):
+    """Frame 0 (the text and the model's shapes) is arithmetic (torch_from = 1): the lab opens while
+    torch still loads, and the status says so; → → pressed then wait for the warm-up (the untrained
+    loss is a forward pass in torch), are kept, and land on frame 2 once torch is there."""
+    import threading
+
+    from test_app import status
+
+    from tui_lab import lab_work, runner
+    from tui_lab.lab_work import LOADING_TORCH
+
+    gate = threading.Event()
+    waited: list[bool] = []
+    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: waited.append(True) or gate.wait(60))
+    monkeypatch.setattr(runner.warm, "ready", lambda: gate.is_set())
+    app = LabApp(scenario="charrnn-min-char-rnn", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.pause()
+        assert not waited and LOADING_TORCH in status(screen) and "before training" in caption(screen)
+        assert "one-hot x_t" in shown(screen) and "18,642" in shown(screen)
+        await pilot.press("right", "right")
+        await pilot.pause(0.3)
+        assert screen.session.index == 0 and waited  # the untrained loss waits for torch
+        gate.set()
+        await wait_for(pilot, lambda: caption(screen).startswith("iterations 1–5") and LOADING_TORCH not in status(screen))
+        assert screen.session.index == 2 and screen.session.frame.values["iteration"] == 5
