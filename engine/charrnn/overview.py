@@ -17,7 +17,7 @@ from .config import CharRNNConfig
 from .data import encode
 from .model import expected_shapes
 
-SHOWN = 8  # input → target pairs shown from the start of the first stream
+SHOWN = 6  # input → target pairs shown from the start of the first stream
 
 
 def values(cfg: CharRNNConfig) -> dict[str, Any]:

@@ -156,9 +156,9 @@ def _overview(v, width: int, view: dict) -> RenderableType:
                 f"{count(v['stream_chars'])}: {count(v['pass_iterations'])} iterations of {v['seq_len']} per pass",
                 style="dim")
     hot = max(8, min(V, width - 24))
-    pairs = Table(box=None, padding=(0, 1), pad_edge=False, title_justify="left",
-                  title=f"input → target: each character one-hot ({V} entries)"
-                  + (f", which picks its row of the embedding ({V}×{v['input_width']})" if v["input_width"] != V else ""))
+    how = Text(f"input → target: each character one-hot ({V} entries)" + (
+        f"; x_t is then its row of the {V}×{v['input_width']} embedding" if v["input_width"] != V else ""))
+    pairs = Table(box=None, padding=(0, 1), pad_edge=False)
     for name, justify in (("x_t", "left"), ("index", "right"), ("one-hot x_t", "left"), ("next", "left"), ("", "right")):
         pairs.add_column(name, justify=justify, no_wrap=True)
     for c, i, nxt, j in v["pairs"]:
@@ -175,7 +175,7 @@ def _overview(v, width: int, view: dict) -> RenderableType:
     return Group(
         status,
         Text(f"vocabulary ({V}): " + "".join(shown_char(c) for c in v["vocab"]), style="dim"),
-        text, pairs, weights,
+        text, how, pairs, weights,
         Text(FORMULAS[v["cell"]], style="dim"),
         Text(f"untrained, about uniform: {u.level(V)} = {num(u(v['ln_vocab']))} {u.name}; the next step builds the "
              "weights and measures it"),
