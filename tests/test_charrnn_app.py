@@ -109,17 +109,11 @@ async def test_frame_0_shows_while_torch_loads_and_the_keys_pressed_meanwhile_ar
     """Frame 0 (the text and the model's shapes) is arithmetic (torch_from = 1): the lab opens while
     torch still loads, and the status says so; → → pressed then wait for the warm-up (the untrained
     loss is a forward pass in torch), are kept, and land on frame 2 once torch is there."""
-    import threading
+    from test_app import status, torch_gate
 
-    from test_app import status
-
-    from tui_lab import lab_work, runner
     from tui_lab.lab_work import LOADING_TORCH
 
-    gate = threading.Event()
-    waited: list[bool] = []
-    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: waited.append(True) or gate.wait(60))
-    monkeypatch.setattr(runner.warm, "ready", lambda: gate.is_set())
+    gate, waited = torch_gate(monkeypatch)
     app = LabApp(scenario="charrnn-min-char-rnn", device="cpu")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await wait_ready(pilot, app)
