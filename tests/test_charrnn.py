@@ -127,6 +127,32 @@ def test_the_lr_knob_turned_before_the_model_is_built_applies_from_the_first_ite
     assert [f.values["loss"] for f in got] == [f.values["loss"] for f in want]
 
 
+def test_the_lr_knob_does_not_wait_for_a_build_under_way(tiny):
+    """The app turns a knob in one worker and steps in another: a turn pressed before → must not
+    wait behind the model's build, or the steps it came before would train at the old lr."""
+    import threading
+
+    lab = make(small(tiny, iterations=2))
+    gen = lab.frames()
+    next(gen)
+    gate, build = threading.Event(), lab._build
+    lab._build = lambda: gate.wait(30) and build()
+    stepped: list = []
+    stepper = threading.Thread(target=lambda: stepped.append(next(gen)))
+    stepper.start()
+    while not lab._building.locked():  # the build is under way
+        stepper.join(0.001)
+    turner = threading.Thread(target=lambda: stepped.append(lab.turn("lr", 0.05)))
+    turner.start()
+    turner.join(5)
+    answered = not turner.is_alive()
+    gate.set()
+    stepper.join(30), turner.join(30)
+    assert answered and "from iteration 1" in stepped
+    setup = next(s for s in stepped if not isinstance(s, str))
+    assert setup.values["lr"] == 0.05 and next(gen).values["lr"] == 0.05
+
+
 def test_frame_0_needs_no_torch_and_a_checkpoint_does():
     """Lab.torch_from is a promise the app relies on (it shows frame 0 while torch loads, from a worker
     that does not wait for it): every bundled char-RNN scenario opens and draws frame 0 without

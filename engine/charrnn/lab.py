@@ -70,7 +70,10 @@ class CharRNNLab(Controls, Lab):
         self.default_threads = 1  # torch's own count, read when the model is built
         self.lr_turned: float | None = None  # the lr knob turned before the model was built
         self._built: Trainer | None = None
-        self._building = threading.Lock()  # the frames' worker and a key's (w, l, the lr knob)
+        self._building = threading.Lock()  # the frames' worker and a key's (w, l) that needs the model
+        # Held only to hand over the built trainer: an lr turn never waits for a build (~0.1 s)
+        # under way, else a → pressed after it would start training at the old lr.
+        self._handover = threading.Lock()
         if cfg.checkpoint:
             self.trainer  # noqa: B018 - read now: a checkpoint that does not load is refused as the lab opens
 
@@ -79,7 +82,11 @@ class CharRNNLab(Controls, Lab):
         """The model, its optimizer and the streams it reads, built when first needed (frame 1, or a key)."""
         with self._building:
             if self._built is None:
-                self._built = self._build()
+                trainer = self._build()
+                with self._handover:
+                    if self.lr_turned is not None:
+                        trainer.set_lr(self.lr_turned)
+                    self._built = trainer
             return self._built
 
     def _build(self) -> Trainer:
@@ -93,8 +100,6 @@ class CharRNNLab(Controls, Lab):
         optimizer = self._optimizer(model, loaded.optimizer if loaded else None, cfg.checkpoint)
         ids = torch.from_numpy(encode(cfg.text, cfg.vocab)).to(self.device)
         trainer = Trainer(cfg, model, optimizer, ids)
-        if self.lr_turned is not None:
-            trainer.set_lr(self.lr_turned)
         if loaded:
             self.origin = {"kind": "checkpoint", "iteration": cfg.start_iteration,
                            "valid_loss": loaded.settings.get("valid_loss")}
