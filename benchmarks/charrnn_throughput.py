@@ -48,11 +48,11 @@ def sync(device: str) -> None:
 
 
 def lab_rate(params: dict, device: str, iterations: int) -> float:
-    """Characters per second of the lab's own frames (frame 0, the untrained set-up, not timed)."""
+    """Characters per second of the lab's own frames (frames 0 and 1, the overview and the untrained set-up, not timed)."""
     raw = {"val_frac": 0, "sample_every": 0, "generate": 0, **params, "iterations": iterations}
     lab = CharRNNLab(CharRNNLab.validate(raw), seed=0, device=device)
     frames = lab.frames()
-    next(frames)
+    next(frames), next(frames)  # the overview (no model yet) and the untrained set-up
     sync(device)
     start = time.perf_counter()
     for _ in frames:
@@ -180,7 +180,7 @@ def time_to_one_nat(device: str, limit: int) -> tuple[int | None, int | None, fl
     """First iteration whose loss < 1.0, first whose mean over the last 20 < 1.0, and the seconds to the latter."""
     lab = CharRNNLab(CharRNNLab.validate({"iterations": limit, "sample_every": 0, "generate": 0}), seed=0, device=device)
     frames = lab.frames()
-    next(frames)
+    next(frames), next(frames)  # the overview (no model yet) and the untrained set-up
     first, recent = None, []
     start = time.perf_counter()
     for f in frames:

@@ -70,6 +70,11 @@ TEST_DEVICE_VAR = "TUI_LAB_TEST_DEVICE"  # tests/test_cuda.py runs against this 
 # --- comparing two replays ------------------------------------------------------------------
 
 
+def untrained_loss(records: list[dict[str, Any]]) -> float:
+    """A char-RNN replay's untrained loss: its set-up frame's (frame 1; frame 0 has no model yet)."""
+    return next(r["values"]["loss"] for r in records if r["values"]["phase"] == "setup")
+
+
 def largest_difference(a: Any, b: Any, where: str = "") -> tuple[float, str, int]:
     """(largest |a − b| / max(1, |a|, |b|) over matching numbers, where it is, strings that differ).
 
@@ -193,7 +198,7 @@ def stage_agree(device: str, a: argparse.Namespace) -> dict[str, Any]:
             continue
         d, where, strings = largest_difference(there, here)
         if lab == "charrnn":
-            a_, b_ = there[0]["values"]["loss"], here[0]["values"]["loss"]
+            a_, b_ = (untrained_loss(records) for records in (there, here))
             first_loss = max(first_loss, (abs(a_ - b_) / abs(b_), name))
         old = worst.get(lab, (-1.0, "", 0))
         worst[lab] = (d, f"{name}{where}", old[2] + strings) if d > old[0] else (old[0], old[1], old[2] + strings)

@@ -507,6 +507,20 @@ async def test_footer_groups_are_spaced_like_every_other_key():
 
 # --- speed, by what a step does rather than how long it takes (issue 17) -----------------------
 
+def torch_gate(monkeypatch):
+    """torch "loads" until the returned gate is set: a wait for the warm-up blocks on it (and is
+    noted in `waited`), and torch is not ready before."""
+    import threading
+
+    from tui_lab import lab_work, runner
+
+    gate = threading.Event()
+    waited: list[bool] = []
+    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: waited.append(True) or gate.wait(60))
+    monkeypatch.setattr(runner.warm, "ready", lambda: gate.is_set())
+    return gate, waited
+
+
 def opens_when_told(monkeypatch):
     """conv-sobel as a lab that needs torch to open, opening only when the gate is set: as if
     torch were still loading (conv itself opens without it)."""
@@ -580,15 +594,9 @@ async def test_arch_shows_its_input_and_turns_a_knob_while_torch_loads(monkeypat
     and the status says so; a knob turned at step 0 answers meanwhile. A step to a layer, which
     is checked against its torch module, waits for the warm-up (never on the app's thread), and
     arrives with its check once torch is there; the status note goes."""
-    import threading
-
-    from tui_lab import lab_work, runner
     from tui_lab.lab_work import LOADING_TORCH
 
-    gate = threading.Event()
-    waited: list[bool] = []
-    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: waited.append(True) or gate.wait(30))
-    monkeypatch.setattr(runner.warm, "ready", lambda: gate.is_set())
+    gate, waited = torch_gate(monkeypatch)
     app = LabApp(scenario="arch-alexnet", device="cpu")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await wait_ready(pilot, app)

@@ -117,10 +117,13 @@ def test_a_numpy_lab_opened_from_the_command_line_paints_before_torch_loads(name
 @pytest.mark.parametrize("name,device,steps", [("arch-alexnet", "auto", 3),
                                                # the same path with the device named: in the full run
                                                pytest.param("arch-why-conv", "cpu", 3, marks=pytest.mark.slow),
-                                               ("optim-zigzag", "auto", 3), ("train-five-steps", "auto", 9)])
+                                               ("optim-zigzag", "auto", 3), ("train-five-steps", "auto", 9),
+                                               # the text and the model's shapes; the check at iteration 20
+                                               ("charrnn-min-char-rnn", "auto", 5)])
 def test_a_lab_opened_from_the_command_line_paints_its_first_frames_before_torch_loads(name, device, steps):
     """arch's frame 0 is formulas alone (Lab.torch_from = 1), as are optim's start point (its ∇f
-    is the formula's own derivative) and the five steps up to the error (numpy): opened straight
+    is the formula's own derivative), the five steps up to the error (numpy) and the char-RNN's
+    text and model shapes: opened straight
     from `tui-lab open`
     (`--device auto`, as the command line's default, where torch is a CPU-only build), it is
     painted without importing torch, and the status says torch is loading; → → → pressed at

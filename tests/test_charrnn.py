@@ -6,11 +6,14 @@ checkpoints and budgets: test_charrnn_hostile.py."""
 import dataclasses
 import json
 import math
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
 
-from conftest import spawn_cli
+from conftest import ROOT, spawn_cli
 from engine.charrnn.lab import CharRNNLab
 from engine.charrnn.sampling import next_distribution
 from engine.charrnn.training import Curve, make_optimizer
@@ -41,6 +44,13 @@ def make(raw: dict, seed: int = 0) -> CharRNNLab:
     return CharRNNLab(CharRNNLab.validate(raw), seed=seed, device="cpu")
 
 
+def from_setup(lab: CharRNNLab) -> list:
+    """The frames from the set-up (the untrained model) on: frame 0, the overview, has no weights."""
+    frames = list(lab.frames())
+    assert frames[0].values["phase"] == "data"
+    return frames[1:]
+
+
 def small(text, **more):
     return {"text": str(text), "hidden_size": 32, "embedding": 8, "seq_len": 8, "batch": 2, "lr": 0.01,
             "sample_every": 0, "generate": 0, "val_frac": 0, **more}
@@ -68,8 +78,109 @@ def last_logits(model, lab, context):
         return model(ids)[0][-1, 0]
 
 
+# --- frame 0: the text and the model, before torch ------------------------------------------------
+# seq_len 11 divides both streams' lengths (44, 22): a pass ends exactly at the text's end.
+@pytest.mark.parametrize("more", [{"cell": "rnn", "embedding": 0, "batch": 1, "seq_len": 11},
+                                  {"layers": 2, "dropout": 0.2, "batch": 2, "seq_len": 11}])
+def test_the_overview_is_what_torch_then_builds(tiny, more):
+    """Frame 0's numbers are arithmetic on the text and the settings; each is what the torch model
+    and its streams then hold: the state_dict's names, shapes and sizes, the ids of the first inputs
+    and their targets, the streams, and a pass's iterations (the first hidden-state reset after it)."""
+    lab = make(small(tiny, iterations=12, **more))
+    frames = list(lab.frames())
+    v, sd, t = frames[0].values, lab.model.state_dict(), lab.trainer
+    assert [(name, tuple(dims), n) for name, dims, n in v["weights"]] == [(k, tuple(w.shape), w.numel()) for k, w in sd.items()]
+    assert v["parameters"] == sum(q.numel() for q in lab.model.parameters())
+    assert v["vocab"] == "".join(sorted(set(TINY))) and v["vocab_size"] == len(set(TINY))
+    assert v["ln_vocab"] == math.log(len(set(TINY))) and v["text_chars"] == len(TINY)
+    assert v["input_width"] == (lab.model.rnn.input_size)
+    k = len(v["pairs"])
+    assert k == 6 and "".join(c for c, *_ in v["pairs"]) == TINY[:k] and "".join(c for *_, c, _ in v["pairs"]) == TINY[1:k + 1]
+    assert [i for _, i, _, _ in v["pairs"]] == t.inputs[:k, 0].tolist()
+    assert [j for *_, j in v["pairs"]] == t.targets[:k, 0].tolist()
+    assert (v["stream_chars"], v["streams"]) == tuple(t.inputs.shape)
+    reset = next(f.values["iteration"] for f in frames[2:] if f.values["reset"])
+    assert reset == v["pass_iterations"] + 1
+    assert f"{v['parameters']:,} parameters" in frames[0].caption and f"{v['pass_iterations']} iterations" in frames[0].caption
+
+
+def test_the_weights_are_the_same_whenever_they_are_built(tiny):
+    """The model is built at frame 1 (torch may still be loading at frame 0), from the lab's own seed:
+    torch's generator used meanwhile changes nothing."""
+    want = from_setup(make(small(tiny, iterations=2)))
+    lab = make(small(tiny, iterations=2))
+    gen = lab.frames()
+    next(gen)
+    torch.manual_seed(123), torch.rand(7)
+    got = list(gen)
+    assert [f.values["loss"] for f in got] == [f.values["loss"] for f in want]
+
+
+def test_the_lr_knob_turned_before_the_model_is_built_applies_from_the_first_iteration(tiny):
+    lab = make(small(tiny, iterations=2))
+    gen = lab.frames()
+    next(gen)
+    assert lab.turn("lr", 0.05) == "from iteration 1"
+    got = list(gen)
+    want = from_setup(make(small(tiny, iterations=2, lr=0.05)))
+    assert lab.trainer.lr == 0.05 and [f.values["lr"] for f in got[1:]] == [0.05, 0.05]
+    assert [f.values["loss"] for f in got] == [f.values["loss"] for f in want]
+
+
+def test_the_lr_knob_does_not_wait_for_a_build_under_way(tiny):
+    """The app turns a knob in one worker and steps in another: a turn pressed before → must not
+    wait behind the model's build, or the steps it came before would train at the old lr."""
+    import threading
+
+    lab = make(small(tiny, iterations=2))
+    gen = lab.frames()
+    next(gen)
+    gate, build = threading.Event(), lab._build
+    lab._build = lambda: gate.wait(30) and build()
+    stepped: list = []
+    stepper = threading.Thread(target=lambda: stepped.append(next(gen)))
+    stepper.start()
+    while not lab._building.locked():  # the build is under way
+        stepper.join(0.001)
+    turner = threading.Thread(target=lambda: stepped.append(lab.turn("lr", 0.05)))
+    turner.start()
+    turner.join(5)
+    answered = not turner.is_alive()
+    gate.set()
+    stepper.join(30), turner.join(30)
+    assert answered and "from iteration 1" in stepped
+    setup = next(s for s in stepped if not isinstance(s, str))
+    assert setup.values["lr"] == 0.05 and next(gen).values["lr"] == 0.05
+
+
+def test_frame_0_needs_no_torch_and_a_checkpoint_does():
+    """Lab.torch_from is a promise the app relies on (it shows frame 0 while torch loads, from a worker
+    that does not wait for it): every bundled char-RNN scenario opens and draws frame 0 without
+    importing torch; a checkpoint is read with torch as the lab opens."""
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import sys
+        from rich.console import Console
+        from engine.registry import lab_class
+        from engine.session import Session
+        from scenarios.loader import bundled_paths, load
+        from tui_lab.render import render_frame
+        seen = []
+        for p in bundled_paths():
+            if p.stem.startswith("charrnn-"):  # some other labs' scenarios read a torch checkpoint as they load
+                scenario = load(p.stem)
+                assert lab_class("charrnn").torch_from(scenario.params) == 1
+                session = Session(scenario, device="cpu")
+                Console(file=open("/dev/null", "w"), width=100).print(render_frame("charrnn", session.frame, 100))
+                seen.append(session.frame.values["phase"])
+        print(seen, "torch" in sys.modules)
+    """)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['data', 'data', 'data', 'data'] False"
+    assert CharRNNLab.torch_from({"checkpoint": "m.pt"}) == 0
+
+
 def test_loss_falls_on_a_tiny_text(tiny):
-    frames = list(make(small(tiny, iterations=40)).frames())
+    frames = from_setup(make(small(tiny, iterations=40)))
     losses = [f.values["loss"] for f in frames[1:]]
     assert [f.values["iteration"] for f in frames[1:]] == list(range(1, 41))
     # It starts near uniform guessing, ln(vocabulary), and falls well below it.
@@ -84,7 +195,7 @@ def test_first_training_step_matches_a_plain_torch_loop(tiny):
     import torch.nn.functional as F
 
     lab = make(small(tiny, iterations=3, clip=0.05))
-    frames = list(lab.frames())
+    frames = from_setup(lab)
     torch.manual_seed(0)
     model = Plain(lab.model.vocab_size, 8, 32)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
@@ -113,7 +224,7 @@ def test_first_training_step_matches_a_plain_torch_loop(tiny):
 
 def test_value_clipping_clamps_each_element(tiny):
     lab = make(small(tiny, iterations=2, cell="rnn", embedding=0, clip=1e-4, clip_mode="value", optimizer="sgd"))
-    frames = list(lab.frames())
+    frames = from_setup(lab)
     assert frames[1].values["clamped"] > 0 and "clamped to ±0.0001" in frames[1].caption
     assert all(q.grad.abs().max().item() <= 1e-4 for q in lab.model.parameters())
 
@@ -157,7 +268,7 @@ def test_greedy_takes_the_argmax(tiny):
 
 
 def test_samples_are_kept_in_a_timeline(tiny):
-    frames = list(make(small(tiny, iterations=6, sample_every=2, sample_len=10)).frames())
+    frames = from_setup(make(small(tiny, iterations=6, sample_every=2, sample_len=10)))
     assert [len(f.values["timeline"]) for f in frames[:7]] == [1, 1, 2, 2, 3, 3, 4]
     assert "sample" in frames[2].values and "sample" not in frames[3].values
     assert [t[0] for t in frames[6].values["timeline"]] == [0, 2, 4, 6]
@@ -166,8 +277,8 @@ def test_samples_are_kept_in_a_timeline(tiny):
 
 def test_per_step_groups_iterations_and_frames_freeze(tiny):
     lab = make(small(tiny, iterations=7, per_step=3))
-    frames = list(lab.frames())
-    assert [f.values["iteration"] for f in frames] == [0, 3, 6, 7] and lab.length() == 4
+    frames = from_setup(lab)
+    assert [f.values["iteration"] for f in frames] == [0, 3, 6, 7] and lab.length() == 5
     assert frames[1].caption.startswith("iterations 1–3: mean loss")
     json.dumps(frames[1].to_json(), allow_nan=False)
 
@@ -346,7 +457,8 @@ def test_replay_json_contract_and_determinism(monkeypatch):
     assert all(isinstance(c, str) and 0 < q <= 1 for r in sample for c, q in r["values"]["top"])
     assert "chars_per_s" not in outs[0].stdout
     # Validation: measured at the set-up and on every training frame here (eval_every 20 < per_step 25).
-    setup = rows[0]["values"]
+    assert rows[0]["values"]["phase"] == "data" and rows[0]["values"]["held_out"] == 124
+    setup = rows[1]["values"]
     assert setup["phase"] == "setup" and setup["held_out"] == 124 and isinstance(setup["valid_loss"], float)
     assert all(isinstance(r["values"]["valid_loss"], float) for r in train)
     best = train[-1]["values"]["best_valid"]
@@ -363,12 +475,12 @@ def test_renderer_fits_80_columns(tiny):
     from tui_lab.render import render_frame
 
     frames = list(make(small(tiny, iterations=3, sample_every=2, generate=2)).frames())
-    for f in (frames[0], frames[2], frames[-1]):
+    for f in (frames[0], frames[1], frames[3], frames[-1]):
         con = Console(width=78, record=True, file=open("/dev/null", "w"))
         con.print(render_frame("charrnn", f, 78))
         text = con.export_text()
         assert all(len(line) <= 78 for line in text.splitlines())
-        assert ("iteration" in text) if f.values["phase"] != "sample" else ("◀ drawn" in text)
+        assert {"data": "one-hot", "setup": "iteration", "train": "iteration", "sample": "◀ drawn"}[f.values["phase"]] in text
 
 
 def test_the_lstm_lab_reads_our_checkpoints(tiny, tmp_path):
@@ -388,7 +500,7 @@ def test_loading_mid_sampling_rereads_the_context(tiny, tmp_path):
     big.adjust("save")
     lab = make(small(tiny, iterations=0, generate=3, save=str(path)))
     frames = lab.frames()
-    next(frames), next(frames)
+    next(frames), next(frames), next(frames)  # the overview, the set-up, the first character
     assert "loaded" in lab.adjust("load")
     f = next(frames)
     want = torch.softmax(last_logits(big.model, lab, f.values["context"]).double(), 0).max().item()
@@ -438,7 +550,7 @@ def test_a_diverging_run_stops_with_one_clear_frame():
     lab.trainer.step = blow_up_at_third
     session.finish()
     frames = session.stepper.frames
-    assert len(frames) == 4  # set-up, two good iterations, the diverged one; no sampling after it
+    assert len(frames) == 5  # overview, set-up, two good iterations, the diverged one; no sampling after it
     assert frames[-1].values["diverged"] is True
     assert frames[-1].caption.startswith("diverged at iteration 3: the loss is NaN")
     assert "Lower lr" in frames[-1].caption

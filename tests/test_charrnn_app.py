@@ -23,7 +23,7 @@ async def test_train_pause_keys_and_leave():
     app = LabApp(scenario="charrnn-sampling", device="cpu")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await wait_ready(pilot, app)
-        assert "untrained" in caption(screen)
+        assert "before training" in caption(screen)  # frame 0: the text and the model's shapes
         lab = screen.session.lab
         # Temperature and top-k are knobs: [ ] choose one, , . turn it (applied to what comes next).
         await pilot.press("comma", "right_square_bracket", "full_stop", "g")
@@ -58,8 +58,8 @@ async def test_validation_plot_bits_threads_and_the_best_checkpoint(tmp_path, mo
         await pilot.press("f")  # finish: train to the end of the run and draw every character
         await wait_for(pilot, lambda: screen.session.frame.values["phase"] == "sample", timeout=240)
         await pilot.press("home")
-        await pilot.press(*["n"] * 60)  # the last training frame: the held-out loss has risen
-        await wait_for(pilot, lambda: screen.session.index == 60)
+        await pilot.press(*["n"] * 61)  # the last training frame: the held-out loss has risen
+        await wait_for(pilot, lambda: screen.session.index == 61)
         v = screen.session.frame.values
         assert v["overfitting"] and "overfitting" in caption(screen)
         text = shown(screen)
@@ -103,3 +103,26 @@ async def test_leaving_while_it_trains_stops_the_training():
         await pilot.pause(1.0)
         assert len(stepper.frames) == left  # no worker goes on training for a screen that is gone
     assert app._exception is None and app.return_code in (None, 0)
+
+
+async def test_frame_0_shows_while_torch_loads_and_the_keys_pressed_meanwhile_are_kept(monkeypatch):
+    """Frame 0 (the text and the model's shapes) is arithmetic (torch_from = 1): the lab opens while
+    torch still loads, and the status says so; → → pressed then wait for the warm-up (the untrained
+    loss is a forward pass in torch), are kept, and land on frame 2 once torch is there."""
+    from test_app import status, torch_gate
+
+    from tui_lab.lab_work import LOADING_TORCH
+
+    gate, waited = torch_gate(monkeypatch)
+    app = LabApp(scenario="charrnn-min-char-rnn", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.pause()
+        assert not waited and LOADING_TORCH in status(screen) and "before training" in caption(screen)
+        assert "one-hot x_t" in shown(screen) and "18,642" in shown(screen)
+        await pilot.press("right", "right")
+        await pilot.pause(0.3)
+        assert screen.session.index == 0 and waited  # the untrained loss waits for torch
+        gate.set()
+        await wait_for(pilot, lambda: caption(screen).startswith("iterations 1–5") and LOADING_TORCH not in status(screen))
+        assert screen.session.index == 2 and screen.session.frame.values["iteration"] == 5

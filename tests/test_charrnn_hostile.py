@@ -77,7 +77,7 @@ def test_a_vocabulary_of_1_1_million_characters_is_refused_under_2_gb(tmp_path):
     ({"embedding": 0}, "params.embedding", "one-hot input's width (one entry per character) is 2,000; at most 1,024"),
     ({"batch": 4096, "seq_len": 1000, "hidden_size": 64, "embedding": 8}, "params.batch",
      "values one training step keeps"),
-    ({"iterations": 10_000_000, "per_step": 1}, "params.iterations", "number of steps (frames) is 10,000,061; at most "
+    ({"iterations": 10_000_000, "per_step": 1}, "params.iterations", "number of steps (frames) is 10,000,062; at most "
      "4,000,000; raise per_step"),
 ])
 def test_budgets_are_checked_before_anything_is_allocated(tmp_path, params, key, words):

@@ -9,7 +9,7 @@ import pytest
 from engine.charrnn import data
 from engine.charrnn.lab import CharRNNLab
 from engine.core.params import ParamError
-from test_charrnn import make, one_thread  # noqa: F401 (one_thread: an autouse fixture)
+from test_charrnn import from_setup, make, one_thread  # noqa: F401 (one_thread: an autouse fixture)
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -150,7 +150,7 @@ def test_the_best_checkpoint_has_the_lowest_validation_loss(tmp_path):
 
 def test_sonnets_captions_say_the_curve_is_noisy():
     lab = make({"hidden_size": 8, "embedding": 4, "iterations": 2, "eval_every": 1, "sample_every": 0, "generate": 0})
-    frames = list(lab.frames())
+    frames = from_setup(lab)
     assert "124 characters held out" in frames[0].caption and "noisy" in frames[0].caption
     assert "(few held out: noisy)" in frames[1].caption
 
@@ -217,7 +217,7 @@ def test_dropout_training_steps_match_torch_in_train_mode():
     loop's, drawing the same masks from the same seed."""
     lab = make({"hidden_size": 16, "embedding": 8, "layers": 2, "dropout": 0.5, "seq_len": 8, "batch": 2,
                 "iterations": 3, "sample_every": 0, "generate": 0, "lr": 0.01, "val_frac": 0, "clip": 0})
-    frames = list(lab.frames())
+    frames = from_setup(lab)
     torch.manual_seed(0)
     embed, rnn = torch.nn.Embedding(len(lab.cfg.vocab), 8), torch.nn.LSTM(8, 16, 2, dropout=0.5)
     head = torch.nn.Linear(16, len(lab.cfg.vocab))
@@ -253,7 +253,7 @@ def test_python_docs_loads_and_trains():
 
     lab = make({"corpus": "python-docs", "hidden_size": 16, "embedding": 8, "seq_len": 16, "batch": 8,
                 "iterations": 6, "per_step": 3, "eval_every": 6, "sample_every": 6, "sample_len": 30, "generate": 2})
-    frames = list(lab.frames())
+    frames = from_setup(lab)
     setup, last = frames[0].values, frames[2].values
     n = sum(len(t) for t in topics.values()) + len(topics) - 1
     # Its content differs between Python releases: checked by structure, never by value.

@@ -99,8 +99,8 @@ class CharRNNConfig:
 
     @property
     def frames(self) -> int:
-        """The set-up, one per `per_step` iterations, one per character generated."""
-        return 1 + math.ceil(self.iterations / self.per_step) + self.generate
+        """The overview, the set-up, one per `per_step` iterations, one per character generated."""
+        return 2 + math.ceil(self.iterations / self.per_step) + self.generate
 
     def describe(self) -> str:
         inp = f"{self.embedding}-dim embedding" if self.embedding else "one-hot input"

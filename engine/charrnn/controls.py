@@ -42,6 +42,10 @@ class Controls:
             self.sampler.top_k = int(value)
             return ("off: all characters; " if not self.sampler.top_k else "") + self._for_samples("top_k").strip()
         if key == "lr":
+            with self._handover:
+                if self._built is None:  # not built yet (or being built): the model starts with it
+                    self.lr_turned = float(value)
+                    return f"from iteration {self.cfg.start_iteration + 1}"
             with self.lock:  # never mid-iteration
                 self.trainer.set_lr(float(value))
             return f"from iteration {self.trainer.iteration + 1}"

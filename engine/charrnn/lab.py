@@ -1,6 +1,7 @@
 """Char-RNN: train a character-level model on a text and watch it learn to write.
 
-Frames: 0 is the set-up (with an untrained sample: "at first"); then one frame per
+Frames: 0 is the text and the model's shapes, arithmetic alone (overview.py: it shows while
+torch loads); 1 the set-up (the untrained loss, and a sample: "at first"); then one frame per
 `per_step` training iterations (the validation loss where it is measured); then one frame
 per character sampled, from the best model by validation unless `sample_from = "last"`.
 The arithmetic lives in training.py and sampling.py, the rules and budgets in config.py.
@@ -15,7 +16,7 @@ import time
 from collections import deque
 from typing import Any, Iterator
 
-from . import captions
+from . import captions, overview
 from .config import PARAMS, CharRNNConfig, plan
 from .controls import Controls
 from .data import encode
@@ -48,29 +49,62 @@ class CharRNNLab(Controls, Lab):
     def check(cls, params: dict[str, Any]) -> None:
         plan(params)  # the text, a checkpoint's header, the rules and the budgets: no weights allocated
 
-    def __init__(self, params: dict[str, Any], *, seed: int = 0, device: str = "cpu") -> None:
-        import torch
+    @classmethod
+    def torch_from(cls, params: dict[str, Any]) -> int | None:
+        """Frame 0 (the text and the model's shapes) is arithmetic; frame 1's untrained loss is a forward
+        pass in torch. A checkpoint is read (torch.load) as the lab opens, so a bad one is refused there."""
+        return 0 if params["checkpoint"] else 1
 
+    def __init__(self, params: dict[str, Any], *, seed: int = 0, device: str = "cpu") -> None:
         super().__init__(params, seed=seed, device=device)
         self.cfg: CharRNNConfig = plan(params)
         cfg = self.cfg
-        torch.manual_seed(seed)
-        loaded = self._read(cfg.checkpoint) if cfg.checkpoint else None
-        model = loaded.model if loaded else build_model(cfg.cell, len(cfg.vocab), cfg.hidden_size, cfg.layers,
-                                                        cfg.embedding, device, cfg.dropout)
-        optimizer = self._optimizer(model, loaded.optimizer if loaded else None, cfg.checkpoint)
-        ids = torch.from_numpy(encode(cfg.text, cfg.vocab)).to(device)
-        self.trainer = Trainer(cfg, model, optimizer, ids)
         self.sampler = Sampler(cfg.vocab, device, params["temperature"], params["top_k"], params["greedy"], seed)
-        self.origin = {"kind": "checkpoint", "iteration": cfg.start_iteration,
-                       "valid_loss": loaded.settings.get("valid_loss")} if loaded else None
+        self.origin: dict[str, Any] | None = None  # the checkpoint the model came from
         self.curve, self.validation = Curve(), Validation()
         self.samples: deque[list[Any]] = deque(maxlen=TIMELINE)  # [iteration, loss, text]
         self.trained, self.drawn, self.generation = False, 0, 0  # generation: models swapped in by `l`
         self.lock = threading.Lock()  # the generator (a worker) and the w / l keys (another thread)
         self.chars_per_s: float | None = None  # measured, never in a frame: see live_facts()
-        self.default_threads = torch.get_num_threads()
         self.threads_now: int | None = None  # what the last step used
+        self.default_threads = 1  # torch's own count, read when the model is built
+        self.lr_turned: float | None = None  # the lr knob turned before the model was built
+        self._built: Trainer | None = None
+        self._building = threading.Lock()  # the frames' worker and a key's (w, l) that needs the model
+        # Held only to hand over the built trainer: an lr turn never waits for a build (~0.1 s)
+        # under way, else a → pressed after it would start training at the old lr.
+        self._handover = threading.Lock()
+        if cfg.checkpoint:
+            self.trainer  # noqa: B018 - read now: a checkpoint that does not load is refused as the lab opens
+
+    @property
+    def trainer(self) -> Trainer:
+        """The model, its optimizer and the streams it reads, built when first needed (frame 1, or a key)."""
+        with self._building:
+            if self._built is None:
+                trainer = self._build()
+                with self._handover:
+                    if self.lr_turned is not None:
+                        trainer.set_lr(self.lr_turned)
+                    self._built = trainer
+            return self._built
+
+    def _build(self) -> Trainer:
+        import torch
+
+        cfg = self.cfg
+        torch.manual_seed(self.seed)  # the weights are the same whenever they are built
+        loaded = self._read(cfg.checkpoint) if cfg.checkpoint else None
+        model = loaded.model if loaded else build_model(cfg.cell, len(cfg.vocab), cfg.hidden_size, cfg.layers,
+                                                        cfg.embedding, self.device, cfg.dropout)
+        optimizer = self._optimizer(model, loaded.optimizer if loaded else None, cfg.checkpoint)
+        ids = torch.from_numpy(encode(cfg.text, cfg.vocab)).to(self.device)
+        trainer = Trainer(cfg, model, optimizer, ids)
+        if loaded:
+            self.origin = {"kind": "checkpoint", "iteration": cfg.start_iteration,
+                           "valid_loss": loaded.settings.get("valid_loss")}
+        self.default_threads = torch.get_num_threads()
+        return trainer
 
     @property
     def model(self) -> Any:
@@ -86,14 +120,18 @@ class CharRNNLab(Controls, Lab):
     def busy(self) -> Iterator[None]:
         """The model to this step alone (the w and l keys wait), on the CPU threads decided in the
         thread that computes it (see training.cpu_thread_count)."""
+        self.trainer  # noqa: B018 - built before the first step, so torch's thread count is known
         self.threads_now = cpu_thread_count(self.device, self.default_threads)
         with self.lock, cpu_threads(self.threads_now):
             yield
 
     # --- frames ---------------------------------------------------------------------------------
     def frames(self) -> Iterator[Frame]:
-        cfg, t = self.cfg, self.trainer
+        cfg = self.cfg
         base = {"device": self.device, "cell": cfg.cell, "vocab_size": len(cfg.vocab), "ln_vocab": math.log(len(cfg.vocab))}
+        values = {**base, **overview.values(cfg)}
+        yield Frame(0, captions.overview(cfg, values), values)
+        t = self.trainer  # torch from here on (torch_from)
         with self.busy():
             loss0 = t.first_loss()
             values: dict[str, Any] = {**base, "phase": "setup", "iteration": t.iteration, "loss": loss0, "grad_norm": None,
@@ -105,8 +143,8 @@ class CharRNNLab(Controls, Lab):
                 values.update(self.validation.measure(t))
             self._maybe_sample(values, loss0, due=bool(cfg.sample_every))
         self.trained = cfg.iterations == 0
-        yield Frame(0, captions.setup(cfg, values), values)
-        index, done = 0, 0
+        yield Frame(1, captions.setup(cfg, values), values)
+        index, done = 1, 0
         while done < cfg.iterations:
             k = min(cfg.per_step, cfg.iterations - done)
             with self.busy():

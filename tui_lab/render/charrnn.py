@@ -18,7 +18,7 @@ from rich.text import Text
 
 from engine.charrnn.captions import sampled_from
 from engine.charrnn.sampling import shown_char
-from engine.core.fmt import count, num, visible
+from engine.core.fmt import count, num, shape, visible
 from engine.core.frame import Frame
 
 from . import ViewKey
@@ -41,6 +41,8 @@ def render(frame: Frame, width: int, view: dict) -> RenderableType:
     v = frame.values
     if v["phase"] == "sample":
         return _sampling(v, width)
+    if v["phase"] == "data":
+        return _overview(v, width, view)
     return _training(v, width, view)
 
 
@@ -135,6 +137,49 @@ def _training(v, width: int, view: dict) -> RenderableType:
         parts.append(Panel(written, title=title, title_align="left",
                            width=min(width, 100), border_style="green" if fresh else "dim"))
     return Group(*parts)
+
+
+# The lecture's names for torch's: h_t = tanh(W_hh·h_{t−1} + W_xh·x_t), y_t = W_hy·h_t.
+LECTURE_NAMES = {"weight_ih": "W_xh", "weight_hh": "W_hh", "head.weight": "W_hy"}
+FORMULAS = {"rnn": "h_t = tanh(W_xh·x_t + W_hh·h_{t−1} + b) · y_t = W_hy·h_t + b_y · p(next) = softmax(y_t)",
+            "lstm": "i f g o = W_xh·x_t + W_hh·h_{t−1} + b (4 gates stacked) · c_t = f⊙c_{t−1} + i⊙g · h_t = o⊙tanh c_t"
+                    " · y_t = W_hy·h_t + b_y · p(next) = softmax(y_t)"}
+
+
+def _overview(v, width: int, view: dict) -> RenderableType:
+    """Frame 0: the text, a character's way in (its index, one-hot) and out (the next one), the weights."""
+    u, V = Units(view), v["vocab_size"]
+    status = Text(f"before training · {V} distinct characters · {count(v['parameters'])} parameters · {v['device']}",
+                  style="bold")
+    held = f"; {count(v['held_out'])} held out for validation" if v.get("held_out") else ""
+    text = Text(f"{count(v['text_chars'])} characters of text{held}; training in {v['streams']} stream(s) of "
+                f"{count(v['stream_chars'])}: {count(v['pass_iterations'])} iterations of {v['seq_len']} per pass",
+                style="dim")
+    hot = max(8, min(V, width - 24))
+    how = Text(f"input → target: each character one-hot ({V} entries)" + (
+        f"; x_t is then its row of the {V}×{v['input_width']} embedding" if v["input_width"] != V else ""))
+    pairs = Table(box=None, padding=(0, 1), pad_edge=False)
+    for name, justify in (("x_t", "left"), ("index", "right"), ("one-hot x_t", "left"), ("next", "left"), ("", "right")):
+        pairs.add_column(name, justify=justify, no_wrap=True)
+    for c, i, nxt, j in v["pairs"]:
+        strip = "·" * i + "1" + "·" * (V - i - 1)
+        strip = strip[:hot - 1] + "…" if len(strip) > hot else strip
+        pairs.add_row(shown_char(c), str(i), strip, shown_char(nxt), str(j))
+    weights = Table(box=None, padding=(0, 1), pad_edge=False)
+    for name, justify in (("weights", "left"), ("shape", "right"), ("count", "right"), ("", "left")):
+        weights.add_column(name, justify=justify, no_wrap=True)
+    for name, dims, n in v["weights"]:
+        lecture = next((w for key, w in LECTURE_NAMES.items() if key in name), "")
+        weights.add_row(name, shape(dims), count(n), lecture)
+    weights.add_row(Text("total", style="bold"), "", Text(count(v["parameters"]), style="bold"), "")
+    return Group(
+        status,
+        Text(f"vocabulary ({V}): " + "".join(shown_char(c) for c in v["vocab"]), style="dim"),
+        text, how, pairs, weights,
+        Text(FORMULAS[v["cell"]], style="dim"),
+        Text(f"untrained, about uniform: {u.level(V)} = {num(u(v['ln_vocab']))} {u.name}; the next step builds the "
+             "weights and measures it"),
+    )
 
 
 def _sampling(v, width: int) -> RenderableType:
