@@ -85,3 +85,27 @@ async def test_a_plot_key_in_a_lab_without_plots_is_disabled():
         assert screen.check_action("plot", ("ylog",)) is False and screen.check_action("next", ()) is True
         await pilot.press("y")
         assert not screen.query_one("#frame").view.get("ylog")
+
+
+async def test_keys_in_one_burst_run_in_the_order_typed():
+    """`] . → , f ←` posted at once run in that order. A priority key (the arrows) had run as
+    the app took it and the others only once the focused widget passed them up, so `] ] . → →`
+    in the char-RNN lab stepped twice before the lr turn."""
+    from textual import events
+
+    from tui_lab.app import LabApp
+
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if getattr(app.screen, "session", None) is not None:
+                break
+        screen, ran = app.screen, []
+        for name in ("knob", "turn", "next", "prev", "finish"):
+            setattr(screen, f"action_{name}", lambda *a, name=name: ran.append(name))
+        for key, char in (("right_square_bracket", "]"), ("full_stop", "."), ("right", None), ("comma", ","),
+                          ("f", "f"), ("left", None)):
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        assert ran == ["knob", "turn", "next", "turn", "finish", "prev"]

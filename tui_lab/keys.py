@@ -9,6 +9,7 @@ same table and none of them is written by hand.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 from textual.binding import Binding
@@ -17,13 +18,21 @@ SPEED = Binding.Group("Speed", compact=True)
 KNOB = Binding.Group("Knob", compact=True)
 
 
-COMMON: list[Binding] = [
-    # Priority: the frame view scrolls with the same keys when it is taller than the
-    # window; stepping must win, and the view still scrolls with ↑ ↓ pgup pgdn.
-    Binding("right,n,space", "next", "Next", id="next", priority=True, tooltip="next step"),
-    Binding("left,p", "prev", "Prev", id="prev", priority=True, tooltip="previous step"),
-    Binding("home", "first", "First", show=False, id="first", priority=True, tooltip="first step"),
-    Binding("end", "last", "Last", show=False, id="last", priority=True, tooltip="last computed step; again: compute to the end"),
+def in_order(bindings: list[Binding]) -> list[Binding]:
+    """Every key of the scenario screen as a priority binding. The app runs a priority binding
+    as it takes the key, and any other only once the focused widget has passed the key up: in
+    a burst, a priority key overtook the keys typed before it (`] ] . → →` in the char-RNN lab
+    stepped twice before the turn). All priority, they run in the order typed; and stepping
+    wins over the frame view's scrolling with the same keys (it still scrolls with ↑ ↓ pgup
+    pgdn)."""
+    return [replace(b, priority=True) for b in bindings]
+
+
+COMMON: list[Binding] = in_order([
+    Binding("right,n,space", "next", "Next", id="next", tooltip="next step"),
+    Binding("left,p", "prev", "Prev", id="prev", tooltip="previous step"),
+    Binding("home", "first", "First", show=False, id="first", tooltip="first step"),
+    Binding("end", "last", "Last", show=False, id="last", tooltip="last computed step; again: compute to the end"),
     Binding("a,enter", "play", "Play", id="play", tooltip="play / pause"),
     Binding("plus,equals_sign", "speed(1)", "Faster", id="faster", key_display="+", group=SPEED,
             tooltip="play faster"),
@@ -50,11 +59,11 @@ COMMON: list[Binding] = [
     Binding("b", "plot('bits')", "Bits", show=False, id="plot-bits",
             tooltip="plots: a loss in nats / in bits"),
     Binding("question_mark", "help", "Help", id="help", tooltip="help for this lab, with every key"),
-    # priority, like the arrows: it runs as the app takes the key, before the keys typed after it in
-    # the same burst reach the screen (else `n`, space or `p` there would step the closing lab
-    # instead of reaching the list's filter).
-    Binding("q,escape", "back", "Back", id="back", priority=True, tooltip="back to the list (quit from there)"),
-]
+    # Back runs as the app takes the key, before the keys typed after it in the same burst
+    # reach the screen (else `n`, space or `p` there would step the closing lab instead of
+    # reaching the list's filter).
+    Binding("q,escape", "back", "Back", id="back", tooltip="back to the list (quit from there)"),
+])
 
 
 def lab_bindings(lab: str) -> list[Binding]:
@@ -68,7 +77,7 @@ def lab_bindings(lab: str) -> list[Binding]:
     out += [Binding(k.key, f"view('{k.name}')", k.description, show=False, id=f"view-{k.name}",
                     tooltip=k.description)
             for k in getattr(renderer(lab), "VIEW_KEYS", ())]
-    return out
+    return in_order(out)
 
 
 @lru_cache(maxsize=None)
