@@ -117,11 +117,13 @@ class LabApp(App):
         width instead (the escape codes are ASCII already)."""
         import os
 
-        from .export.look import ascii_text, locale_is_utf8
+        from .export.locale_utf8 import locale_is_utf8
 
         driver = self._driver
         if driver is None or driver.is_headless or locale_is_utf8(os.environ):
             return
+        from .export.look import ascii_text  # only now: its tables cost the first paint ~4 ms
+
         write = driver.write
         driver.write = lambda data: write(data if data.isascii() else ascii_text(data))
 
