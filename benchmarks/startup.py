@@ -1,7 +1,7 @@
 """Time to the first painted screen: tui-lab's home screen against a bare Textual app
 (Header, Static, Footer), side by side; and opening a lab.
 
-    python benchmarks/startup.py [--pairs 15] [--open] [--labs conv-sobel ...]
+    python benchmarks/startup.py [--pairs 15] [--open] [--labs conv-sobel ...] [--instructions]
 
 Each run is a fresh interpreter started here; the clock runs from just before it is started
 to the moment its first screen has been turned into the terminal's bytes (a driver that
@@ -9,6 +9,10 @@ takes them and shows nothing, so the app does all a real terminal would make it 
 app itself reports it. Imports count; exiting does not. Runs come in alternating pairs so
 machine noise hits both alike; the figure is the median of the per-pair ratios, with the
 spread of those ratios.
+
+With --instructions, also the instructions each app executes up to its first paint, counted
+by valgrind (callgrind): the same in every run whatever else the machine does, so a change of
+a few milliseconds shows where timings on a shared machine cannot (~1 minute each).
 
 With --open, for one scenario of each lab, also: the first frame painted straight from
 `tui-lab open` (a fresh interpreter, imports included), and opening it from the home screen
@@ -23,6 +27,8 @@ import argparse
 import compileall
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -183,6 +189,18 @@ def once(code: str) -> tuple[float, float]:
     return float(wall) - t0, float(cpu)
 
 
+def instructions(code: str) -> int | None:
+    """Instructions executed up to the first paint (the process ends there, before tearing down)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    code = code.replace("app.exit()", "os._exit(0)")
+    out = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", code],
+                         capture_output=True, text=True, cwd=ROOT, env=ENV)
+    m = re.search(r"Collected : (\d+)", out.stderr)
+    return int(m[1]) if m else None
+
+
 def summary(name: str, lab: list[float], bare: list[float]) -> str:
     ratios = sorted(x / y for x, y in zip(lab, bare))
     q1, q3 = ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4]
@@ -196,6 +214,7 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=15)
     ap.add_argument("--open", action="store_true", help="also time opening a lab")
     ap.add_argument("--labs", nargs="+", default=LABS, help="scenarios to open (one per lab by default)")
+    ap.add_argument("--instructions", action="store_true", help="also count instructions to the first paint (valgrind)")
     ap.add_argument("--home", type=float, default=3.0, help="seconds on the home screen before opening")
     args = ap.parse_args()
     for folder in ("tui_lab", "engine", "scenarios"):
@@ -210,6 +229,13 @@ def main() -> None:
     print(f"first paint at 100×30, {args.pairs} alternating pairs of fresh interpreters")
     print(summary("wall clock", [w for w, _ in lab], [w for w, _ in bare]))
     print(summary("CPU time  ", [c for _, c in lab], [c for _, c in bare]))
+    if args.instructions:
+        lab_n, bare_n = instructions(LAB), instructions(BARE)
+        if lab_n is None or bare_n is None:
+            print("instructions: valgrind is not installed")
+        else:
+            print(f"instructions to the first paint (valgrind): home screen {lab_n / 1e6:.0f} M, bare {bare_n / 1e6:.0f} M; "
+                  f"ratio {lab_n / bare_n:.3f}×")
     if args.open:
         open_labs(args.labs, args.home)
 

@@ -8,8 +8,6 @@ from pathlib import Path
 
 from engine.registry import LABS
 
-from .toml_text import TomlProblem, decode, parse
-
 HERE = Path(__file__).parent
 
 
@@ -38,15 +36,57 @@ def _text(value: object, default: str) -> str:
     return value if isinstance(value, str) else default
 
 
+# A line of a head that means the same to any TOML reader: blank, a comment, or `key = value`
+# with a bare key and a plain value (a string whose only escapes are \" and \\, a decimal
+# integer, a boolean). Bundled heads hold only such lines.
+_PLAIN_LINE = re.compile(r'[ \t]*(?:([A-Za-z0-9_-]+)[ \t]*=[ \t]*(?:"((?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\["\\])*)"'
+                         r'|[+-]?(?:0|[1-9][0-9]*)|true|false)[ \t]*)?(?:#[^\x00-\x08\x0a-\x1f\x7f]*)?')
+_ESCAPED = re.compile(r'\\(["\\])')
+
+
+def _plain(head: str) -> dict | None:
+    """The head's keys, read without the TOML parser where every line is plain (its strings
+    are then exactly what tomllib would read); None where any line is not (other escapes,
+    arrays, a key given twice): the parser reads those."""
+    raw: dict = {}
+    for line in head.split("\n"):
+        m = _PLAIN_LINE.fullmatch(line)
+        if m is None or m[1] in raw:
+            return None
+        if m[1]:
+            # None for a number or a boolean: never a title
+            raw[m[1]] = m[2] if m[2] is None or "\\" not in m[2] else _ESCAPED.sub(r"\1", m[2])
+    return raw
+
+
+def _read(path: Path) -> dict:
+    """The head's keys; a file that cannot be read is listed all the same, so the list still
+    opens (opening it gives the loader's message). Importing the TOML parser and the rules it
+    checks costs the home screen's first paint about as much as reading every bundled head:
+    only a head that is not plain pays for it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return {"description": f"cannot be read: {exc}"}
+    try:
+        raw = _plain(_head(data.decode("utf-8")))
+    except UnicodeDecodeError:
+        raw = None
+    if raw is not None:
+        return raw
+    from .toml_text import TomlProblem, decode, parse
+
+    try:
+        return parse(_head(decode(data)))
+    except TomlProblem as exc:
+        return {"description": f"cannot be read: {exc.message or exc}"}
+
+
 def bundled() -> list[ScenarioInfo]:
     """Title, lab and description of each bundled scenario, grouped in lab order."""
     out = []
     for path in bundled_paths():
-        try:
-            raw = parse(_head(decode(path.read_bytes())))
-        except (OSError, TomlProblem) as exc:
-            # Listed all the same, so the list still opens; opening it gives the loader's message.
-            raw = {"description": f"cannot be read: {getattr(exc, 'message', None) or exc}"}
+        raw = _read(path)
         out.append(ScenarioInfo(path.stem, _text(raw.get("title"), path.stem), _text(raw.get("lab"), "?"),
                                 _text(raw.get("description"), ""), path))
     order = list(LABS)

@@ -269,8 +269,8 @@ async def test_palette_finds_a_scenario_by_its_id_and_opening_replaces_the_open_
         await pilot.pause(0.3)
         screen = await wait_ready(pilot, app)
         assert screen.scenario.name == "lstm-gates"
-        assert [type(s).__name__ for s in app.screen_stack][:2] == ["Screen", "HomeScreen"] and len(app.screen_stack) == 3
-        assert isinstance(app.screen_stack[2], ScenarioScreen)
+        assert type(app.screen_stack[0]).__name__ == "HomeScreen" and len(app.screen_stack) == 2
+        assert isinstance(app.screen_stack[1], ScenarioScreen)
         await pilot.press("q")
         await pilot.pause()
         assert type(app.screen).__name__ == "HomeScreen" and app.is_running
@@ -287,7 +287,7 @@ async def test_palette_twice_around_a_shrink_is_one_palette():
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)
         names = [type(s).__name__ for s in app.screen_stack]
-        assert names == ["Screen", "HomeScreen", "LabPalette", "TooSmallScreen"], names
+        assert names == ["HomeScreen", "LabPalette", "TooSmallScreen"], names
         await pilot.resize_terminal(100, 30)
         await pilot.pause(0.2)
         assert type(app.screen).__name__ == "LabPalette"
@@ -305,7 +305,7 @@ async def test_too_small_notice_follows_the_real_size_whatever_opens_meanwhile()
         assert type(app.screen).__name__ == "TooSmallScreen"
         await pilot.press("ctrl+p")  # no palette while the terminal is too small
         await pilot.pause(0.2)
-        assert [type(s).__name__ for s in app.screen_stack] == ["Screen", "HomeScreen", "TooSmallScreen"]
+        assert [type(s).__name__ for s in app.screen_stack] == ["HomeScreen", "TooSmallScreen"]
         app.open_scenario("conv-sobel")  # as a palette command would, while too small
         await pilot.pause(0.2)
         assert type(app.screen).__name__ == "TooSmallScreen"

@@ -1,4 +1,4 @@
-"""The Textual app: home screen, scenario screens, the command palette, the size guard.
+"""The Textual app: home screen, scenario screens, the command palette (palette.py), the size guard.
 
 Two rules about the screen stack live here, for every screen:
 - the too-small notice is on top exactly while the terminal is below the minimum, whatever
@@ -12,18 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from textual import work
 from textual._context import active_message_pump
 from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
-from textual.command import CommandPalette, DiscoveryHit, Hit
+from textual.command import CommandPalette
 from textual.content import Content
 from textual.dom import NoScreen
 from textual.events import Resize
 from textual.geometry import Size
-from textual.markup import escape
 from textual.screen import Screen
-from textual.system_commands import SystemCommandsProvider
 from textual.widget import Widget
 
 from engine.core.fmt import visible
@@ -32,47 +29,16 @@ from .screens.home import HomeScreen
 from .screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
 
 
-class LabCommands(SystemCommandsProvider):
-    """The palette's commands, found by title or by what the help line shows (a scenario's
-    id, `arch-alexnet`, or the key), and drawn literally (titles are never markup)."""
+def _lab_commands():
+    """The palette's provider, imported when the palette first opens (Textual takes a callable)."""
+    from .palette import LabCommands
 
-    async def search(self, query: str) -> Iterable:
-        matcher = self.matcher(query)
-        for name, help_text, callback, *_ in self.app.get_system_commands(self.screen):
-            score = max(matcher.match(name), matcher.match(help_text or ""))
-            if score > 0:
-                yield Hit(score, _highlight(matcher, name), callback, text=name, help=escape(help_text or ""))
-
-    async def discover(self) -> Iterable:
-        for name, help_text, callback, discover in self.app.get_system_commands(self.screen):
-            if discover:
-                yield DiscoveryHit(Content(name), callback, text=name, help=escape(help_text or ""))
+    return LabCommands
 
 
-def _highlight(matcher, name: str) -> Content:
-    """Textual's Matcher.highlight reads the name as markup; this keeps it literal."""
-    content = Content(name)
-    _score, offsets = matcher.fuzzy_search.match(matcher.query, name)
-    for offset in offsets:
-        if not name[offset].isspace():
-            content = content.stylize(matcher.match_style, offset, offset + 1)
-    return content
-
-
-class LabPalette(CommandPalette):
-    """Textual's palette, closed only while it is the screen on top: an escape typed twice
-    fast would otherwise close the palette and then the screen under it."""
-
-    def dismiss(self, result=None) -> AwaitComplete:
-        if self.app.screen is not self:
-            return AwaitComplete.nothing()
-        return super().dismiss(result)
-
-    @work(exclusive=True, group=CommandPalette._GATHER_COMMANDS_GROUP, exit_on_error=False)
-    async def _gather_commands(self, search_value: str) -> None:
-        # Textual's own, in a worker whose failure does not end the app: it queries the list,
-        # which is gone when the palette closes while it runs.
-        await CommandPalette._gather_commands.__wrapped__(self, search_value)
+# Every screen's layout but the home screen's (app.tcss): read as the first other screen
+# opens, since parsing it cost the home screen's first paint as much as its search box did.
+SCREENS_CSS = Path(__file__).with_name("screens.tcss")
 
 
 class LabApp(App):
@@ -81,7 +47,7 @@ class LabApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "tui-lab"
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS = {LabCommands}
+    COMMANDS = {_lab_commands}
 
     def __init__(self, scenario: str | None = None, device: str = "auto", seed: int | None = None,
                  screen: Screen | None = None, allow_dirs: Sequence[str | Path] = ()) -> None:
@@ -98,6 +64,12 @@ class LabApp(App):
         # Live runs left with q, by scenario: reopening one resumes it (see LabRunner).
         self.parked: dict = {}
 
+    def get_default_screen(self) -> Screen:
+        """The home screen is the bottom of the stack itself: pushed over Textual's blank
+        default screen, it cost the first paint a second screen's widgets, styles and layouts
+        (~7 ms of the start-up the home screen adds to a bare Textual app's)."""
+        return super().get_default_screen() if self.start_screen is not None else HomeScreen()
+
     def on_mount(self) -> None:
         self._ascii_unless_utf8()
         # Textual honours NO_COLOR with a filter on what it writes; pictures that carry their
@@ -106,7 +78,6 @@ class LabApp(App):
         if self.start_screen is not None:
             self.push_screen(self.start_screen)
             return
-        self.push_screen(HomeScreen())
         if self.start_scenario:
             self.open_scenario(self.start_scenario)
         self._guard()
@@ -117,11 +88,13 @@ class LabApp(App):
         width instead (the escape codes are ASCII already)."""
         import os
 
-        from .export.look import ascii_text, locale_is_utf8
+        from .export.locale_utf8 import locale_is_utf8
 
         driver = self._driver
         if driver is None or driver.is_headless or locale_is_utf8(os.environ):
             return
+        from .export.look import ascii_text  # only now: its tables cost the first paint ~4 ms
+
         write = driver.write
         driver.write = lambda data: write(data if data.isascii() else ascii_text(data))
 
@@ -162,7 +135,9 @@ class LabApp(App):
             while self.screen_stack[-1] is not home:
                 super().pop_screen()
             home.visited = scenario.name
-        super().push_screen(scenario_screen(scenario.lab)(scenario, device=self.device_name, seed=self.seed))
+        screen = scenario_screen(scenario.lab)(scenario, device=self.device_name, seed=self.seed)
+        self._styled_for(screen)
+        super().push_screen(screen)
         self._guard()
 
     # --- what a person typed or a file holds is shown literally ------------------
@@ -176,7 +151,17 @@ class LabApp(App):
                        timeout=timeout, markup=False)
 
     # --- the screen stack ---------------------------------------------------------
+    def _styled_for(self, screen) -> None:
+        """Reads screens.tcss once a screen other than home is about to open (as Textual reads
+        a screen's own CSS_PATH)."""
+        if isinstance(screen, HomeScreen) or self.stylesheet.has_source(str(SCREENS_CSS)):
+            return
+        self.stylesheet.read(SCREENS_CSS)
+        self.stylesheet.reparse()
+        self.stylesheet.update(self)
+
     def push_screen(self, screen, *args, **kwargs):
+        self._styled_for(screen)
         guarded = self._guarded()
         if guarded:  # the notice stays on top: lift it, push, and put it back
             super().pop_screen()
@@ -197,6 +182,7 @@ class LabApp(App):
         return super().pop_screen()
 
     def switch_screen(self, screen) -> AwaitComplete:
+        self._styled_for(screen)
         if self._guarded():
             super().pop_screen()
             result = super().switch_screen(screen)
@@ -258,7 +244,9 @@ class LabApp(App):
         if not self.screen_stack or self.start_screen is not None:
             return
         if small and not self._guarded():
-            super().push_screen(TooSmallScreen(width, height))
+            notice = TooSmallScreen(width, height)
+            self._styled_for(notice)
+            super().push_screen(notice)
         elif small:
             self.screen_stack[-1].update(width, height)
         elif self._guarded():
@@ -269,12 +257,16 @@ class LabApp(App):
         """One palette at a time, and none while the terminal is too small to use it."""
         if self._guarded() or any(isinstance(s, CommandPalette) for s in self.screen_stack):
             return
+        from .palette import LabPalette
+
         # No fixed id (Textual gives its palette one): the last one may still be unmounting.
         self.push_screen(LabPalette())
 
     def search_themes(self) -> None:
         """The palette's Theme command, in the same safe palette."""
         from textual.theme import ThemeProvider
+
+        from .palette import LabPalette
 
         self.push_screen(LabPalette(providers=[ThemeProvider], placeholder="Search for themes…"))
 

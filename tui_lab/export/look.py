@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass
 from typing import Mapping
@@ -21,6 +20,8 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 
 from engine.core.fmt import visible
+
+from .locale_utf8 import locale_is_utf8
 
 
 @dataclass(frozen=True)
@@ -47,21 +48,6 @@ def look_for(choice: str, is_terminal: bool, environ: Mapping[str, str], encodin
         styles, colour = True, not environ.get("NO_COLOR")
     utf = encoding.lower().replace("_", "-").startswith("utf")
     return Look(styles, colour, ascii=not utf or (is_terminal and not locale_is_utf8(environ)))
-
-
-def locale_is_utf8(environ: Mapping[str, str]) -> bool:
-    """Whether the person's locale shows UTF-8: LC_ALL, then LC_CTYPE, then LANG (POSIX order).
-
-    Python itself hides a C or POSIX locale: it switches to UTF-8 mode, and with LANG=C also
-    sets LC_CTYPE=C.UTF-8 in its own environment (PEP 538, 540). UTF-8 mode that nobody asked
-    for (PYTHONUTF8, -X utf8) therefore means the locale was C."""
-    if sys.flags.utf8_mode and not environ.get("PYTHONUTF8") and "utf8" not in sys._xoptions:
-        return False
-    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
-        value = environ.get(name)
-        if value:
-            return "utf-8" in value.lower() or "utf8" in value.lower()
-    return False  # no locale at all is the C locale
 
 
 # Glyphs that DejaVu Sans Mono, Menlo or Consolas lack (technical symbols, control pictures,

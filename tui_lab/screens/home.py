@@ -140,6 +140,14 @@ class HomeScreen(Screen):
         Binding("pageup", "list('page_up')", show=False),
     ]
 
+    # Class titles, not set on mount: a change after mount updates the header once more
+    # before the first paint.
+    TITLE = "tui-lab"
+    # The list has the focus from the start: focusing the search box first (Textual's default)
+    # and then the list restyled both before the first paint.
+    AUTO_FOCUS = "#scenarios"
+    SUB_TITLE = "deep networks, one operation at a time"
+
     def __init__(self) -> None:
         super().__init__()
         self.scenarios: list[ScenarioInfo] = bundled()
@@ -150,15 +158,18 @@ class HomeScreen(Screen):
     def compose(self) -> ComposeResult:
         yield LabHeader(icon="≡")
         yield Input(placeholder="type to filter scenarios (lab, title, words)", id="search", select_on_focus=False)
-        yield ScenarioList(id="scenarios")
-        yield Static("", id="description")
+        # Built with its rows, highlighted and described: filling it on mount would lay out
+        # and style it again before the first paint.
+        self.needle = ""
+        rows = self._options("")
+        options = ScenarioList(*rows, id="scenarios")
+        if rows:
+            options.highlighted = 1  # the first scenario, under its lab's heading
+        yield options
+        yield Static(self._description(options), id="description")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = "tui-lab"
-        self.sub_title = "deep networks, one operation at a time"
-        self._fill("")
-        self.query_one(OptionList).focus()
         # Once this screen is painted, torch loads in the background (tui_lab/warm.py); not
         # when a lab opened from the command line covers it (that lab starts it once painted).
         self.call_after_refresh(self._warm)
@@ -167,10 +178,8 @@ class HomeScreen(Screen):
         if self.app.screen is self:
             warm.start()
 
-    def _fill(self, needle: str) -> None:
-        self.needle = needle
-        options = self.query_one(OptionList)
-        options.clear_options()
+    def _options(self, needle: str) -> list[Option]:
+        """The list's rows for what the box holds: each lab's heading, then its scenarios."""
         lab = None
         batch: list[Option] = []
         for s in ranked(self.scenarios, needle):
@@ -179,22 +188,31 @@ class HomeScreen(Screen):
                 batch.append(Option(Heading(LAB_TITLES.get(lab, lab)), disabled=True))
             # Text, not markup: titles may hold brackets, and parsing markup costs start-up time.
             batch.append(Option(Row(s.title, s.name), id=s.name))
-        options.add_options(batch)
+        return batch
+
+    def _fill(self, needle: str) -> None:
+        self.needle = needle
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(self._options(needle))
         if options.option_count == 0:
             options.add_option(Option(Content("no scenario matches; escape clears the filter"), disabled=True))
         else:
             options.action_first()
         self._describe()
 
-    def _describe(self) -> None:
-        options = self.query_one(OptionList)
-        text = Text()
+    def _description(self, options: OptionList) -> Text:
+        """The highlighted scenario's title, description and how to open it."""
         if options.highlighted is not None:
             opt = options.get_option_at_index(options.highlighted)
             info = next((s for s in self.scenarios if s.name == opt.id), None)
             if info:  # Text, never markup: a title may hold [brackets]
-                text = Text.assemble((visible(info.title), "bold"), "\n", visible(info.description), "\n",
+                return Text.assemble((visible(info.title), "bold"), "\n", visible(info.description), "\n",
                                      (f"{info.lab} lab · tui-lab open {visible(info.name)}", "dim"))
+        return Text()
+
+    def _describe(self) -> None:
+        text = self._description(self.query_one(OptionList))
         self.query_one("#description", Static).update(text, layout=False)  # its height is fixed (app.tcss)
 
     def on_screen_resume(self) -> None:

@@ -173,7 +173,9 @@ class ScenarioScreen(ScenarioView):
 
     def action_back(self) -> None:
         self.runner.playing = False
-        if len(self.app.screen_stack) > 2:
+        from .home import HomeScreen
+
+        if isinstance(self.app.screen_stack[0], HomeScreen):  # opened from it or over it: back there
             self.app.pop_screen()
         else:
             self.app.exit()
