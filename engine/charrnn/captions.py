@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.fmt import count, num, visible
+from ..core.fmt import count, counted, num, visible
 from .config import CharRNNConfig
 from .data import FEW_HELD_OUT
 from .sampling import shown_char
@@ -15,7 +15,7 @@ def overview(cfg: CharRNNConfig, v: dict[str, Any]) -> str:
     enters = f"a row of the {V}×{cfg.embedding} embedding" if cfg.embedding else f"a one-hot vector of {V} entries"
     return (f"The text and the model, {start}: {count(v['text_chars'])} characters in {cfg.source}, {V} distinct; "
             f"each character goes in as {enters}, and the model must predict the next one. {cfg.describe()}: "
-            f"{count(v['parameters'])} parameters; {v['streams']} stream(s) of {count(v['stream_chars'])} characters, "
+            f"{count(v['parameters'])} parameters; {counted(v['streams'], 'stream')} of {count(v['stream_chars'])} characters, "
             f"{count(v['pass_iterations'])} iterations of {v['seq_len']} per pass. Guessing uniformly scores "
             f"ln {V} = {num(v['ln_vocab'])} nats/char")
 

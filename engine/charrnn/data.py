@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.files import not_a_file
+from ..core.fmt import counted
 from ..core.params import ParamError
 
 SONNETS = Path(__file__).resolve().parents[2] / "scenarios" / "data" / "sonnets.txt"
@@ -141,7 +142,7 @@ def check_split(n_chars: int, val_frac: float, batch: int, seq_len: int) -> tupl
                          f"{n_chars:,}; at least 2 are needed (raise val_frac, or 0 turns validation off)")
     if train.length < seq_len:
         kept = f" ({train.chars:,} after holding out {n_chars - train.chars:,} for validation)" if valid else ""
-        raise ParamError("params.seq_len", f"the text has {n_chars:,} characters{kept}, so {batch} stream(s) of "
+        raise ParamError("params.seq_len", f"the text has {n_chars:,} characters{kept}, so {counted(batch, 'stream')} of "
                          f"{max(0, train.length):,} each; seq_len must be ≤ {max(0, train.length):,} (or lower batch)")
     return train, valid
 

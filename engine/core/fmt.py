@@ -34,6 +34,11 @@ def count(n: int) -> str:
     return f"{int(n):,}"
 
 
+def counted(n: int, noun: str) -> str:
+    """A count and its noun, singular for one: 1 stream, 4 streams, 1,236 characters."""
+    return f"{count(n)} {noun}{'' if n == 1 else 's'}"
+
+
 def rounded(n: float) -> str:
     """A count rounded as slides round them: 34,848 → 35K, 884,736 → 885K, 1,179,648 → 1.2M."""
     for size, unit in ((1e9, "G"), (1e6, "M"), (1e3, "K")):

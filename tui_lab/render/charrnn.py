@@ -18,7 +18,7 @@ from rich.text import Text
 
 from engine.charrnn.captions import sampled_from
 from engine.charrnn.sampling import shown_char
-from engine.core.fmt import count, num, shape, visible
+from engine.core.fmt import count, counted, num, shape, visible
 from engine.core.frame import Frame
 
 from . import ViewKey
@@ -116,7 +116,7 @@ def _training(v, width: int, view: dict) -> RenderableType:
     if v["phase"] == "setup":
         parts.append(Text(f"vocabulary ({v['vocab_size']}): " + "".join(shown_char(c) for c in v["vocab"]), style="dim"))
         held = f"; {count(v['held_out'])} held out for validation" if v.get("held_out") else ""
-        parts.append(Text(f"{count(v['text_chars'])} characters of text{held}; training in {v['streams']} stream(s) of "
+        parts.append(Text(f"{count(v['text_chars'])} characters of text{held}; training in {counted(v['streams'], 'stream')} of "
                           f"{count(v['stream_chars'])}; {count(v['parameters'])} parameters", style="dim"))
     if len(v["curve"]) + len(v.get("valid_curve", ())) > 1:  # one point is no curve yet
         parts.append(loss_plot(v, width - 2, view, u))
@@ -152,7 +152,7 @@ def _overview(v, width: int, view: dict) -> RenderableType:
     status = Text(f"before training · {V} distinct characters · {count(v['parameters'])} parameters · {v['device']}",
                   style="bold")
     held = f"; {count(v['held_out'])} held out for validation" if v.get("held_out") else ""
-    text = Text(f"{count(v['text_chars'])} characters of text{held}; training in {v['streams']} stream(s) of "
+    text = Text(f"{count(v['text_chars'])} characters of text{held}; training in {counted(v['streams'], 'stream')} of "
                 f"{count(v['stream_chars'])}: {count(v['pass_iterations'])} iterations of {v['seq_len']} per pass",
                 style="dim")
     hot = max(8, min(V, width - 24))
