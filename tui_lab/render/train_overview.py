@@ -23,23 +23,23 @@ def overview(v, width: int) -> RenderableType:
     d, mode = v["data"], v["mode"]
     parts: list[RenderableType] = [
         Text(f"{DOING[mode]} · {count(v['parameters'])} parameters · {v['device']}", style="bold"),
-        Text(f"digits: {count(d['images'])} scikit-learn images, split {count(d['split_train'])} training"
+        Text(f"digits: {count(d['images'])} (scikit-learn), split {count(d['split_train'])} training"
              + (f" ({count(d['train'])} of them used)" if d["train"] < d["split_train"] else "") + " / "
              f"{count(d['valid'])} validation / {count(d['test'])} test; input {shape(d['input'])} = "
-             f"{math.prod(d['input'])} pixels in [{num(d['pixels'][0])}, {num(d['pixels'][1])}], {d['classes']} classes "
-             f"({d['per_class'][0]}–{d['per_class'][1]} training images each)", style="dim"),
+             f"{math.prod(d['input'])} pixels in [{num(d['pixels'][0])}, {num(d['pixels'][1])}]; {d['classes']} classes, "
+             f"{d['per_class'][0]}–{d['per_class'][1]} training images each", style="dim"),
         Text(" → ".join(name for name, _, _ in v["layers"]) + " → cross-entropy", no_wrap=True, overflow="ellipsis"),
         weights(v),
     ]
-    guess = f"cross-entropy L = −ln p[label], the minibatch's mean; guessing costs ln 10 = {num(v['guess'])}"
+    guess = f"loss: cross-entropy −ln p[label], a minibatch's mean (guessing: ln 10 = {num(v['guess'])})"
     if mode == "train":
         last = f" (the last of {v['last_batch']})" if v["last_batch"] != v["batch"] else ""
         parts += [Text(f"one epoch: {v['epoch_iterations']} iterations of {v['batch']} images{last} · {v['epochs']} "
-                       f"epochs = {count(v['iterations'])} iterations"), Text(f"loss: {guess}"),
+                       f"epochs = {count(v['iterations'])} iterations"), Text(guess),
                   Text(f"optimizer: {optimizer_words(v['optimizer'])} · lr and batch are live: a turn applies "
                        "from the next iteration")]
     elif mode == "dilution":
-        parts += [variants(v), Text(f"one batch of {v['batch']} training digits, one gradient per set-up; loss: {guess}")]
+        parts += [variants(v), Text(f"one batch of {v['batch']} training digits, one gradient per set-up, loss −ln p[label]")]
     else:
         s = v["space"]
         lo, hi = v["epoch_iterations"]
@@ -48,7 +48,7 @@ def overview(v, width: int) -> RenderableType:
                        f"{v['epochs']} epoch(s); an epoch is {lo}–{hi} iterations (batch {s['batch'][1]}–{s['batch'][0]})"),
                   Text(f"lr {num(s['lr'][0])}–{num(s['lr'][1])} (log) · batch {s['batch'][0]}–{s['batch'][1]} (log) · "
                        f"dropout {num(s['dropout'][0])}–{num(s['dropout'][1])} · "
-                       + " or ".join(optimizer_words(o) for o in v["optimizers"])), Text(f"loss: {guess}")]
+                       + " or ".join(optimizer_words(o) for o in v["optimizers"])), Text(guess)]
     parts.append(Text(NEXT[mode], style="dim"))
     return Group(*parts)
 
