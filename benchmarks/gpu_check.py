@@ -58,7 +58,7 @@ WHY = {
     "train": "float32 torch training on the device, TF32 off: rounding grows through training",
 }
 CHARRNN_FRAMES = 8  # float32 training drifts apart slowly; compare its start
-TRAIN_FRAMES = 4  # an epoch is a frame: float32 drift compounds faster (2e-2 on the loss by epoch 7 on an H200)
+TRAIN_FRAMES = 5  # the overview, the untrained model, 3 epochs (an epoch a frame: float32 drift compounds faster, 2e-2 on the loss by epoch 7 on an H200)
 # float32 against float64, largest error over the largest value: IEEE float32 (Winograd and
 # FFT convolutions included) stays near 1e-6; TF32 rounds inputs to 10 bits, about 5e-4 here.
 TF32_TOLERANCE = 5e-5

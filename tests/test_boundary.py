@@ -118,12 +118,14 @@ def test_a_numpy_lab_opened_from_the_command_line_paints_before_torch_loads(name
                                                # the same path with the device named: in the full run
                                                pytest.param("arch-why-conv", "cpu", 3, marks=pytest.mark.slow),
                                                ("optim-zigzag", "auto", 3), ("train-five-steps", "auto", 9),
+                                               # the data and the model; the first layer's norm, checked
+                                               pytest.param("train-dilution", "auto", 2, marks=pytest.mark.slow),
                                                # the text and the model's shapes; the check at iteration 20
                                                ("charrnn-min-char-rnn", "auto", 5)])
 def test_a_lab_opened_from_the_command_line_paints_its_first_frames_before_torch_loads(name, device, steps):
     """arch's frame 0 is formulas alone (Lab.torch_from = 1), as are optim's start point (its ∇f
-    is the formula's own derivative), the five steps up to the error (numpy) and the char-RNN's
-    text and model shapes: opened straight
+    is the formula's own derivative), the five steps up to the error (numpy), the training lab's
+    data and model and the char-RNN's text and model shapes: opened straight
     from `tui-lab open`
     (`--device auto`, as the command line's default, where torch is a CPU-only build), it is
     painted without importing torch, and the status says torch is loading; → → → pressed at
@@ -168,8 +170,8 @@ def test_a_lab_opened_from_the_command_line_paints_its_first_frames_before_torch
 def test_arch_shows_what_comes_before_torch_from_without_torch():
     """Lab.torch_from is a promise the app relies on (it computes those frames while torch loads,
     in a worker that does not wait for it): every bundled arch, optim and train scenario whose
-    frames before torch_from are torch-free (all but a model from code, a swarm, noise, training
-    from the first frame) opens and shows
+    frames before torch_from are torch-free (all but a model from code, a swarm, noise; training,
+    dilution and search show the data and the model first) opens and shows
     each of them without importing torch, and the memory calculator (None) all of its frames."""
     out = _run("""
         from engine.registry import lab_class
@@ -191,7 +193,7 @@ def test_arch_shows_what_comes_before_torch_from_without_torch():
         print(sum(s.startswith("arch-") for s in seen), sum(s.startswith("optim-") for s in seen),
               seen[-1] if seen[-1].startswith("train-") else None, 'arch-memory' in seen, 'torch' in sys.modules)
     """)
-    assert out == "9 5 train-five-steps True False"
+    assert out == "9 5 train-search True False"
 
 
 def test_auto_names_the_cpu_without_torch_only_where_torch_would():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -18,14 +19,16 @@ from torch import nn
 from conftest import run_cli
 from engine.arch.lab import normalize_layers
 from engine.core.lab import Stepper
+from engine.core.fmt import num
 from engine.core.params import ParamError
+from engine.data import digits
 from engine.session import Session
 from engine.train import backward as bw
 from engine.train import forward as fw
 from engine.train import init as rules
 from engine.train import model as tm
 from engine.train.chain import pick
-from engine.train.config import SMALL_CNN, TRAIN_IMAGES
+from engine.train.config import SMALL_CNN, TRAIN_IMAGES, plan
 from engine.train.lab import TrainLab
 from scenarios import load
 
@@ -277,7 +280,8 @@ def test_training_frames_carry_the_contract_and_errors_are_right():
     trainer = lab(mode="train", epochs=3, train_images=300, batch=20)
     s = Stepper(trainer)
     s.ensure(1 << 20)
-    fs = s.frames
+    assert s.frames[0].values["phase"] == "data"  # the overview: no model yet
+    fs = s.frames[1:]
     assert len(fs) == 4
     for f in fs:
         v = f.to_json()["values"]
@@ -301,12 +305,12 @@ def test_training_frames_carry_the_contract_and_errors_are_right():
 
 def test_learning_rate_knob_applies_from_the_next_iteration():
     s = Stepper(lab(mode="train", epochs=3, train_images=200, batch=50, lr=0.05))
-    s.ensure(1)
+    s.ensure(2)  # the overview, the untrained model, epoch 1
     line = s.lab.turn("lr", 0.2)
     assert line == "learning rate 0.05 → 0.2 from iteration 5"
     s.lab.turn("batch", 100)
-    s.ensure(2)
-    v = s.frames[2].values
+    s.ensure(3)
+    v = s.frames[3].values
     assert v["lr"] == 0.2 and v["batch"] == 100 and v["iteration"] == 4 + 2
     assert all(g["lr"] == 0.2 for g in s.lab.trainer.opt.param_groups)
     knobs = {k.key: k for k in s.lab.knobs()}
@@ -316,7 +320,7 @@ def test_learning_rate_knob_applies_from_the_next_iteration():
 def test_a_diverging_learning_rate_stops_with_one_frame():
     fs = frames(mode="train", epochs=10, lr=50)
     last = fs[-1]
-    assert last.values["diverged"] and len(fs) == 2
+    assert last.values["diverged"] and len(fs) == 3  # the overview, the untrained model, the diverged epoch
     assert last.caption.startswith(f"diverged at iteration {last.values['diverged_at']}: the loss is ")
     assert "Lower lr (now 50)" in last.caption
 
@@ -327,6 +331,168 @@ def test_the_bundled_run_reaches_two_percent():
     v = session.finish().values
     session.close()
     assert v["test_error"] <= 0.02 and v["iteration"] == 30 * math.ceil(TRAIN_IMAGES / 32)
+
+
+# --- frame 0: the data and the model, before torch ------------------------------------------------
+
+BN = {"kind": "batchnorm"}
+
+
+@pytest.mark.parametrize("more", [
+    dict(layers=[C(4), R, P, {"kind": "dropout", "p": 0.3}, FC10, S], optimizer="momentum", batch=30),
+    dict(layers=[C(2), C(6, groups=2, bias=False, stride=2), BN, R, FC10, S], optimizer="adam", init="xavier", batch=64),
+    dict(layers=[{"kind": "fc", "units": 12}, {"kind": "sigmoid"}, FC10, S], optimizer="sgd", init="torch", batch=50),
+])
+def test_the_overview_is_what_torch_then_builds_and_trains(more):
+    """Frame 0's numbers are arithmetic on the settings and the numpy digits; each is what the torch
+    model, its optimizer and its training then hold: the parameter tensors' shapes and sizes in torch's
+    order, the split the tensors on the device hold, the initialisation σ or bound from torch.nn.init's
+    fan rules, the minibatches of one epoch as the model's forward pass sees them, the optimizer's class
+    and settings, and the untrained guess as F.cross_entropy of equal logits."""
+    l = lab(mode="train", epochs=1, train_images=200, lr=0.03, **more)
+    seen: list[int] = []
+    s = Stepper(l)
+    s.ensure(0)
+    v = s.frames[0].to_json()["values"]
+    assert v["phase"] == "data" and l.trainer is None  # no model yet
+    s.ensure(1)
+    model = l.trainer.model
+    model.register_forward_hook(lambda m, args, out: seen.append(len(args[0])) if m.training else None)
+    s.ensure(2)
+    tensors = [(tuple(dims), n) for r in v["weights"] for _, dims, n in r["tensors"]]
+    assert tensors == [(tuple(q.shape), q.numel()) for q in model.parameters()]
+    assert [r["count"] for r in v["weights"]] == [sum(n for *_, n in r["tensors"]) for r in v["weights"]]
+    assert v["parameters"] == sum(q.numel() for q in model.parameters())
+    # The split, from the tensors the model trains and is measured on.
+    d = v["data"]
+    assert (d["train"], d["valid"], d["test"]) == (len(l.y_train), len(l.y_valid), len(l.y_test)) == (200, 359, 360)
+    assert d["split_train"] == len(digits.split(0).train) and d["images"] == 1797
+    assert d["input"] == list(l.x_train.shape[1:]) and d["classes"] == len(torch.unique(l.y_train))
+    assert d["pixels"] == [float(l.x_train.min()), float(l.x_train.max())]
+    counts = Counter(l.y_train.tolist())
+    assert d["per_class"] == [min(counts.values()), max(counts.values())]
+    # The initialisation: σ (normal) or bound (uniform) from torch's fan rules and gains.
+    mods = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    rows = [r for r in v["weights"] if r["kind"] != "batchnorm"]
+    for r, m in zip(rows, mods, strict=True):
+        fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(m.weight)
+        want = {"he": nn.init.calculate_gain("relu") / math.sqrt(fan_in),
+                "xavier": math.sqrt(3.0) * nn.init.calculate_gain("linear") * math.sqrt(2.0 / (fan_in + fan_out)),
+                "torch": 1 / math.sqrt(fan_in)}[v["init"]]
+        assert num(want) in r["init"], (r["init"], want)
+    assert all(r["init"] == "γ = 1, β = 0" for r in v["weights"] if r["kind"] == "batchnorm")
+    # One epoch: its minibatches as the model saw them.
+    assert len(seen) == v["epoch_iterations"] == s.frames[2].values["iteration"] and v["iterations"] == len(seen)
+    assert seen[-1] == v["last_batch"] and set(seen[:-1]) <= {v["batch"]}
+    # The optimizer: torch's class, the lr and every setting as its defaults hold them.
+    opt, o = l.trainer.opt, v["optimizer"]
+    assert type(opt).__name__ == o["torch"] and opt.defaults["lr"] == o["lr"] == 0.03
+    assert all(opt.defaults[k] == (tuple(x) if isinstance(x, (list, tuple)) else x) for k, x in o["settings"].items())
+    assert set(o["settings"]) == {"sgd": set(), "momentum": {"momentum"}, "adam": {"betas", "eps"}}[more["optimizer"]]
+    assert v["guess"] == pytest.approx(float(F.cross_entropy(torch.zeros(4, 10), torch.tensor([0, 3, 5, 9]))), rel=1e-7)
+    text = s.frames[0].caption
+    assert f"{v['parameters']:,} parameters" in text and f"one epoch is {v['epoch_iterations']} iterations" in text
+
+
+def test_adam_is_stated_with_torchs_own_defaults():
+    """Frame 0 states Adam's β and ε before torch loads: they are what torch.optim.Adam uses unasked."""
+    defaults = torch.optim.Adam([torch.zeros(1, requires_grad=True)]).defaults
+    _, settings = tm.OPTIMIZERS["adam"]
+    assert settings == {k: defaults[k] for k in settings}
+
+
+def test_the_dilution_overview_counts_each_set_ups_network():
+    from engine.train.dilution import variant_layers
+
+    l = lab(mode="dilution", batch=16)
+    v = next(l.frames()).values
+    assert v["phase"] == "data" and len(v["variants"]) == len(l.cfg.variants) == 4
+    for s, raw in zip(v["variants"], l.cfg.variants):
+        layers = variant_layers(l.cfg.layers, raw)
+        shapes = [(1, 8, 8)] + [q.out_shape for q in plan(layers)]
+        model = tm.build(layers, rules.initialise(layers, shapes, raw["init"], 0.1, np.random.default_rng(0)))
+        assert s["parameters"] == sum(q.numel() for q in model.parameters())
+        assert s["weight_layers"] == sum(isinstance(m, (nn.Linear, nn.Conv2d)) for m in model.modules())
+    base = tm.build(l.cfg.layers, l.weights)
+    assert [tuple(d) for r in v["weights"] for _, d, _ in r["tensors"]] == [tuple(q.shape) for q in base.parameters()]
+    assert "init" not in v["weights"][0]  # each set-up has its own rule
+
+
+def test_the_search_overview_counts_the_runs_and_an_epochs_iterations():
+    params = dict(mode="search", layers=[C(4), R, P, {"kind": "dropout"}, FC10, S], levels=2, optimizers="momentum",
+                  seeds=2, epochs=1, train_images=100, batch_range=[16, 40])
+    fs = frames(**params)
+    v = fs[0].to_json()["values"]
+    runs = fs[-1].values["runs"]
+    assert v["runs"] == len(runs) == 2 * v["budget"] * v["seeds"] and v["budget"] == len(fs[1].values["grid"])
+    l = lab(**params)
+    l.start_data()
+    lo, hi = v["space"]["batch"]
+    sizes = []
+    for batch in (hi, lo):  # an epoch at the largest batch has the fewest iterations
+        tr = tm.Trainer(tm.build(l.cfg.layers, l.weights), "momentum", 0.01, batch, l.x_train, l.y_train, 0)
+        sizes.append(len(tr.epoch()))
+    assert v["epoch_iterations"] == sizes
+
+
+def test_the_model_is_the_same_whenever_it_is_built():
+    """The model is built at frame 1 (torch may still be loading at frame 0), from the lab's seed: torch's
+    generator used meanwhile changes nothing, dropout masks included."""
+    params = dict(mode="train", epochs=2, train_images=150, layers=SMALL_CNN[:3] + [{"kind": "dropout", "p": 0.3}] +
+                  SMALL_CNN[3:])
+    want = [f.values["loss"] for f in frames(**params)[1:]]
+    gen = lab(**params).frames()
+    next(gen)
+    torch.manual_seed(123), torch.rand(7)
+    assert [f.values["loss"] for f in gen] == want
+
+
+@pytest.mark.parametrize("key,value", [("lr", 0.2), ("batch", 20)])
+def test_a_live_knob_turned_at_frame_0_applies_from_the_first_iteration(key, value):
+    base = dict(mode="train", epochs=2, train_images=150, batch=50, lr=0.05)
+    l = lab(**base)
+    gen = l.frames()
+    next(gen)
+    assert l.turn(key, value).endswith("from iteration 1")
+    got = [f.values for f in gen]
+    want = [f.values for f in frames(**{**base, key: value})[1:]]
+    assert [g[key] for g in got] == [value] * 3
+    assert [(g["loss"], g["iteration"]) for g in got] == [(w["loss"], w["iteration"]) for w in want]
+
+
+def test_frame_0_needs_no_torch():
+    """Lab.torch_from is a promise the app relies on (it shows frame 0 while torch loads, from a worker
+    that does not wait for it): every bundled training scenario but the five steps opens at torch_from = 1
+    and draws frame 0, in text at 78 columns, without importing torch."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from conftest import ROOT
+
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import sys
+        from rich.console import Console
+        from engine.registry import lab_class
+        from engine.session import Session
+        from scenarios.loader import bundled_paths, load
+        from tui_lab.render import render_frame
+        seen = []
+        for p in bundled_paths():
+            if not p.stem.startswith("train-"):  # some other labs' scenarios read a torch checkpoint as they load
+                continue
+            scenario = load(p.stem)
+            if scenario.params["mode"] != "steps":
+                assert lab_class("train").torch_from(scenario.params) == 1
+                session = Session(scenario, device="cpu")
+                console = Console(file=open("/dev/null", "w"), width=78, record=True)
+                console.print(render_frame("train", session.frame, 78))
+                assert max(len(line) for line in console.export_text().splitlines()) <= 78
+                seen.append(session.frame.values["phase"])
+        print(seen, "torch" in sys.modules)
+    """)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['data', 'data', 'data', 'data', 'data'] False"
 
 
 # --- dilution and search ----------------------------------------------------------------------
@@ -371,7 +537,7 @@ def test_search_contract_and_reproducibility():
     params = dict(mode="search", layers=[C(4), R, P, {"kind": "dropout"}, FC10, S], levels=1, optimizers="momentum",
                   seeds=3, epochs=1, train_images=200, batch_range=[16, 64])
     fs = frames(**params)
-    assert len(fs) == lab(**params).length() == 2 + 2 * 1 * 3
+    assert len(fs) == lab(**params).length() == 3 + 2 * 1 * 3  # the overview, the grid, the runs, the summary
     v = fs[-1].to_json()["values"]
     assert len(v["runs"]) == 6 and {r["method"] for r in v["runs"]} == {"grid", "random"}
     for r in v["runs"]:

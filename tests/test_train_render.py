@@ -82,7 +82,7 @@ def test_training_dilution_and_search_screens(made):
     assert "first/last =" in dil and "log scale" in dil and "✓ matches autograd" in dil
     search = draw(made["search"][-1])
     assert "wins so far: random" in search and "winner" in search and "the lesson is" in search
-    assert "g grid, r random" in draw(made["search"][1])
+    assert "g grid, r random" in draw(made["search"][2])
 
 
 def test_bundled_short_scenarios_replay_in_text(tmp_path):

@@ -46,25 +46,38 @@ def describe(rule: str, fan_in: int, fan_out: int, std: float) -> str:
     }[rule]
 
 
+def tensor_shapes(layer: dict[str, Any], in_shape: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    """The shapes of a layer's parameter tensors, as torch's module holds them (none for a layer without):
+    conv F×(C/groups)×k×k, fc units×fan_in, batch norm's γ and β one per channel; a bias one per output."""
+    kind = layer["kind"]
+    if kind == "batchnorm":
+        return {"weight": (in_shape[0],), "bias": (in_shape[0],)}
+    if kind not in ("conv", "fc"):
+        return {}
+    if kind == "conv":
+        out: dict[str, tuple[int, ...]] = {"weight": (layer["filters"], in_shape[0] // layer["groups"], layer["size"],
+                                                      layer["size"])}
+    else:
+        out = {"weight": (layer["units"], fans(layer, in_shape)[0])}
+    if layer["bias"]:
+        out["bias"] = (out["weight"][0],)
+    return out
+
+
 def initialise(layers, shapes, rule: str, std: float, rng: np.random.Generator) -> dict[str, dict[str, np.ndarray]]:
     """Every layer's parameters: weights by the rule, biases 0 (torch's rule: U(±1/√fan_in) as its layers do),
     batch norm's γ = 1 and β = 0."""
     weights: dict[str, dict[str, np.ndarray]] = {}
     for layer, shape in zip(layers, shapes):
+        tensors = tensor_shapes(layer, shape)
         if layer["kind"] == "batchnorm":
-            weights[layer["name"]] = {"weight": np.ones(shape[0]), "bias": np.zeros(shape[0])}
+            weights[layer["name"]] = {"weight": np.ones(tensors["weight"]), "bias": np.zeros(tensors["bias"])}
         if layer["kind"] not in ("conv", "fc"):
             continue
-        fan_in, fan_out = fans(layer, shape)
-        if layer["kind"] == "conv":
-            wshape: tuple[int, ...] = (layer["filters"], shape[0] // layer["groups"], layer["size"], layer["size"])
-        else:
-            wshape = (layer["units"], fan_in)
-        form, s = spread(rule, fan_in, fan_out, std)
-        w = rng.normal(0.0, s, wshape) if form == "normal" else rng.uniform(-s, s, wshape)
-        ws = {"weight": w}
-        if layer["bias"]:
-            ws["bias"] = rng.uniform(-s, s, wshape[0]) if rule == "torch" else np.zeros(wshape[0])
+        form, s = spread(rule, *fans(layer, shape), std)
+        ws = {"weight": rng.normal(0.0, s, tensors["weight"]) if form == "normal" else rng.uniform(-s, s, tensors["weight"])}
+        if "bias" in tensors:
+            ws["bias"] = rng.uniform(-s, s, tensors["bias"]) if rule == "torch" else np.zeros(tensors["bias"])
         weights[layer["name"]] = ws
     return weights
 

@@ -6,6 +6,9 @@ Four modes of one lab (engine/train/help.md says what each shows):
   dilution  per-layer gradient norms of a deep net under three cures (dilution.py)
   search    grid against random search with equal budgets, over many seeds (search.py)
 
+Training, dilution and search open with the data and the model (overview.py: frame 0, no
+torch, so it shows while torch loads); their torch work starts at frame 1.
+
 The gradients a frame shows are the lab's own numpy backward formulas (backward.py), checked
 against torch autograd (reference.py); training itself runs in torch (model.py).
 """
@@ -21,7 +24,7 @@ from ..core.frame import Frame
 from ..core.knobs import Knob
 from ..core.lab import Lab
 from ..core.params import validate
-from . import config, data, dilution, search, steps, training
+from . import config, data, dilution, overview, search, steps, training
 from . import init as rules
 from . import model as tm
 from .config import TrainConfig
@@ -59,16 +62,17 @@ class TrainLab(Lab):
     def length(self) -> int:
         cfg = self.cfg
         n = len(cfg.layers)
-        return {"steps": 4 + 2 * n + cfg.epochs, "train": 1 + cfg.epochs,
-                "dilution": dilution.length(cfg), "search": search.length(cfg)}[cfg.mode]
+        return {"steps": 4 + 2 * n + cfg.epochs, "train": 2 + cfg.epochs,  # the overview, then the untrained model
+                "dilution": 1 + dilution.length(cfg), "search": 1 + search.length(cfg)}[cfg.mode]
 
     # --- frames --------------------------------------------------------------------
     @classmethod
     def torch_from(cls, params: dict[str, Any]) -> int | None:
         """The five steps show the network, the initial weights, the forward pass layer by layer
         and the error in numpy (frames 0 to n + 2, of n layers) before the backward pass is
-        checked against autograd; the other modes train in torch from their first frame."""
-        return len(params["layers"]) + 3 if params["mode"] == "steps" else 0
+        checked against autograd; the other modes show the data and the model (frame 0,
+        overview.py) before their first torch frame."""
+        return len(params["layers"]) + 3 if params["mode"] == "steps" else 1
 
     def frames(self) -> Iterator[Frame]:
         pages, index = self._pages(), 0
@@ -86,6 +90,9 @@ class TrainLab(Lab):
 
     def _pages(self) -> Iterator[tuple[str, dict[str, Any]]]:
         mode = self.cfg.mode
+        if mode != "steps":
+            values = overview.values(self)
+            yield overview.caption(values), values
         if mode == "dilution":
             yield from dilution.pages(self)
         elif mode == "search":

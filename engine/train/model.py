@@ -64,14 +64,27 @@ def weights_of(model: Any, layers) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
+# Each optimizer name: the torch.optim class and the settings this lab gives it beside the learning
+# rate (Adam's are torch's defaults, written out so frame 0 can state them before torch loads).
+OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "sgd": ("SGD", {}),
+    "momentum": ("SGD", {"momentum": 0.9}),
+    "adam": ("Adam", {"betas": (0.9, 0.999), "eps": 1e-8}),
+}
+
+
 def optimizer(name: str, params, lr: float) -> Any:
     import torch
 
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    if name == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
-    return torch.optim.Adam(params, lr=lr)
+    cls, settings = OPTIMIZERS[name]
+    return getattr(torch.optim, cls)(params, lr=lr, **settings)
+
+
+def iterations(images: int, batch: int) -> tuple[int, int]:
+    """(minibatches in one pass over `images`, the last one's size): Trainer.epoch slices the shuffled
+    images `batch` at a time, so the last minibatch takes what is left."""
+    k = -(-images // batch)
+    return k, images - (k - 1) * batch
 
 
 def to_device(x: np.ndarray, y: np.ndarray, device: str) -> tuple[Any, Any]:

@@ -23,6 +23,7 @@ from engine.core.frame import Frame
 
 from .common import CellGrid, check_line, diverging, plot
 from .pictures import RAMP, bar, grey_levels
+from .train_overview import overview
 
 NEG_RAMP, POS_RAMP = " -=≡", " +*#"  # no mark in common: even the smallest value shows its sign
 
@@ -145,6 +146,8 @@ def network_table(rows) -> CellGrid:
 def render(frame: Frame, width: int, view: dict) -> RenderableType:
     v = frame.values
     mode, phase = v["mode"], v["phase"]
+    if phase == "data":
+        return overview(v, width)
     if mode == "dilution":
         return dilution(v, width)
     if mode == "search":
