@@ -853,3 +853,28 @@ async def test_home_pressed_while_finish_computes_wins(monkeypatch):
     """`f Home` ends at step 0 (the finish landed after Home and moved the cursor to the end)."""
     index, _ = await burst_after_finish(monkeypatch, "home")
     assert index == 0
+
+
+async def test_a_step_after_a_turn_that_waits_for_a_move_comes_after_the_turn(monkeypatch):
+    """`→ . →` in the char-RNN lab while the first step computes (made slow here): the lr turn
+    waits for that step to land and the second step waits for the turn, so iterations 1-5
+    train at the turned rate (the second step had run first: the header said "turned" while
+    the frame on screen had trained at the old rate, and the turn applied from iteration 6)."""
+    import time
+
+    from engine.core.lab import Stepper
+
+    ensure = Stepper.ensure
+    monkeypatch.setattr(Stepper, "ensure", lambda self, i, *a: (time.sleep(0.3) if i > 0 else None) or ensure(self, i, *a))
+    app = LabApp(scenario="charrnn-min-char-rnn", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("right_square_bracket", "right_square_bracket", "right", "full_stop", "right")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if screen.session.index == 2 and not screen.runner.moving and not screen.runner.knob_targets:
+                break
+        await pilot.pause(0.3)
+        frame = screen.session.frame
+        assert frame.index == 2 and frame.values["iteration"] == 5
+        assert frame.values["lr"] == 0.04  # the turned rate (0.02 → 0.04), from iteration 1

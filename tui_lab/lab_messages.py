@@ -81,6 +81,9 @@ class Waiting:
     def add(self, call: Callable[[], None]) -> None:
         self._calls.append(call)
 
+    def __bool__(self) -> bool:
+        return bool(self._calls)
+
     def run(self) -> None:
         calls, self._calls = self._calls, []  # a call may add to the queue again: that waits for next time
         for call in calls:

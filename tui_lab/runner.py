@@ -14,6 +14,7 @@ from engine.session import Session
 from scenarios.scenario import Scenario
 
 from . import warm
+from .lab_messages import Waiting
 from .lab_work import LabWork, describe
 
 __all__ = ["LabRunner", "SPEEDS", "describe", "with_seed"]
@@ -54,6 +55,11 @@ class LabRunner(LabWork):
         session, so a step or finish computed on the one before it would be lost."""
         if self.controller is not None and self.turning is not None:
             self._pending.add(call)
+            return False
+        if self.controller is not None and self._after_move:
+            # A turn (or a step after f) waits for the move under way to land: this key comes
+            # after it (`→ . →`: the second step had run before the turn it followed).
+            self._after_move.add(call)
             return False
         return self._when_open(call)
 
@@ -173,8 +179,12 @@ class LabRunner(LabWork):
 
     def restart(self, scenario: Scenario | None = None, actions: list[dict[str, Any]] | None = None) -> None:
         """Open again (reset), or with new params (the edit form): back to step 0."""
-        self.playing, self.target = False, None
+        self.playing, self.target, self.finishing = False, None, False
         self.workers.cancel_group(self, "lab")
+        # Keys that waited for the cancelled move (turns, steps after f) belonged to the run
+        # being replaced: kept, they would wait for a move that never lands.
+        self._after_move = Waiting()
+        self.knob_targets.clear()
         self.scenario = scenario or self.scenario
         self.post_message(self.Busy("opening…"))
         self._build(self.scenario, actions if actions is not None else [{"do": "first"}])
