@@ -631,3 +631,17 @@ def test_a_sample_is_shown_after_the_text_it_goes_on_from(tiny):
     drawn = conftest.draw("charrnn", frames[-1], 100)
     panel = drawn.split("sample at iteration 2")[1].splitlines()[1]  # the panel's first line
     assert panel.startswith("│ " + (v["prime"] + v["timeline"][-1][2]).split("\n")[0]), panel
+
+
+def test_frame_0_says_what_min_char_rnn_counts_with_one_bias():
+    """min-char-rnn's own parameters, worked by hand from its code (Wxh H×V, Whh H×H, Why V×H,
+    bh H, by V): torch's second hidden bias is the whole difference, and the frame says it."""
+    from conftest import draw
+    from engine.session import Session
+    from scenarios import bundled, load
+
+    session = Session(load(next(i.path for i in bundled() if i.name == "charrnn-min-char-rnn")))
+    v = session.frame.values
+    V, H = v["vocab_size"], 100
+    assert v["parameters"] - v["second_bias"] == H * V + H * H + V * H + H + V == 18_542
+    assert "with one b, as min-char-rnn: 18,542" in draw("charrnn", session.frame, 100)

@@ -31,7 +31,9 @@ def values(cfg: CharRNNConfig) -> dict[str, Any]:
            "streams": cfg.batch, "stream_chars": cfg.train.length, "seq_len": cfg.seq_len,
            "pass_iterations": cfg.train.length // cfg.seq_len, "pairs": pairs, "input_width": cfg.embedding or len(cfg.vocab),
            "weights": [[name, list(shape), math.prod(shape)] for name, shape in shapes.items()],
-           "parameters": cfg.parameters, "lr": cfg.lr}
+           "parameters": cfg.parameters, "lr": cfg.lr,
+           # torch keeps two biases per layer (b_ih, b_hh) where the lecture and min-char-rnn have one
+           "second_bias": sum(math.prod(shape) for name, shape in shapes.items() if "bias_hh" in name)}
     if cfg.valid is not None:
         out["held_out"] = cfg.valid.chars
     return out

@@ -172,10 +172,13 @@ def _overview(v, width: int, view: dict) -> RenderableType:
         lecture = next((w for key, w in LECTURE_NAMES.items() if key in name), "")
         weights.add_row(name, shape(dims), count(n), lecture)
     weights.add_row(Text("total", style="bold"), "", Text(count(v["parameters"]), style="bold"), "")
+    two = v.get("second_bias", 0)
+    biases = Text(f"torch has two biases per layer (b_ih, b_hh); with one b, as min-char-rnn: "
+                  f"{count(v['parameters'] - two)}", style="dim") if two else Text("")
     return Group(
         status,
         Text(f"vocabulary ({V}): " + "".join(shown_char(c) for c in v["vocab"]), style="dim"),
-        text, how, pairs, weights,
+        text, how, pairs, weights, biases,
         Text(FORMULAS[v["cell"]], style="dim"),
         Text(f"untrained, about uniform: {u.level(V)} = {num(u(v['ln_vocab']))} {u.name}; the next step builds the "
              "weights and measures it"),
