@@ -175,7 +175,8 @@ class Controller:
             self.set(action["key"], action["value"])
             yield self.session.shown()
         elif do == "knob":
-            yield self.session.shown(note=self.knob(action["key"], action["value"]))
+            note = self.knob(action["key"], action["value"])  # replaces the session: show the new one's frame
+            yield self.session.shown(note=note)
         elif do == "caption":
             yield self.session.shown(note=action["text"])
         elif do == "snapshot":

@@ -351,10 +351,12 @@ async def test_only_the_screen_on_show_closes_screens_or_quits():
         assert app.screen is home and app.is_running
 
 
-async def test_key_bursts_never_crash(monkeypatch):
+async def test_key_bursts_never_crash(monkeypatch, tmp_path):
     """Keys as a person mashes them: many delivered before the app has handled the last,
     over the home list, the palette, scenarios opening and closing, and resizes."""
     import random
+
+    monkeypatch.chdir(tmp_path)  # `s` then letters and enter save a scenario here (it had landed in the checkout)
 
     from textual import events
 
