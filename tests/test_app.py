@@ -880,3 +880,25 @@ async def test_a_step_after_a_turn_that_waits_for_a_move_comes_after_the_turn(mo
         frame = screen.session.frame
         assert frame.index == 2 and frame.values["iteration"] == 5
         assert frame.values["lr"] == 0.04  # the turned rate (0.02 → 0.04), from iteration 1
+
+
+async def test_a_turn_between_a_step_and_f_while_torch_loads_is_kept(monkeypatch):
+    """`→ . f` in the char-RNN lab while torch loads: the temperature turn waits for the step,
+    f waits for the turn, and the run samples at the turned temperature to its end (f had
+    started training before the turn, which was then shown in the status but never applied;
+    found by the hostile helper)."""
+    gate, _ = torch_gate(monkeypatch)
+    app = LabApp(scenario="charrnn-min-char-rnn", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("right", "full_stop", "f")
+        await pilot.pause(0.3)
+        gate.set()
+        for _ in range(600):
+            await pilot.pause(0.1)
+            if screen.session.at_end and not screen.runner.knob_targets:
+                break
+        await pilot.pause(0.5)
+        session = screen.session
+        assert session.at_end and session.scenario.params["temperature"] == 1.1
+        assert session.frame.values.get("temperature", 1.1) == 1.1 and "temperature = 1.1" in status(screen)
