@@ -170,3 +170,63 @@ def test_random_formulas_at_random_points_match_autograd(formula, x, y):
     xy = np.array([[x, y], [y, x]])
     for a, b in zip(arrays(formula, xy).tolist(), autograd_many(formula, xy).tolist()):  # over arrays
         assert agree(a, b, rtol=1e-9), (formula, a, b)
+
+
+def _track_paths(monkeypatch, floats: bool):
+    """Every bundled optimizer scenario's tracks, each optimizer's positions, states, losses and
+    gradients after every update, run in Python floats (a track's own path) or over arrays."""
+    import numpy as np
+
+    from engine.optim import race
+    from engine.optim.track import Track
+    from engine.session import Session
+    from scenarios import bundled, load
+
+    if not floats:
+        monkeypatch.setattr(race.Runner, "_step_in_floats", lambda self: False)
+    out = {}
+    for info in bundled():
+        if info.lab != "optim":
+            continue
+        cfg = Session(load(info.path)).lab.cfg
+        for i, h in enumerate(cfg.hypers):
+            if h.noise:
+                continue
+            for start in (cfg.start, (cfg.start[0] * 3 + 0.7, -cfg.start[1] * 2.5)):  # the second far off: divergence
+                track = Track(cfg.surface, h, start, cfg.bound, "cpu", 0, i)
+                r = track.runner
+                rows = []
+                for _ in range(60):
+                    r.step()
+                    rows.append((r.x.tolist(), {k: v.tolist() for k, v in r.state.items()}, r.loss.tolist(),
+                                 r.grad.tolist(), r.diverged_at.tolist(), r.alive.tolist()))
+                out[(info.name, i, start)] = rows
+    monkeypatch.undo()
+    return out
+
+
+def test_a_track_in_python_floats_is_the_array_path_bit_for_bit(monkeypatch):
+    """A track's updates in Python floats (race.Runner._step_in_floats, ~3× faster) give the
+    array path's positions, states, losses, gradients and divergence step exactly, for every
+    bundled optimizer and surface, from its start and from a start far off that diverges; the
+    array path is the one tested against torch.optim."""
+    floats, arrays = _track_paths(monkeypatch, True), _track_paths(monkeypatch, False)
+    assert floats.keys() == arrays.keys() and len(floats) > 40
+    for key in floats:
+        assert repr(floats[key]) == repr(arrays[key]), key  # repr: NaN == NaN, -0.0 ≠ 0.0
+    assert any(rows[-1][4] != [-1] for rows in floats.values())  # some diverged
+
+
+def test_the_float_paths_square_root_is_the_array_paths():
+    """The float path's square root (rules._sqrt of a float) is what the array path takes for the
+    same number, torch's (math.sqrt differs from it in the last bit now and then)."""
+    import random
+
+    import numpy as np
+
+    from engine.optim.rules import _sqrt
+
+    rnd = random.Random(0)
+    values = [rnd.random() * 10 ** rnd.randint(-300, 300) for _ in range(3000)] + [0.0, 1e-320, 5e-324, 2.0, float("inf")]
+    for a, b in zip(values[::2], values[1::2]):
+        assert [_sqrt(a), _sqrt(b)] == _sqrt(np.array([[a, b]]))[0].tolist()

@@ -11,6 +11,7 @@ divergence bound is frozen where it was and marked "diverged at step k"; the oth
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,40 @@ class Runner:
         return z.cpu().numpy() if self.xp is np else z.to(self.x.device)
 
     def step(self) -> None:
+        if self.xp is np and len(self.x) == 1 and self.generator is None and bool(self.alive[0]):
+            try:
+                if self._step_in_floats():
+                    return
+            except (ZeroDivisionError, OverflowError, ValueError):
+                pass  # x/0, an overflowing power, √ of a negative: the arrays give inf/NaN as torch does
+        self._step_in_arrays()
+
+    def _step_in_floats(self) -> bool:
+        """One update of a track (one start, no noise, on its way) in Python floats, a coordinate
+        at a time: the same IEEE operations in the same order as over arrays, ~3× faster on
+        two numbers (a start turn at step 75 of optim-rosenbrock reruns 450 updates). False,
+        changing nothing, where the update leaves the finite, bounded region: the array path
+        then records the divergence."""
+        h, t = self.h, self.t + 1
+        lr = h.lr_at(t)
+        update = rule(h).update
+        (x0, x1), (g0, g1) = self.x[0].tolist(), self.grad[0].tolist()
+        before = {k: v[0].tolist() for k, v in self.state.items()}
+        nx0, s0 = update(h, x0, g0, {k: v[0] for k, v in before.items()}, t, lr)
+        nx1, s1 = update(h, x1, g1, {k: v[1] for k, v in before.items()}, t, lr)
+        if not (math.isfinite(nx0) and math.isfinite(nx1)) or abs(nx0) > self.bound or abs(nx1) > self.bound:
+            return False
+        f, ng0, ng1 = self.surface.value_and_grad(nx0, nx1)
+        if not math.isfinite(f):
+            return False
+        x_new, s_new = np.array([[nx0, nx1]]), {k: np.array([[s0[k], s1[k]]]) for k in before}
+        self.t = t
+        self.last = {"t": t, "lr": lr, "g": self.grad, "x_old": self.x, "x_new": x_new, "before": self.state,
+                     "after": s_new, "alive_before": self.alive, "moved": self.alive, "noise": None}
+        self.x, self.state, self.loss, self.grad = x_new, s_new, np.array([f]), np.array([[ng0, ng1]])
+        return True
+
+    def _step_in_arrays(self) -> None:
         xp = self.xp
         self.t += 1
         h, t, lr = self.h, self.t, self.h.lr_at(self.t)

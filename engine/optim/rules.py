@@ -54,16 +54,24 @@ class Rule:
 
 
 def _ratio(top: Any, bottom: Any) -> Any:
-    """top / bottom (top = α·gradient), with 0/0 = 0 (only possible with ε = 0): no gradient is no step."""
+    """top / bottom (top = α·gradient), with 0/0 = 0 (only possible with ε = 0): no gradient is no step.
+    For Python floats (a track's coordinate, race.Runner), x/0 raises, and the runner then
+    takes the array path, where it is ±inf as torch has it."""
+    if type(top) is float:
+        return 0.0 if top == 0 and bottom == 0 else top / bottom
     xp = lib(top)
     return xp.where((top == 0) & (bottom == 0), xp.zeros_like(top), top / bottom)
 
 
 def _sqrt(a: Any) -> Any:
     """torch's square root, for numpy arrays too: it is not always numpy's in the last bit, and
-    torch.optim, beside every frame, takes torch's."""
+    torch.optim, beside every frame, takes torch's (its vectorised square root is within half an
+    ulp, not always the correctly rounded one that math.sqrt gives); so does a Python float."""
     import numpy as np
     import torch
+
+    if type(a) is float:
+        return torch.tensor((a,), dtype=torch.float64).sqrt().item()
 
     return torch.from_numpy(np.ascontiguousarray(a)).sqrt().numpy() if isinstance(a, np.ndarray) else a.sqrt()
 
