@@ -69,11 +69,12 @@ def weight_rows(layers, shapes, cfg) -> list[dict[str, Any]]:
 
 
 def init_words(layer, shape, cfg) -> str:
-    """The rule with its number: 'N(0, 0.4714²)' or 'U(±0.3333)'; biases 0 unless torch's rule."""
+    """The rule with its number: 'N(0, σ 0.4714)' or 'U(±0.3333)'; biases 0 unless torch's rule.
+    σ by name, not as '0.4714²': the ASCII look writes ² as 2 (one cell), 'N(0, 0.47142)'."""
     if layer["kind"] == "batchnorm":
         return "γ = 1, β = 0"
     form, s = rules.spread(cfg.init, *rules.fans(layer, shape), cfg.init_std)
-    w = f"N(0, {num(s)}²)" if form == "normal" else f"U(±{num(s)})"
+    w = f"N(0, σ {num(s)})" if form == "normal" else f"U(±{num(s)})"
     return w + (", b the same" if cfg.init == "torch" else ", b = 0") if layer["bias"] else w
 
 
