@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import compileall
 import json
-import os
 import re
 import shutil
 import statistics
@@ -36,11 +35,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Both apps start from bytecode, as an installed one does (pip compiles what it installs; an
-# editable install writes __pycache__ on its first run). With PYTHONDONTWRITEBYTECODE set, as on
-# some CI machines, this project's ~100 modules would be compiled from source at every start
-# (~15 ms) while Textual's come compiled from site-packages.
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 # Prints the wall-clock time of the first paint, then exits.
 PRELUDE = """
@@ -151,7 +145,7 @@ LABS = ["conv-sobel", "arch-alexnet", "optim-zigzag", "lstm-gates", "charrnn-min
 def opened(name: str, home_s: float) -> dict:
     t0 = time.time()
     out = subprocess.run([sys.executable, "-c", OPEN, name, str(home_s)], check=True, capture_output=True, text=True,
-                         cwd=ROOT, timeout=300, env=ENV)
+                         cwd=ROOT, timeout=300)
     m = json.loads(out.stdout.strip().splitlines()[-1])
     m["start"] = t0
     return m
@@ -184,7 +178,7 @@ def open_labs(names: list[str], home_s: float) -> None:
 def once(code: str) -> tuple[float, float]:
     """Wall-clock seconds to the first paint, and the CPU seconds the process spent by then."""
     t0 = time.time()
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT, env=ENV)
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
     wall, cpu = out.stdout.split()[:2]
     return float(wall) - t0, float(cpu)
 
@@ -196,7 +190,7 @@ def instructions(code: str) -> int | None:
         return None
     code = code.replace("app.exit()", "os._exit(0)")
     out = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", code],
-                         capture_output=True, text=True, cwd=ROOT, env=ENV)
+                         capture_output=True, text=True, cwd=ROOT)
     m = re.search(r"Collected : (\d+)", out.stderr)
     return int(m[1]) if m else None
 
@@ -217,6 +211,10 @@ def main() -> None:
     ap.add_argument("--instructions", action="store_true", help="also count instructions to the first paint (valgrind)")
     ap.add_argument("--home", type=float, default=3.0, help="seconds on the home screen before opening")
     args = ap.parse_args()
+    # Both apps start from bytecode, as an installed one does (pip compiles what it installs).
+    # Compiled here, since with PYTHONDONTWRITEBYTECODE set (as on some CI machines) this
+    # project's ~100 modules would otherwise be compiled from source at every start (~15 ms)
+    # while Textual's come compiled from site-packages; that variable stops writing, not reading.
     for folder in ("tui_lab", "engine", "scenarios"):
         compileall.compile_dir(ROOT / folder, quiet=1)
     once(LAB), once(BARE)  # warm the file cache

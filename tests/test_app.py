@@ -509,6 +509,20 @@ async def test_footer_groups_are_spaced_like_every_other_key():
 
 # --- speed, by what a step does rather than how long it takes (issue 17) -----------------------
 
+async def wait_for(pilot, condition, timeout=60.0):
+    """Pause until `condition()` holds; AssertionError after `timeout` seconds."""
+    for _ in range(int(timeout / 0.1)):
+        await pilot.pause(0.1)
+        if condition():
+            return
+    raise AssertionError("timed out")
+
+
+def shown(screen) -> str:
+    """The frame as the person sees it (all of it, scrolled or not)."""
+    return "\n".join(s.text for s in screen.query_one("#frame")._strips)
+
+
 def torch_gate(monkeypatch):
     """torch "loads" until the returned gate is set: a wait for the warm-up blocks on it (and is
     noted in `waited`), and torch is not ready before."""
@@ -561,14 +575,7 @@ async def test_a_numpy_lab_opens_and_answers_while_torch_loads(monkeypatch):
     """conv computes in numpy, so it opens while torch still loads, and its steps and knobs
     answer meanwhile: computed in a worker (the app's thread computes only once torch is
     ready), which does not wait for the warm-up. A torch lab's worker does wait."""
-    import threading
-
-    from tui_lab import lab_work, runner
-
-    gate = threading.Event()
-    waited: list[bool] = []
-    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: waited.append(True) or gate.wait(30))
-    monkeypatch.setattr(runner.warm, "ready", lambda: gate.is_set())
+    gate, waited = torch_gate(monkeypatch)
     on_app_thread: list[bool] = []
     app = LabApp(scenario="conv-sobel", device="cpu")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -740,13 +747,7 @@ async def test_end_at_the_last_step_of_a_live_lab_trains_on_to_its_end():
 async def test_arrows_pressed_while_torch_loads_add_up_both_ways(monkeypatch):
     """→ → → ← pressed while arch waits for torch ends at step 2, as pressed after it loaded:
     ← counted from step 0 (the cursor) while the older worker for step 3 still answered."""
-    import threading
-
-    from tui_lab import lab_work, runner
-
-    gate = threading.Event()
-    monkeypatch.setattr(lab_work.warm, "wait", lambda timeout=None: gate.wait(30))
-    monkeypatch.setattr(runner.warm, "ready", lambda: gate.is_set())
+    gate, _ = torch_gate(monkeypatch)
     app = LabApp(scenario="arch-alexnet", device="cpu")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await wait_ready(pilot, app)
@@ -836,10 +837,7 @@ async def burst_after_finish(monkeypatch, key: str) -> tuple[int, int | None]:
         screen = await wait_ready(pilot, app)
         await pilot.press("f", key)
         assert screen.runner.finishing == (key != "home")  # the key came while f computed
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if not screen.runner.moving:
-                break
+        await wait_for(pilot, lambda: not screen.runner.moving, timeout=10)
         await pilot.pause(0.8)  # past the slowed finish, had it gone on
         return screen.session.index, screen.session.last
 
@@ -872,10 +870,8 @@ async def test_a_step_after_a_turn_that_waits_for_a_move_comes_after_the_turn(mo
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await wait_ready(pilot, app)
         await pilot.press("right_square_bracket", "right_square_bracket", "right", "full_stop", "right")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if screen.session.index == 2 and not screen.runner.moving and not screen.runner.knob_targets:
-                break
+        await wait_for(pilot, lambda: screen.session.index == 2 and not screen.runner.moving
+                       and not screen.runner.knob_targets, timeout=20)
         await pilot.pause(0.3)
         frame = screen.session.frame
         assert frame.index == 2 and frame.values["iteration"] == 5
@@ -894,11 +890,9 @@ async def test_a_turn_between_a_step_and_f_while_torch_loads_is_kept(monkeypatch
         await pilot.press("right", "full_stop", "f")
         await pilot.pause(0.3)
         gate.set()
-        for _ in range(600):
-            await pilot.pause(0.1)
-            if screen.session.at_end and not screen.runner.knob_targets:
-                break
+        await wait_for(pilot, lambda: screen.session.at_end and not screen.runner.knob_targets)
         await pilot.pause(0.5)
         session = screen.session
         assert session.at_end and session.scenario.params["temperature"] == 1.1
-        assert session.frame.values.get("temperature", 1.1) == 1.1 and "temperature = 1.1" in status(screen)
+        assert session.frame.values["phase"] == "sample" and session.frame.values["temperature"] == 1.1
+        assert "temperature = 1.1" in status(screen)

@@ -1,22 +1,9 @@
 """The char-RNN lab in the app: training plays in the background, pauses, and the keys reach the engine."""
 
-from test_app import caption, wait_ready
+from test_app import caption, shown, wait_for, wait_ready
 
 from tui_lab.app import LabApp
 from tui_lab.screens.scenario import ScenarioScreen
-
-
-async def wait_for(pilot, condition, timeout=60.0):
-    for _ in range(int(timeout / 0.1)):
-        await pilot.pause(0.1)
-        if condition():
-            return
-    raise AssertionError("timed out")
-
-
-def shown(screen) -> str:
-    """The frame as the person sees it (all of it, scrolled or not)."""
-    return "\n".join(s.text for s in screen.query_one("#frame")._strips)
 
 
 async def test_train_pause_keys_and_leave():

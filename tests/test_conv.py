@@ -519,9 +519,9 @@ def test_several_channels_put_the_outputs_and_the_sum_beside_the_first_where_the
     there and come below, once. The numbers are the frame's own (y[0,0,1] = 6)."""
     from conftest import draw
     from engine.session import Session
-    from scenarios import bundled, load
+    from scenarios import load
 
-    session = Session(load(next(i.path for i in bundled() if i.name == "conv-multichannel")))
+    session = Session(load("conv-multichannel"))
     frame = session.goto(2)
     wide, narrow = draw("conv", frame, 100).splitlines(), draw("conv", frame, 80).splitlines()
     head = next(i for i, ln in enumerate(wide) if ln.startswith("padded input ch 0"))

@@ -113,3 +113,16 @@ def test_a_conv_knob_states_the_range_the_edit_form_states():
                 seen += 1
                 assert (knob.low, knob.high) == (params[knob.key].min, params[knob.key].max), (path.stem, knob)
     assert seen > 10
+
+
+def test_a_replayed_knob_turn_shows_the_turned_labs_frame():
+    """A script's `knob` shows the turned lab's frame at that step, as the app does and as a
+    fresh run with that value gives (it showed the frame from before the turn, with the
+    turn's note: found by the hostile helper replaying a recording)."""
+    session = Session(load("conv-sobel"), device="cpu", seed=0)
+    turned = list(session.run_script(({"do": "step", "times": 2}, {"do": "knob", "key": "stride", "value": 2})))[-1]
+    fresh = Session(load("conv-sobel").with_params(stride=2), device="cpu", seed=0)
+    expected = list(fresh.run_script(({"do": "step", "times": 2},)))[-1]
+    assert turned.frame.caption == expected.frame.caption and "stride 1 → 2" in turned.note
+    assert turned.frame.values["out_shape"] == expected.frame.values["out_shape"]
+    assert frame_json(turned.frame) == frame_json(expected.frame)

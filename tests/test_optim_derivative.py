@@ -38,10 +38,7 @@ def arrays(formula: str, xy: np.ndarray) -> np.ndarray:
 
 
 def autograd(formula: str, x: float, y: float) -> tuple[float, float, float]:
-    xy = torch.tensor([[x, y]], dtype=torch.float64, requires_grad=True)
-    f = evaluate(parse(formula), xy[:, 0], xy[:, 1], torch)
-    (g,) = torch.autograd.grad(f.sum(), xy)
-    return (f.item(), *g[0].tolist())
+    return tuple(autograd_many(formula, np.array([[x, y]]))[0].tolist())
 
 
 def agree(ours, theirs, rtol: float = RTOL) -> bool:
@@ -175,8 +172,6 @@ def test_random_formulas_at_random_points_match_autograd(formula, x, y):
 def _track_paths(monkeypatch, floats: bool):
     """Every bundled optimizer scenario's tracks, each optimizer's positions, states, losses and
     gradients after every update, run in Python floats (a track's own path) or over arrays."""
-    import numpy as np
-
     from engine.optim import race
     from engine.optim.track import Track
     from engine.session import Session
@@ -210,10 +205,10 @@ def test_a_track_in_python_floats_is_the_array_path_bit_for_bit(monkeypatch):
     array path's positions, states, losses, gradients and divergence step exactly, for every
     bundled optimizer and surface, from its start and from a start far off that diverges; the
     array path is the one tested against torch.optim."""
-    floats, arrays = _track_paths(monkeypatch, True), _track_paths(monkeypatch, False)
-    assert floats.keys() == arrays.keys() and len(floats) > 40
+    floats, in_arrays = _track_paths(monkeypatch, True), _track_paths(monkeypatch, False)
+    assert floats.keys() == in_arrays.keys() and len(floats) > 40
     for key in floats:
-        assert repr(floats[key]) == repr(arrays[key]), key  # repr: NaN == NaN, -0.0 ≠ 0.0
+        assert repr(floats[key]) == repr(in_arrays[key]), key  # repr: NaN == NaN, -0.0 ≠ 0.0
     assert any(rows[-1][4] != [-1] for rows in floats.values())  # some diverged
 
 
@@ -221,8 +216,6 @@ def test_the_float_paths_square_root_is_the_array_paths():
     """The float path's square root (rules._sqrt of a float) is what the array path takes for the
     same number, torch's (math.sqrt differs from it in the last bit now and then)."""
     import random
-
-    import numpy as np
 
     from engine.optim.rules import _sqrt
 

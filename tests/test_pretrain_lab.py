@@ -261,7 +261,7 @@ def test_curves_hide_with_the_view_key():
 
 async def test_app_steps_the_rbm_and_plays_in_the_background():
     from test_app import caption, wait_ready
-    from test_charrnn_app import wait_for
+    from test_app import wait_for
 
     from tui_lab.app import LabApp
 

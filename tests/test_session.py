@@ -1,6 +1,8 @@
 """The stepper's frames."""
 
 import pytest
+
+
 def test_a_frame_range_counts_and_makes_each_frame_when_read():
     """`FrameRange`, the frames of a lazy lab: the Sequence a list would be (length, negative
     indices, slices, IndexError past the end), each frame made once while it is among the
@@ -35,17 +37,3 @@ def test_a_frame_range_counts_and_makes_each_frame_when_read():
         r[i]
     assert r[0] is not first and r[0].caption == first.caption  # pushed out, made again
 
-
-def test_a_replayed_knob_turn_shows_the_turned_labs_frame():
-    """A script's `knob` shows the turned lab's frame at that step, as the app does and as a
-    fresh run with that value gives (it showed the frame from before the turn, with the
-    turn's note: found by the hostile helper replaying a recording)."""
-    from engine.session import Session
-    from scenarios import load
-
-    session = Session(load("conv-sobel"), device="cpu", seed=0)
-    turned = list(session.run_script(({"do": "step", "times": 2}, {"do": "knob", "key": "stride", "value": 2})))[-1]
-    fresh = Session(load("conv-sobel").with_params(stride=2), device="cpu", seed=0)
-    expected = list(fresh.run_script(({"do": "step", "times": 2},)))[-1]
-    assert turned.frame.caption == expected.frame.caption and "stride 1 → 2" in turned.note
-    assert turned.frame.values["out_shape"] == expected.frame.values["out_shape"]
