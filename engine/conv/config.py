@@ -264,19 +264,21 @@ def numbers_key(cfg: ConvConfig, p: dict[str, Any], seed: int) -> tuple:
     return (seed, cfg.in_shape, cfg.k_shape, repr([p[k] for k in NUMBERS]), stamp)
 
 
-def arrays(cfg: ConvConfig, p: dict[str, Any], seed: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    """The input (C, H, W), the kernel as written (F, C, kh, kw) and the bias (F,); read-only."""
-    return _remembered(("arrays", numbers_key(cfg, p, seed)), lambda: _arrays(cfg, p, seed))
+def arrays(cfg: ConvConfig, p: dict[str, Any], seed: int, key: tuple) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """The input (C, H, W), the kernel as written (F, C, kh, kw) and the bias (F,); read-only.
+    `key` is `numbers_key(cfg, p, seed)`, made once per lab (it stats a named image file)."""
+    return _remembered(("arrays", key), lambda: _arrays(cfg, p, seed))
 
 
-def padded(cfg: ConvConfig, p: dict[str, Any], seed: int, x: np.ndarray) -> np.ndarray:
+def padded(cfg: ConvConfig, key: tuple, x: np.ndarray) -> np.ndarray:
     """The input with the padding added (−∞ for max pooling, so padding never wins); read-only.
-    A transposed convolution pads nothing: its padding crops the scattered output instead."""
+    A transposed convolution pads nothing: its padding crops the scattered output instead.
+    `key` is the one `x` was remembered by (`arrays`)."""
     if cfg.kind == "transposed":
         return x
     value = -np.inf if cfg.pool == "max" else 0.0
     r, c = cfg.rows.p, cfg.cols.p
-    return _remembered(("padded", numbers_key(cfg, p, seed), r, c, value),
+    return _remembered(("padded", key, r, c, value),
                        lambda: np.pad(x, ((0, 0), (r, r), (c, c)), constant_values=value))
 
 

@@ -27,7 +27,7 @@ from ..core.lab import Lab
 from . import frames
 from . import image as conv_image
 from . import math as cm
-from .config import PARAMS, ConvConfig, arrays, padded, plan
+from .config import PARAMS, ConvConfig, arrays, numbers_key, padded, plan
 
 TOLERANCE = 1e-9  # relative to the output's largest magnitude: both sides sum float64 products
 
@@ -68,12 +68,13 @@ class ConvLab(Lab):
         super().__init__(params, seed=seed, device=device)
         self.cfg: ConvConfig = plan(params)
         cfg = self.cfg
-        self.x, self.k, self.bias = arrays(cfg, params, seed)
+        key = numbers_key(cfg, params, seed)
+        self.x, self.k, self.bias = arrays(cfg, params, seed, key)
         self.k_used = None if self.k is None else (self.k[:, :, ::-1, ::-1] if cfg.flip else self.k).copy()
         with np.errstate(over="ignore", invalid="ignore"):  # a sum that overflows (∞ or NaN) is not 1
             averaging = self.k is None or abs(self.k.sum() - 1) < 1e-9
         self.display = conv_image.DISPLAY.get(params["filter"], "clip" if averaging else "abs")
-        self.padded = padded(cfg, params, seed, self.x)
+        self.padded = padded(cfg, key, self.x)
         # The write-once buffer (conv, pool): cells in (f, r, c) order, `written` of them so far
         # (always whole filters).
         self.buffer = np.full(cfg.out_shape, np.nan)

@@ -252,11 +252,8 @@ def describe(device: str) -> str:
 @contextlib.contextmanager
 def cpu_threads(n: int | None) -> Iterator[None]:
     """Compute on `n` CPU threads (None: torch's own setting), then back to torch's setting.
-    Nothing to set before torch is loaded: a frame computed in numpy (a lab's first, while
-    torch loads in the background) does not import it for this."""
-    if "torch" not in sys.modules:
-        yield
-        return
+    For torch work only: a frame computed in numpy (a lab's first, while torch loads in the
+    background) is computed outside it, so as not to import torch for it."""
     import torch  # loaded, or loading in another thread: then this waits for it to finish
 
     before = torch.get_num_threads()

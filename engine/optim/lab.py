@@ -59,8 +59,8 @@ class OptimLab(Lab):
         """Frame 1: frame 0 is the start, f and ∇f from the formula's own derivative, with no
         update to check. A swarm (in torch off the CPU) and noise (torch's generator) need torch
         from the start."""
-        cfg = plan(params)
-        return 0 if cfg.side or any(h.noise for h in cfg.hypers) else 1
+        # From the validated params (asked at every step): plan() would parse the surface again.
+        return 0 if params["swarm"] or any(o["noise"] for o in params["optimizers"]) else 1
 
     @classmethod
     def help_text(cls) -> str:

@@ -72,7 +72,8 @@ def initialise(layers, shapes, rule: str, std: float, rng: np.random.Generator) 
         tensors = tensor_shapes(layer, shape)
         if layer["kind"] == "batchnorm":
             weights[layer["name"]] = {"weight": np.ones(tensors["weight"]), "bias": np.zeros(tensors["bias"])}
-        if layer["kind"] not in ("conv", "fc"):
+            continue
+        if not tensors:  # a layer without parameters (tensor_shapes says which)
             continue
         form, s = spread(rule, *fans(layer, shape), std)
         ws = {"weight": rng.normal(0.0, s, tensors["weight"]) if form == "normal" else rng.uniform(-s, s, tensors["weight"])}

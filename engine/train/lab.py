@@ -15,6 +15,8 @@ against torch autograd (reference.py); training itself runs in torch (model.py).
 
 from __future__ import annotations
 
+import contextlib
+
 from typing import Any, Iterator
 
 import numpy as np
@@ -78,9 +80,9 @@ class TrainLab(Lab):
         pages, index = self._pages(), 0
         first_torch = self.torch_from(self.params)
         while True:
-            if index >= first_torch:
-                import torch  # noqa: F401  (loaded before cpu_threads asks it, so every torch frame runs on its threads)
-            with tm.cpu_threads(self.device):  # only while computing: the app's own threads are untouched
+            # Only while computing torch frames (the app's own threads are untouched); the numpy
+            # frames before them are computed while torch may still be loading.
+            with tm.cpu_threads(self.device) if index >= first_torch else contextlib.nullcontext():
                 try:
                     caption, values = next(pages)
                 except StopIteration:
