@@ -140,7 +140,13 @@ class Session:
 
     # --- knobs -----------------------------------------------------------------
     def knobs(self) -> list[Knob]:
-        return self.lab.knobs()
+        """The lab's knobs; kept for a lab that is not live (they follow from its params, which
+        a turn changes by making a new lab), since the screen asks at every knob key."""
+        if self.lab.live:
+            return self.lab.knobs()
+        if getattr(self, "_knobs", (None,))[0] is not self.lab:
+            self._knobs = (self.lab, self.lab.knobs())
+        return self._knobs[1]
 
     def knob_value(self, knob: Knob) -> Any:
         return get(self.scenario.params, knob.key)

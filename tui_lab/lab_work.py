@@ -195,9 +195,6 @@ class LabWork(LabMessages):
                 self._answered(action["key"], action["value"])
 
     def _adopt(self, msg: LabMessages._Built) -> None:
-        for action in msg.action:
-            if action and action["do"] == "knob" and self.knob_targets.get(action["key"]) == action["value"]:
-                del self.knob_targets[action["key"]]
         if msg.session is None:  # a live knob: the running lab took it
             for action in msg.action:
                 self.controller.record(action)

@@ -53,15 +53,15 @@ class LabRunner(LabWork):
     def _when_turned(self, call: Callable[[], None]) -> bool:
         """As `_when_open`, and a move waits for a knob turn under way: the turn replaces the
         session, so a step or finish computed on the one before it would be lost."""
-        if self.controller is not None and self.turning is not None:
+        if self.controller is None or self.turning is not None:
             self._pending.add(call)
             return False
-        if self.controller is not None and self._after_move:
+        if self._after_move:
             # A turn (or a step after f) waits for the move under way to land: this key comes
             # after it (`→ . →`: the second step had run before the turn it followed).
             self._after_move.add(call)
             return False
-        return self._when_open(call)
+        return True
 
     def go(self, target: int) -> None:
         """Move to `target`: at once when the frame exists or a quick lab computes it here

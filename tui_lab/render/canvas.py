@@ -62,15 +62,12 @@ class Canvas:
         """(width, height) in dots."""
         return 2 * self.cols, 4 * self.rows
 
-    def dots(self, xs: np.ndarray, ys: np.ndarray, series: int | np.ndarray) -> None:
+    def dots(self, xs: np.ndarray, ys: np.ndarray, series: np.ndarray) -> None:
         """Set the dots at integer-valued positions (already inside the canvas), each in its series
-        (one for all, or one per dot); where several fall in one cell, the last one's series owns it."""
+        (one per dot); where several fall in one cell, the last one's series owns it."""
         xs, ys = xs.astype(np.int64), ys.astype(np.int64)
         r, c = ys // 4, xs // 2
         np.bitwise_or.at(self.bits, (r, c), _BIT[ys % 4, xs % 2])
-        if np.ndim(series) == 0:
-            self.owner[r, c] = series
-            return
         cell = r * self.cols + c
         found, back = np.unique(cell[::-1], return_index=True)  # each cell's last dot
         self.owner.flat[found] = np.asarray(series)[len(cell) - 1 - back]

@@ -110,14 +110,22 @@ def loss_plot(v, width: int, view: dict, u: Units) -> Text:
     return Text.from_ansi(out)
 
 
+def _vocabulary(v) -> Text:
+    return Text(f"vocabulary ({v['vocab_size']}): " + "".join(shown_char(c) for c in v["vocab"]), style="dim")
+
+
+def _text_facts(v, tail: str) -> Text:
+    """The text's size, what is held out, and the streams it is trained in, then `tail`."""
+    held = f"; {count(v['held_out'])} held out for validation" if v.get("held_out") else ""
+    return Text(f"{count(v['text_chars'])} characters of text{held}; training in {counted(v['streams'], 'stream')} "
+                f"of {count(v['stream_chars'])}{tail}", style="dim")
+
+
 def _training(v, width: int, view: dict) -> RenderableType:
     u = Units(view)
     parts: list[RenderableType] = [_status(v, view, u)]
     if v["phase"] == "setup":
-        parts.append(Text(f"vocabulary ({v['vocab_size']}): " + "".join(shown_char(c) for c in v["vocab"]), style="dim"))
-        held = f"; {count(v['held_out'])} held out for validation" if v.get("held_out") else ""
-        parts.append(Text(f"{count(v['text_chars'])} characters of text{held}; training in {counted(v['streams'], 'stream')} of "
-                          f"{count(v['stream_chars'])}; {count(v['parameters'])} parameters", style="dim"))
+        parts += [_vocabulary(v), _text_facts(v, f"; {count(v['parameters'])} parameters")]
     if len(v["curve"]) + len(v.get("valid_curve", ())) > 1:  # one point is no curve yet
         parts.append(loss_plot(v, width - 2, view, u))
     if v.get("check"):
@@ -151,10 +159,7 @@ def _overview(v, width: int, view: dict) -> RenderableType:
     u, V = Units(view), v["vocab_size"]
     status = Text(f"before training · {V} distinct characters · {count(v['parameters'])} parameters · {v['device']}",
                   style="bold")
-    held = f"; {count(v['held_out'])} held out for validation" if v.get("held_out") else ""
-    text = Text(f"{count(v['text_chars'])} characters of text{held}; training in {counted(v['streams'], 'stream')} of "
-                f"{count(v['stream_chars'])}: {count(v['pass_iterations'])} iterations of {v['seq_len']} per pass",
-                style="dim")
+    text = _text_facts(v, f": {count(v['pass_iterations'])} iterations of {v['seq_len']} per pass")
     hot = max(8, min(V, width - 24))
     how = Text(f"input → target: each character one-hot ({V} entries)" + (
         f"; x_t is then its row of the {V}×{v['input_width']} embedding" if v["input_width"] != V else ""))
@@ -177,7 +182,7 @@ def _overview(v, width: int, view: dict) -> RenderableType:
                   f"{count(v['parameters'] - two)}", style="dim") if two else Text("")
     return Group(
         status,
-        Text(f"vocabulary ({V}): " + "".join(shown_char(c) for c in v["vocab"]), style="dim"),
+        _vocabulary(v),
         text, how, pairs, weights, biases,
         Text(FORMULAS[v["cell"]], style="dim"),
         Text(f"untrained, about uniform: {u.level(V)} = {num(u(v['ln_vocab']))} {u.name}; the next step builds the "

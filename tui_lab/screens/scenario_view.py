@@ -44,7 +44,6 @@ class ScenarioView(Screen):
         self._caption_lines = 0  # the caption box's height (see _caption)
         self._ahead_timer = None
         self._titled: Scenario | None = None  # the scenario the header was last written for
-        self._knobs: tuple = (None, [])  # (lab, its knobs): see _status
 
     def compose(self) -> ComposeResult:
         yield LabHeader(icon="≡")
@@ -203,11 +202,7 @@ class ScenarioView(Screen):
         status.live, status.step, status.last, status.computed = (
             session.lab.live, session.index, session.last, session.computed)
         status.playing, status.speed = self.runner.playing, self.runner.speed
-        # A lab that is not live keeps its params (a knob turn or an edit builds a new one), and
-        # so its knobs: worked out once, not on every step (an arch network's take ~0.2 ms).
-        if self._knobs[0] is not session.lab or session.lab.live:
-            self._knobs = (session.lab, session.knobs())
-        knobs = self._knobs[1]
+        knobs = session.knobs()  # kept by the session for a lab that is not live
         if knobs:
             knob = knobs[self.knob_index % len(knobs)]
             value = self.runner.knob_value(knob)
