@@ -44,6 +44,8 @@ from textual.drivers.headless_driver import HeadlessDriver  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 from textual.widgets import Footer, Header, Static  # noqa: E402
 
+from tui_lab import warm  # noqa: E402
+
 SIZE = (100, 30)
 PARTS = ("lab", "draw", "render", "layout", "paint")
 LIVE_LABS = ("charrnn", "pretrain", "train")
@@ -195,6 +197,10 @@ async def sample(app: App, position, last: int | None, samples: int, gap: float)
     async with app.run_test(headless=False, size=SIZE):
         while position() is None:
             await asyncio.sleep(0.05)
+        # Steps are measured once torch has loaded, a second or two after a lab opens (while
+        # it loads in its thread, the first lab of the run would step slower than the rest).
+        warm.start()  # as the screen does once its first frame is painted
+        await asyncio.to_thread(warm.wait)
         await quiet(0.3)
         forward = True
         while len(out) < samples:

@@ -75,7 +75,7 @@ class ScenarioScreen(ScenarioView):
         self.knob_index = (self.knob_index + clicks) % len(self.session.knobs())
         if clicks:
             self.app.clear_notifications()  # what was said about the last knob (its range's end)
-        view = self.query_one(FrameView)
+        view = self.frame_view
         if follow_knob(self.scenario.lab, view.view, self.session.knobs()[self.knob_index].key):
             view.redraw()
         self._status()
@@ -103,7 +103,7 @@ class ScenarioScreen(ScenarioView):
     def action_view(self, name: str) -> None:
         from ..render import view_key
 
-        view = self.query_one(FrameView)
+        view = self.frame_view
         view_key(self.scenario.lab, name).fn(view.view)
         view.redraw()
 
@@ -118,7 +118,7 @@ class ScenarioScreen(ScenarioView):
         return True
 
     def action_plot(self, name: str) -> None:
-        view = self.query_one(FrameView)
+        view = self.frame_view
         view.view[name] = not view.view.get(name, False)
         view.redraw()
 
@@ -146,7 +146,7 @@ class ScenarioScreen(ScenarioView):
         controller = self.runner.controller
         if controller is None:
             return
-        status = self.query_one(StatusBar)
+        status = self.status_bar
         if controller.recording is None:
             controller.start_recording()
             status.recording = True

@@ -30,6 +30,8 @@ CAPTION_LINES = 5
 # more often than they step, and the next turn would wait for that layout (~30 ms).
 AHEAD_AFTER = 0.025
 AHEAD_AFTER_TURN = 0.6
+# Captions whose wrapped height is kept (oldest dropped first).
+KEPT_HEIGHTS = 256
 
 
 class ScenarioView(Screen):
@@ -42,16 +44,22 @@ class ScenarioView(Screen):
         self.runner = LabRunner(scenario, device, seed, session)
         self.knob_index = 0
         self._caption_lines = 0  # the caption box's height (see _caption)
+        self._caption_heights: dict[tuple[str, int], int] = {}  # (caption, width): its lines
         self._ahead_timer = None
         self._titled: Scenario | None = None  # the scenario the header was last written for
 
     def compose(self) -> ComposeResult:
         yield LabHeader(icon="≡")
         yield LoadingIndicator(id="loading")
-        yield KeptStatic("", id="caption")
-        yield FrameView(self.scenario.lab, id="frame")
-        yield Static("", id="note")
-        yield StatusBar(id="status")
+        # Held, not queried: a step reaches each of them (a query walks the screen: ~20 µs).
+        self.caption_box = KeptStatic("", id="caption")
+        self.frame_view = FrameView(self.scenario.lab, id="frame")
+        self.note_box = Static("", id="note")
+        self.status_bar = StatusBar(id="status")
+        yield self.caption_box
+        yield self.frame_view
+        yield self.note_box
+        yield self.status_bar
         # The palette key is in the help; at 80 columns its place is better spent on q Back.
         yield Footer(compact=True, show_command_palette=False)
         yield self.runner
@@ -61,7 +69,7 @@ class ScenarioView(Screen):
         self.sub_title = f"{self.scenario.lab} lab"
         for name in ("#frame", "#caption", "#note"):
             self.query_one(name).display = False
-        self.query_one(StatusBar).busy = "opening…"
+        self.status_bar.busy = "opening…"
 
     @property
     def session(self) -> Session | None:
@@ -81,12 +89,12 @@ class ScenarioView(Screen):
         # torch brings ~1e6 long-lived objects; leaving them to the cyclic collector makes
         # every full collection a ~100 ms pause in the middle of a step. Freeze them.
         collector.settle()
-        status = self.query_one(StatusBar)
+        status = self.status_bar
         from engine.core.device import describe
 
         status.device, status.busy = describe(msg.controller.session.device), ""
         self._draw(msg.controller.session.frame)
-        self.query_one(FrameView).focus()
+        self.frame_view.focus()
         # Opened straight from the command line, a numpy lab is on screen before torch has
         # loaded (tui_lab/warm.py): load it once this frame is painted, for the step that
         # checks against it and the labs opened next.
@@ -98,13 +106,13 @@ class ScenarioView(Screen):
 
     @on(LabRunner.Busy)
     def _busy(self, msg: LabRunner.Busy) -> None:
-        self.query_one(StatusBar).busy = msg.text
+        self.status_bar.busy = msg.text
 
     @on(LabRunner.Failed)
     def _failed(self, msg: LabRunner.Failed) -> None:
         self.runner.playing = False
         self.query_one("#loading").display = False
-        self.query_one(StatusBar).busy = ""
+        self.status_bar.busy = ""
         self._status()  # a refused knob shows the value in use again
         # One message at a time: a key held down on a refused knob would pile them up.
         self.app.clear_notifications()
@@ -121,13 +129,13 @@ class ScenarioView(Screen):
     def _draw(self, frame, note: str = "", ghost=None, fresh: bool = False) -> None:
         """The caption stays above the frame, so scrolling a tall frame never hides it."""
         self._caption(Text(visible(frame.caption)))
-        view = self.query_one(FrameView)
+        view = self.frame_view
         if ghost is not None or note or fresh:
             view.ghost = ghost
         if self.session is not None:
             view.live = self.session.lab.live_facts()
         view.frame = frame
-        box = self.query_one("#note", Static)
+        box = self.note_box
         if note or box.display:
             text = Text(f"✎ {visible(note)}" if note else "")
             # A note that fits the box as it stands (knob turn after knob turn) is a repaint,
@@ -151,9 +159,11 @@ class ScenarioView(Screen):
         if self.app.screen is self:
             for frame in (self.runner.next_frame(), self.runner.previous_frame()):
                 if frame is not None:
-                    self.query_one(FrameView).prerender(frame)
-                    self.query_one("#caption", KeptStatic).prepare(Text(visible(frame.caption)))
-                    status = self.query_one(StatusBar)
+                    self.frame_view.prerender(frame)
+                    caption = Text(visible(frame.caption))
+                    self._caption_height(caption)
+                    self.caption_box.prepare(caption)
+                    status = self.status_bar
                     status.prepare(status.line(frame.index))
         # What this step and the laying out ahead left is collected now, not inside the next step.
         collector.between_steps()
@@ -164,13 +174,25 @@ class ScenarioView(Screen):
         up and down, and a new caption is then a repaint of its own lines, not a relayout of
         the screen (which repaints every region; a step should cost the terminal a few lines).
         A long first caption still gives its room back once the steps have short ones."""
-        box = self.query_one("#caption", KeptStatic)
-        width = max(1, box.content_region.width or self.app.size.width - 2)
-        lines = min(CAPTION_LINES, len(text.wrap(self.app.console, width)))
+        box = self.caption_box
+        lines = self._caption_height(text)
         if lines > self._caption_lines or lines < self._caption_lines - 1:
             self._caption_lines = lines
             box.styles.height = lines
         box.update(text, layout=False)
+
+    def _caption_height(self, text: Text) -> int:
+        """The lines `text` takes in the caption box (kept: wrapping costs a fifth of a
+        millisecond, and the captions laid out ahead are measured ahead)."""
+        width = max(1, self.caption_box.content_region.width or self.app.size.width - 2)
+        key = (text.plain, width)
+        lines = self._caption_heights.get(key)
+        if lines is None:
+            lines = min(CAPTION_LINES, len(text.wrap(self.app.console, width)))
+            if len(self._caption_heights) >= KEPT_HEIGHTS:
+                self._caption_heights.pop(next(iter(self._caption_heights)))
+            self._caption_heights[key] = lines
+        return lines
 
     def on_resize(self) -> None:
         """Captions wrap anew at another width: the height starts again from this one."""
@@ -196,7 +218,7 @@ class ScenarioView(Screen):
             self.title, self.sub_title = visible(self._scenario.title), f"{self._scenario.lab} lab"
 
     def _status(self) -> None:
-        status, session = self.query_one(StatusBar), self.session
+        status, session = self.status_bar, self.session
         if session is None:
             return
         status.live, status.step, status.last, status.computed = (
@@ -215,5 +237,5 @@ class ScenarioView(Screen):
         from engine.session import last_step
 
         self._draw(frame, note)
-        status = self.query_one(StatusBar)
+        status = self.status_bar
         status.step, status.last, status.computed = frame.index, last_step(count), frame.index

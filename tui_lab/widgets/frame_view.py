@@ -54,7 +54,7 @@ class FrameView(ScrollView, can_focus=True):
         self.view: dict = {}
         self._strips: list[Strip] = []
         self._base: Style | None = None  # the widget's style while a paint is under way
-        self._cache: OrderedDict[tuple, tuple[Frame, Frame | None, list[Strip]]] = OrderedDict()
+        self._cache: OrderedDict[tuple, tuple[Frame, Frame | None, tuple[list[Strip], Size]]] = OrderedDict()
         self._styles_cache = LineCache()  # finished lines kept with the frame's own
 
     @property
@@ -79,44 +79,55 @@ class FrameView(ScrollView, can_focus=True):
     def watch_frame(self, frame: Frame | None) -> None:
         if frame is None:
             return
-        old, self._strips = self._strips, self._lines(frame, self._width())
-        size = Size(max((s.cell_length for s in self._strips), default=0), len(self._strips))
+        old, (self._strips, size) = self._strips, self._lines(frame, self._width())
         if not old or not self._resize_quietly(size):
             self.refresh()
             return
         # Repaint only the lines that changed, so a step costs the terminal (an SSH link) a
         # few lines, not the whole view; one refresh for them all (each clears the widget's caches).
         top, width, new = self.scroll_offset.y, self.size.width, self._strips
-        changed = [Region(0, y - top, width, 1) for y in range(top, top + self.size.height)
+        changed = [y - top for y in range(top, top + self.size.height)
                    if (old[y] if y < len(old) else None) != (new[y] if y < len(new) else None)]
         if changed:
-            self.refresh(*changed)
+            self.refresh(*(Region(0, y, width, height) for y, height in runs(changed)))
 
     def prerender(self, frame: Frame) -> None:
         """Lay out a frame that is likely next (idle time between keys), so showing it costs
         only the repaint."""
         if self.size.width:
-            lines = self._lines(frame, self._width())
+            lines, _ = self._lines(frame, self._width())
             # Strips keep what was made from them: the lines as render_line will ask for them,
             # finished as a paint will (line_cache.py) and passed through the app's filters.
             base, (x, y), width = self.rich_style, self.scroll_offset, self.scrollable_content_region.width
             base_background, background = self.background_colors
             filters, cache = self.get_line_filters(), self._styles_cache
-            for strip in lines[y:y + self.size.height]:
+            cuts = self._cuts()
+            for strip, line_cuts in zip(lines[y:y + self.size.height], cuts):
                 line = cache.finish(strip.apply_style(base).crop_extend(x, x + width, base),
                                     self.content_region.width, self.size.width, base_background, background)
                 for line_filter in filters:
                     line = line.apply_filter(line_filter, background)
+                line.divide(line_cuts)  # as the screen will cut it around the scrollbar (kept in the strip)
             if self.show_vertical_scrollbar:
                 self.vertical_scrollbar.prepare(len(lines))
+
+    def _cuts(self) -> list[list[int]]:
+        """Where the screen's compositor cuts each of this view's lines (the cells where other
+        widgets begin and end, as `Compositor._render_chops` works them out), relative to it."""
+        region = self.region.intersection(self.screen.region)
+        if not region:
+            return []
+        first, last = region.column_span
+        return [[cut - region.x for cut in line if last >= cut > first]
+                for line in self.screen._compositor.cuts[region.y:region.bottom]]
 
     def _width(self) -> int:
         # Hidden while the lab opens, the view has no size yet: use the screen's.
         own = self.size.width or self.app.size.width
         return max(40, own - 2 * MARGIN - 1)  # one column kept for the scrollbar
 
-    def _lines(self, frame: Frame, width: int) -> list[Strip]:
-        """The frame laid out at `width`, from the cache when this frame was shown (or laid
+    def _lines(self, frame: Frame, width: int) -> tuple[list[Strip], Size]:
+        """The frame laid out at `width`, and its size, from the cache when this frame was shown (or laid
         out ahead) with the same view. Frames never change, so neither do their lines; a
         live lab's figures do, so its frames are always laid out afresh."""
         key = None if self.live else (id(frame), width, repr(sorted(self.view.items())), id(self.ghost))
@@ -125,11 +136,14 @@ class FrameView(ScrollView, can_focus=True):
             self._cache.move_to_end(key)
             return hit[2]
         strips = self._layout(frame, width)
+        # Measured here, where a frame laid out ahead is measured ahead too (a line's length
+        # is the sum of its segments' cell widths: a third of a millisecond for a big frame).
+        laid = strips, Size(max((s.cell_length for s in strips), default=0), len(strips))
         if key:
-            self._cache[key] = (frame, self.ghost, strips)
+            self._cache[key] = (frame, self.ghost, laid)
             while len(self._cache) > CACHED:
                 self._cache.popitem(last=False)
-        return strips
+        return laid
 
     def _layout(self, frame: Frame, width: int) -> list[Strip]:
         console = self.app.console
@@ -184,3 +198,15 @@ class FrameView(ScrollView, can_focus=True):
         if index >= len(self._strips):
             return Strip.blank(width, base)
         return self._strips[index].apply_style(base).crop_extend(scroll_x, scroll_x + width, base)
+
+
+def runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Ascending row numbers as (first, count) for each run of consecutive ones: a region per
+    run, not per line, for the screen to merge and cut."""
+    out: list[tuple[int, int]] = []
+    for y in rows:
+        if out and out[-1][0] + out[-1][1] == y:
+            out[-1] = (out[-1][0], out[-1][1] + 1)
+        else:
+            out.append((y, 1))
+    return out
