@@ -7,7 +7,7 @@ from textual.geometry import Region
 from tui_lab.app import LabApp
 from tui_lab.widgets import FrameView
 
-from test_app import wait_ready
+from test_app import wait_for, wait_ready
 
 # Frames of 22 to 26 lines in a view of 24 at 100×30: some fit, some need the scrollbar.
 SCENARIO = "lstm-sonnets-checkpoint"
@@ -94,9 +94,12 @@ async def test_the_kept_scrollbar_lines_are_textuals():
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await wait_ready(pilot, app)
         bar = screen.query_one(FrameView).vertical_scrollbar
-        thumbs = set()
+        thumbs, index = set(), screen.session.index
         for key in ["right"] * 6 + ["left"] * 3:
+            index += 1 if key == "right" else -1
             await pilot.press(key)
+            # Its frames past the first wait for torch, which a busy machine loads slowly.
+            await wait_for(pilot, lambda: screen.session.index == index)
             await pilot.pause(0.1)
             assert bar.window_virtual_size > bar.window_size
             thumbs.add(bar.window_virtual_size)
@@ -152,3 +155,38 @@ async def test_the_step_before_is_laid_out_ahead_too():
         assert screen.session.index == 2
         assert 2 not in laid_out
         assert view._strips == layout(screen.session.frame, view._width())
+
+
+def test_equal_lines_are_one_object_and_the_least_recently_laid_out_go_first():
+    """The frame view makes one Strip per distinct line (widgets/interned.py): a step compares
+    lines by identity, so two lines are the same object exactly when they look the same."""
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.strip import Strip
+
+    from tui_lab.widgets.interned import Interned
+
+    interned = Interned(kept=3)
+    bold = Style(bold=True)
+
+    def line(text, style=bold):
+        return interned(Strip([Segment(" "), Segment(text, style)]))
+
+    first = line("a")
+    assert line("a") is first
+    assert line("a", Style(italic=True)) is not first  # same text, another look: another line
+    line("b")
+    line("a")  # laid out again: now the most recently used
+    line("c")  # the table is full: "a" in italic, the least recently laid out, goes
+    assert [(strip.text, list(strip)[1].style) for strip in interned._lines.values()] == [
+        (" b", bold), (" a", bold), (" c", bold)]
+    assert line("a") is first
+
+
+def test_the_labs_own_messages_stay_with_the_runner():
+    """A worker's result is for the runner alone (it used to bubble through the screen and the
+    app, looked up in each for a handler); what the screen draws goes to the screen."""
+    from tui_lab.runner import LabRunner
+
+    assert not any(m.bubble for m in (LabRunner._Computed, LabRunner._Refused, LabRunner._Built))
+    assert all(m.bubble for m in LabRunner.PUBLIC)

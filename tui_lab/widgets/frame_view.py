@@ -24,6 +24,7 @@ from engine.core.frame import Frame
 
 from ..render import render_frame
 from .frame_scrollbar import FrameScrollBar
+from .interned import Interned
 from .line_cache import LineCache
 
 # Columns left blank on each side of the frame.
@@ -56,6 +57,7 @@ class FrameView(ScrollView, can_focus=True):
         self._base: Style | None = None  # the widget's style while a paint is under way
         self._cache: OrderedDict[tuple, tuple[Frame, Frame | None, tuple[list[Strip], Size]]] = OrderedDict()
         self._styles_cache = LineCache()  # finished lines kept with the frame's own
+        self._interned = Interned()  # one Strip per distinct line: a changed line is another object
 
     @property
     def vertical_scrollbar(self) -> FrameScrollBar:
@@ -87,7 +89,7 @@ class FrameView(ScrollView, can_focus=True):
         # few lines, not the whole view; one refresh for them all (each clears the widget's caches).
         top, width, new = self.scroll_offset.y, self.size.width, self._strips
         changed = [y - top for y in range(top, top + self.size.height)
-                   if (old[y] if y < len(old) else None) != (new[y] if y < len(new) else None)]
+                   if (old[y] if y < len(old) else None) is not (new[y] if y < len(new) else None)]
         if changed:
             self.refresh(*(Region(0, y, width, height) for y, height in runs(changed)))
 
@@ -100,14 +102,17 @@ class FrameView(ScrollView, can_focus=True):
             # finished as a paint will (line_cache.py) and passed through the app's filters.
             base, (x, y), width = self.rich_style, self.scroll_offset, self.scrollable_content_region.width
             base_background, background = self.background_colors
-            filters, cache = self.get_line_filters(), self._styles_cache
+            filters, cache, console = self.get_line_filters(), self._styles_cache, self.app.console
             cuts = self._cuts()
             for strip, line_cuts in zip(lines[y:y + self.size.height], cuts):
                 line = cache.finish(strip.apply_style(base).crop_extend(x, x + width, base),
                                     self.content_region.width, self.size.width, base_background, background)
                 for line_filter in filters:
                     line = line.apply_filter(line_filter, background)
-                line.divide(line_cuts)  # as the screen will cut it around the scrollbar (kept in the strip)
+                # Cut as the screen will cut it around the scrollbar, and each piece turned into
+                # the terminal's bytes: both are kept in the strips, so the paint finds them done.
+                for piece in line.divide(line_cuts):
+                    piece.render(console)
             if self.show_vertical_scrollbar:
                 self.vertical_scrollbar.prepare(len(lines))
 
@@ -160,8 +165,8 @@ class FrameView(ScrollView, can_focus=True):
         pad = [Segment(" " * MARGIN, NO_STYLE)]
         # Every segment gets a Style object (NO_COLOR's monochrome filter reads each one's colour);
         # neighbours in the same style become one segment: one colour change less on the wire.
-        return [Strip(Segment.simplify(pad + [seg if seg.style is not None else Segment(seg.text, NO_STYLE, seg.control)
-                                              for seg in line]))
+        return [self._interned(Strip(Segment.simplify(
+                    pad + [seg if seg.style is not None else Segment(seg.text, NO_STYLE, seg.control) for seg in line])))
                 for line in lines]
 
     def _resize_quietly(self, size: Size) -> bool:
