@@ -20,9 +20,14 @@ def screen_cells(screen) -> list:
             for strip in screen._compositor.render_strips()]
 
 
-def textual_lines(view: FrameView) -> list:
-    """The view's lines as Textual's StylesCache finishes them (its own render_widget)."""
-    return StylesCache().render_widget(view, Region(0, 0, *view.size))
+def textual_lines(widget) -> list:
+    """The widget's lines as Textual's StylesCache finishes them (its own render_widget), all
+    of them: padding and scrollbar columns too (`size` is the content's)."""
+    return StylesCache().render_widget(widget, whole(widget))
+
+
+def whole(widget) -> Region:
+    return Region(0, 0, *widget.region.size)
 
 
 async def test_kept_lines_are_the_lines_textual_would_paint():
@@ -33,19 +38,32 @@ async def test_kept_lines_are_the_lines_textual_would_paint():
         for _ in range(6):
             await pilot.press("right")
             await pilot.pause(0.1)  # painted, and the next step laid out ahead
-            region = Region(0, 0, *view.size)
             view._styles_cache.clear()
-            assert view._styles_cache.render_widget(view, region) == textual_lines(view)
+            assert view._styles_cache.render_widget(view, whole(view)) == textual_lines(view)
         # A line shown again comes from what was kept: still the same.
         await pilot.press("left")
         await pilot.pause(0.1)
-        assert view._styles_cache.render_widget(view, Region(0, 0, *view.size)) == textual_lines(view)
+        assert view._styles_cache.render_widget(view, whole(view)) == textual_lines(view)
         # CSS that adds to a line (padding here) goes Textual's way, with the same result.
         view.styles.padding = (0, 2)
         await pilot.pause(0.1)
-        kept = view._styles_cache.render_widget(view, Region(0, 0, *view.size))
+        kept = view._styles_cache.render_widget(view, whole(view))
         assert kept == textual_lines(view)
         assert all(str(line.text).startswith("  ") for line in kept)
+
+
+async def test_the_caption_and_status_lines_are_the_lines_textual_would_paint():
+    """The caption and the status keep their finished lines too (with their padding at the
+    sides): checked against Textual's own StylesCache, step after step and back."""
+    app = LabApp(scenario="optim-zigzag", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        for key in ["right"] * 4 + ["left"] * 2:
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            for widget in (screen.caption_box, screen.status_bar):
+                assert widget.styles.padding.left  # the case the shortcut now takes
+                assert widget._styles_cache.render_widget(widget, whole(widget)) == textual_lines(widget)
 
 
 async def test_the_kept_scrollbar_looks_as_no_scrollbar_while_the_frame_fits():

@@ -221,16 +221,12 @@ class ScenarioView(Screen):
         status, session = self.status_bar, self.session
         if session is None:
             return
-        status.live, status.step, status.last, status.computed = (
-            session.lab.live, session.index, session.last, session.computed)
-        status.playing, status.speed = self.runner.playing, self.runner.speed
-        knobs = session.knobs()  # kept by the session for a lab that is not live
+        knobs, knob = session.knobs(), None  # kept by the session for a lab that is not live
         if knobs:
-            knob = knobs[self.knob_index % len(knobs)]
-            value = self.runner.knob_value(knob)
-            status.knob = (knob.label, value, knob.range_text())
-        else:
-            status.knob = None
+            shown = knobs[self.knob_index % len(knobs)]
+            knob = (shown.label, self.runner.knob_value(shown), shown.range_text())
+        status.show(live=session.lab.live, step=session.index, last=session.last, computed=session.computed,
+                    playing=self.runner.playing, speed=self.runner.speed, knob=knob)
 
     def show(self, frame, count: int | None, note: str = "") -> None:
         """Put a frame produced elsewhere on screen, with a teacher's note (headless export)."""

@@ -98,33 +98,12 @@ class FrameView(ScrollView, can_focus=True):
         only the repaint."""
         if self.size.width:
             lines, _ = self._lines(frame, self._width())
-            # Strips keep what was made from them: the lines as render_line will ask for them,
-            # finished as a paint will (line_cache.py) and passed through the app's filters.
+            # The lines as render_line will ask for them, and what a paint makes of them.
             base, (x, y), width = self.rich_style, self.scroll_offset, self.scrollable_content_region.width
-            base_background, background = self.background_colors
-            filters, cache, console = self.get_line_filters(), self._styles_cache, self.app.console
-            cuts = self._cuts()
-            for strip, line_cuts in zip(lines[y:y + self.size.height], cuts):
-                line = cache.finish(strip.apply_style(base).crop_extend(x, x + width, base),
-                                    self.content_region.width, self.size.width, base_background, background)
-                for line_filter in filters:
-                    line = line.apply_filter(line_filter, background)
-                # Cut as the screen will cut it around the scrollbar, and each piece turned into
-                # the terminal's bytes: both are kept in the strips, so the paint finds them done.
-                for piece in line.divide(line_cuts):
-                    piece.render(console)
+            self._styles_cache.prepare(self, [strip.apply_style(base).crop_extend(x, x + width, base)
+                                              for strip in lines[y:y + self.size.height]])
             if self.show_vertical_scrollbar:
                 self.vertical_scrollbar.prepare(len(lines))
-
-    def _cuts(self) -> list[list[int]]:
-        """Where the screen's compositor cuts each of this view's lines (the cells where other
-        widgets begin and end, as `Compositor._render_chops` works them out), relative to it."""
-        region = self.region.intersection(self.screen.region)
-        if not region:
-            return []
-        first, last = region.column_span
-        return [[cut - region.x for cut in line if last >= cut > first]
-                for line in self.screen._compositor.cuts[region.y:region.bottom]]
 
     def _width(self) -> int:
         # Hidden while the lab opens, the view has no size yet: use the screen's.

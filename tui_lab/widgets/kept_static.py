@@ -17,6 +17,8 @@ from textual.visual import Visual, visualize
 from textual.widget import _RenderCache
 from textual.widgets import Static
 
+from .line_cache import LineCache
+
 # Texts whose lines are kept (each a line or a few).
 KEPT = 128
 
@@ -25,6 +27,7 @@ class KeptStatic(Static):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._kept: OrderedDict[tuple, list] = OrderedDict()
+        self._styles_cache = LineCache()  # the lines finished from those kept, kept too
 
     def _key(self, visual: Visual) -> tuple | None:
         if not isinstance(visual, Content) or self.text_selection is not None:
@@ -45,11 +48,18 @@ class KeptStatic(Static):
             self._kept.move_to_end(key)
         return strips
 
+    def update(self, content="", *, layout: bool = True) -> None:
+        # The text on show again (a step whose caption is the last one's) changes nothing.
+        if not layout and type(content) is type(self.content) and content == self.content:
+            return
+        super().update(content, layout=layout)
+
     def _render_content(self) -> None:
         self._render_cache = _RenderCache(self.size, self._lines(self._render()))
         self._dirty_regions.clear()
 
     def prepare(self, content) -> None:
-        """Lay out what `update(content)` would show, so that showing it costs a look-up."""
+        """Lay out what `update(content)` would show, and make what its paint will make of it,
+        so that showing it costs look-ups."""
         if self.size:
-            self._lines(visualize(self, content, markup=self._render_markup))
+            self._styles_cache.prepare(self, self._lines(visualize(self, content, markup=self._render_markup)))
