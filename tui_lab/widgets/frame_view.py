@@ -100,8 +100,7 @@ class FrameView(ScrollView, can_focus=True):
             lines, _ = self._lines(frame, self._width())
             # The lines as render_line will ask for them, and what a paint makes of them.
             base, (x, y), width = self.rich_style, self.scroll_offset, self.scrollable_content_region.width
-            self._styles_cache.prepare(self, [strip.apply_style(base).crop_extend(x, x + width, base)
-                                              for strip in lines[y:y + self.size.height]])
+            self._styles_cache.prepare(self, [shown(strip, base, x, width) for strip in lines[y:y + self.size.height]])
             if self.show_vertical_scrollbar:
                 self.vertical_scrollbar.prepare(len(lines))
 
@@ -181,7 +180,13 @@ class FrameView(ScrollView, can_focus=True):
         base = self._base or self.rich_style  # the widget's colours under the frame's own (as a Static would have)
         if index >= len(self._strips):
             return Strip.blank(width, base)
-        return self._strips[index].apply_style(base).crop_extend(scroll_x, scroll_x + width, base)
+        return shown(self._strips[index], base, scroll_x, width)
+
+
+def shown(strip: Strip, base: Style, x: int, width: int) -> Strip:
+    """A frame line as the view shows it: in the widget's colours, scrolled to `x`, `width`
+    cells (the same Strip each time: Strip keeps what it made)."""
+    return strip.apply_style(base).crop_extend(x, x + width, base)
 
 
 def runs(rows: list[int]) -> list[tuple[int, int]]:
