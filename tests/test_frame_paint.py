@@ -44,12 +44,22 @@ async def test_kept_lines_are_the_lines_textual_would_paint():
         await pilot.press("left")
         await pilot.pause(0.1)
         assert view._styles_cache.render_widget(view, whole(view)) == textual_lines(view)
-        # CSS that adds to a line (padding here) goes Textual's way, with the same result.
+        # Padding at the sides is finished here too, as Textual pads.
         view.styles.padding = (0, 2)
         await pilot.pause(0.1)
         kept = view._styles_cache.render_widget(view, whole(view))
+        assert view._styles_cache._plain
         assert kept == textual_lines(view)
         assert all(str(line.text).startswith("  ") for line in kept)
+        # CSS that adds more to a line (a border, padding above) goes Textual's way, with the same result.
+        for css in ("border: solid red;", "padding: 1 2;"):
+            view.styles.padding = 0
+            view.set_styles(css)
+            await pilot.pause(0.1)
+            kept = view._styles_cache.render_widget(view, whole(view))
+            assert not view._styles_cache._plain, css
+            assert kept == textual_lines(view), css
+            view.styles.border = None
 
 
 async def test_the_caption_and_status_lines_are_the_lines_textual_would_paint():
@@ -64,6 +74,7 @@ async def test_the_caption_and_status_lines_are_the_lines_textual_would_paint():
             for widget in (screen.caption_box, screen.status_bar):
                 assert widget.styles.padding.left  # the case the shortcut now takes
                 assert widget._styles_cache.render_widget(widget, whole(widget)) == textual_lines(widget)
+                assert widget._styles_cache._plain  # and it took it
 
 
 async def test_the_kept_scrollbar_looks_as_no_scrollbar_while_the_frame_fits():
@@ -208,3 +219,43 @@ def test_the_labs_own_messages_stay_with_the_runner():
 
     assert not any(m.bubble for m in (LabRunner._Computed, LabRunner._Refused, LabRunner._Built))
     assert all(m.bubble for m in LabRunner.PUBLIC)
+
+
+async def test_a_status_or_caption_that_looks_the_same_is_not_repainted():
+    """The status takes a step's fields at once (one repaint, none when nothing changed); the
+    caption skips a text that shows the same, and takes one that differs only in its style."""
+    from rich.text import Text
+
+    app = LabApp(scenario="optim-zigzag", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        status, caption = screen.status_bar, screen.caption_box
+        refreshed = []
+        for widget in (status, caption):
+            widget.refresh = lambda *a, _w=widget, _r=widget.refresh, **k: refreshed.append(_w) or _r(*a, **k)
+        status.show(step=status.step, last=status.last, playing=status.playing)
+        assert refreshed == []
+        status.show(step=status.step + 1, playing=not status.playing, speed=status.speed * 2)
+        assert refreshed == [status] and str(status.render()).startswith(f"step {status.step} ")
+        refreshed.clear()
+        shown = caption.content
+        caption.update(Text(shown.plain), layout=False)
+        assert refreshed == []
+        caption.update(Text(shown.plain, style="reverse"), layout=False)
+        assert refreshed == [caption] and caption.content.style == "reverse"
+
+
+async def test_what_the_runner_tells_the_screen_goes_to_the_screen_and_stops_there():
+    """A public message is queued on the screen itself (not on the runner, to be passed on a
+    trip through the event loop later), and goes no further than the screen."""
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        posted, post = [], screen.post_message
+        screen.post_message = lambda m: posted.append(m) or post(m)
+        message = screen.runner.Busy("testing")
+        screen.runner.post_message(message)
+        assert posted == [message]  # at once, not when the runner's queue is next read
+        await pilot.pause()
+        assert message._stop_propagation
+        assert "testing" in str(screen.status_bar.render())

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from textual.message import Message
+from textual.screen import Screen
 from textual.widget import Widget
 
 from engine.controller import Controller
@@ -51,10 +52,14 @@ class LabMessages(Widget):
 
     def post_message(self, message: Message) -> bool:
         """A public message goes straight to the screen it would bubble to: a step's frame is
-        drawn one trip through the event loop sooner (a tenth of a ~4 ms step). From there it
-        bubbles on, as it would have. The rest (the underscored ones, Textual's own) come here."""
-        if isinstance(message, self.PUBLIC) and self.is_attached:
-            return self.screen.post_message(message)
+        drawn one trip through the event loop sooner (a tenth of a ~4 ms step), and it stops
+        there (the app has no use for it; bubbling from the runner, one made by the screen's
+        own handler had stopped there too). The rest (the underscored ones, Textual's own)
+        come here. The parent is read once: a worker thread posts while the screen may close."""
+        screen = self._parent
+        if isinstance(message, self.PUBLIC) and isinstance(screen, Screen):
+            message.stop()
+            return screen.post_message(message)
         return super().post_message(message)
 
     @dataclass

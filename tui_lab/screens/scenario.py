@@ -12,7 +12,6 @@ from typing import Any
 from ..keys import COMMON, bindings_of
 from ..render import follow_knob
 from ..runner import with_seed
-from ..widgets import FrameView, StatusBar
 from .scenario_view import ScenarioView
 
 

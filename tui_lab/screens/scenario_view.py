@@ -67,8 +67,8 @@ class ScenarioView(Screen):
     def on_mount(self) -> None:
         self.title = visible(self.scenario.title)
         self.sub_title = f"{self.scenario.lab} lab"
-        for name in ("#frame", "#caption", "#note"):
-            self.query_one(name).display = False
+        for widget in (self.frame_view, self.caption_box, self.note_box):
+            widget.display = False
         self.status_bar.busy = "opening…"
 
     @property
@@ -84,8 +84,8 @@ class ScenarioView(Screen):
     @on(LabRunner.Opened)
     def _opened(self, msg: LabRunner.Opened) -> None:
         self.query_one("#loading").display = False
-        for name in ("#frame", "#caption"):
-            self.query_one(name).display = True
+        for widget in (self.frame_view, self.caption_box):
+            widget.display = True
         # torch brings ~1e6 long-lived objects; leaving them to the cyclic collector makes
         # every full collection a ~100 ms pause in the middle of a step. Freeze them.
         collector.settle()

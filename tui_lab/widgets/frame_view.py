@@ -143,9 +143,7 @@ class FrameView(ScrollView, can_focus=True):
         pad = [Segment(" " * MARGIN, NO_STYLE)]
         # Every segment gets a Style object (NO_COLOR's monochrome filter reads each one's colour);
         # neighbours in the same style become one segment: one colour change less on the wire.
-        return [self._interned(Strip(Segment.simplify(
-                    pad + [seg if seg.style is not None else Segment(seg.text, NO_STYLE, seg.control) for seg in line])))
-                for line in lines]
+        return [self._interned(Strip(Segment.simplify(pad + [styled(seg) for seg in line]))) for line in lines]
 
     def _resize_quietly(self, size: Size) -> bool:
         """Take the new frame's size without relaying the screen out; False when a layout is
@@ -181,6 +179,10 @@ class FrameView(ScrollView, can_focus=True):
         if index >= len(self._strips):
             return Strip.blank(width, base)
         return shown(self._strips[index], base, scroll_x, width)
+
+
+def styled(segment: Segment) -> Segment:
+    return segment if segment.style is not None else Segment(segment.text, NO_STYLE, segment.control)
 
 
 def shown(strip: Strip, base: Style, x: int, width: int) -> Strip:

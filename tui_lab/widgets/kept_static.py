@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from rich.text import Text
 from textual.content import Content
 from textual.visual import Visual, visualize
 from textual.widget import _RenderCache
@@ -50,7 +51,7 @@ class KeptStatic(Static):
 
     def update(self, content="", *, layout: bool = True) -> None:
         # The text on show again (a step whose caption is the last one's) changes nothing.
-        if not layout and type(content) is type(self.content) and content == self.content:
+        if not layout and same_look(content, self.content):
             return
         super().update(content, layout=layout)
 
@@ -63,3 +64,11 @@ class KeptStatic(Static):
         so that showing it costs look-ups."""
         if self.size:
             self._styles_cache.prepare(self, self._lines(visualize(self, content, markup=self._render_markup)))
+
+
+def same_look(a, b) -> bool:
+    """Rich Texts that show the same: text, spans and everything else that styles or places
+    them (Text's own == compares the text and the spans only)."""
+    return type(a) is Text and type(b) is Text and all(
+        getattr(a, name) == getattr(b, name) for name in ("plain", "spans", "style", "justify", "overflow", "no_wrap",
+                                                           "end", "tab_size"))
