@@ -828,9 +828,9 @@ async def test_a_knob_turned_right_after_finish_turns_the_lab_where_finish_lands
         assert session.index > 0 and session.index == session.last  # the turned lab, at the end f reached
 
 
-async def burst_after_finish(monkeypatch, key: str) -> tuple[int, int | None]:
+async def burst_after_finish(monkeypatch, key: str) -> tuple[int, int | None, str]:
     """`f` then `key` while f's worker computes (made slow here): the step the cursor ends at,
-    and the last step."""
+    the last step, and the status line."""
     import time
 
     from engine.core.lab import Stepper
@@ -844,20 +844,22 @@ async def burst_after_finish(monkeypatch, key: str) -> tuple[int, int | None]:
         assert screen.runner.finishing == (key != "home")  # the key came while f computed
         await wait_for(pilot, lambda: not screen.runner.moving, timeout=10)
         await pilot.pause(0.8)  # past the slowed finish, had it gone on
-        return screen.session.index, screen.session.last
+        return screen.session.index, screen.session.last, status(screen)
 
 
 async def test_a_step_pressed_while_finish_computes_steps_from_the_end(monkeypatch):
     """`f ←` ends one step before the last, as pressed slowly (← had cancelled the finish and
     stepped back from where the cursor was)."""
-    index, last = await burst_after_finish(monkeypatch, "left")
+    index, last, _ = await burst_after_finish(monkeypatch, "left")
     assert last and index == last - 1
 
 
 async def test_home_pressed_while_finish_computes_wins(monkeypatch):
-    """`f Home` ends at step 0 (the finish landed after Home and moved the cursor to the end)."""
-    index, _ = await burst_after_finish(monkeypatch, "home")
+    """`f Home` ends at step 0 (the finish landed after Home and moved the cursor to the end),
+    and the status no longer says the finish is computing."""
+    index, _, line = await burst_after_finish(monkeypatch, "home")
     assert index == 0
+    assert "computing" not in line, line
 
 
 async def test_a_step_after_a_turn_that_waits_for_a_move_comes_after_the_turn(monkeypatch):
@@ -901,3 +903,15 @@ async def test_a_turn_between_a_step_and_f_while_torch_loads_is_kept(monkeypatch
         assert session.at_end and session.scenario.params["temperature"] == 1.1
         assert session.frame.values["phase"] == "sample" and session.frame.values["temperature"] == 1.1
         assert "temperature = 1.1" in status(screen)
+
+
+async def test_the_status_says_paused_when_play_stops_at_the_last_step():
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        screen.runner.speed = 32.0
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen.session.at_end and not screen.runner.playing, timeout=20)
+        await pilot.pause(0.1)
+        assert "‖ paused" in status(screen) and "▶" not in status(screen), status(screen)
+

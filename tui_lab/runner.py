@@ -92,6 +92,7 @@ class LabRunner(LabWork):
         if self.moving:
             self.target, self.finishing = None, False
             self.workers.cancel_group(self, "lab")
+            self.post_message(self.Busy(""))  # the "computing…" of the move it stops
             self.call_later(self._moved_on)
 
     def step(self, delta: int) -> None:

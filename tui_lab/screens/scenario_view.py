@@ -70,6 +70,9 @@ class ScenarioView(Screen):
         for widget in (self.frame_view, self.caption_box, self.note_box):
             widget.display = False
         self.status_bar.busy = "opening…"
+        # Play stops by itself at the last step (and when a lab is reset or fails): the status
+        # follows the runner, whatever stopped it.
+        self.watch(self.runner, "playing", lambda _: self._status(), init=False)
 
     @property
     def session(self) -> Session | None:
