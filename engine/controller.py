@@ -57,10 +57,13 @@ class Controller:
             self.record({"do": "step" if moved > 0 else "back", "times": abs(moved)})
 
     # --- moves (the app computes missing frames in a worker first) --------------
-    def goto(self, index: int, cancelled: Callable[[], bool] = NEVER) -> Frame:
+    def goto(self, index: int, cancelled: Callable[[], bool] = NEVER, record: bool = True) -> Frame:
+        """Move the cursor; `record` False for a move already recorded as what asked for it
+        (the end a finish computed to is the finish's, not a run of steps after it)."""
         before = self.session.index
         frame = self.session.goto(index, cancelled)
-        self._moved(before)
+        if record:
+            self._moved(before)
         return frame
 
     def first(self) -> Frame:

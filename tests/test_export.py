@@ -162,6 +162,32 @@ async def test_recording_in_the_app_replays_the_same_walk(tmp_path):
     assert rows[-1]["caption"] == shown_caption
 
 
+async def test_a_recorded_finish_is_one_action(tmp_path):
+    """f in a recording is `finish`, not `finish` and then the steps it computed (replayed, those
+    steps went past the end)."""
+    from scenarios import load
+    from tui_lab.app import LabApp
+
+    from test_app import wait_for, wait_ready
+
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("ctrl+r", "n", "f")
+        await wait_for(pilot, lambda: screen.session.at_end and not screen.runner.moving, timeout=20)
+        await pilot.press("p", "ctrl+r")
+        await pilot.pause()
+        target = tmp_path / "walk.toml"
+        app.screen.query_one("#save-path").value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        last = screen.session.last
+    walk = load(str(target))
+    assert [dict(a) for a in walk.script] == [{"do": "step", "times": 1}, {"do": "finish"}, {"do": "back", "times": 1}]
+    rows = [json.loads(x) for x in run_cli("replay", str(target), "--format", "json", "--device", "cpu").stdout.splitlines()]
+    assert [r["step"] for r in rows][-3:] == [1, last, last - 1]
+
+
 def test_set_reads_a_file_beside_the_scenario(tmp_path):
     """`set text = "b.txt"` finds b.txt beside the scenario, as `text = ...` in [params] does."""
     (tmp_path / "a.txt").write_text("abcabcabcabc " * 40, encoding="utf-8")

@@ -238,7 +238,7 @@ class LabWork(LabMessages):
         elif session.lab.live and (self.playing or msg.follow):
             self.controller.goto(session.computed)  # follow the training as it runs
         elif msg.target is None and not session.lab.live:
-            self.controller.goto(session.computed)  # finish
+            self.controller.goto(session.computed, record=False)  # finish: recorded as such when pressed
             self.finishing = False
         if session.stepper.done and session.lab.live:
             self.playing = False
