@@ -20,6 +20,7 @@ from scenarios.scenario import Scenario
 from .. import collector, warm
 from ..runner import LabRunner
 from ..widgets import FrameView, KeptStatic, StatusBar
+from ..widgets.kept import Kept
 from .header import LabHeader
 
 
@@ -30,7 +31,7 @@ CAPTION_LINES = 5
 # more often than they step, and the next turn would wait for that layout (~30 ms).
 AHEAD_AFTER = 0.025
 AHEAD_AFTER_TURN = 0.6
-# Captions whose wrapped height is kept (oldest dropped first).
+# Captions whose wrapped height is kept.
 KEPT_HEIGHTS = 256
 
 
@@ -44,7 +45,7 @@ class ScenarioView(Screen):
         self.runner = LabRunner(scenario, device, seed, session)
         self.knob_index = 0
         self._caption_lines = 0  # the caption box's height (see _caption)
-        self._caption_heights: dict[tuple[str, int], int] = {}  # (caption, width): its lines
+        self._caption_heights: Kept[tuple[str, int], int] = Kept(KEPT_HEIGHTS)  # (caption, width): its lines
         self._ahead_timer = None
         self._titled: Scenario | None = None  # the scenario the header was last written for
 
@@ -189,12 +190,9 @@ class ScenarioView(Screen):
         millisecond, and the captions laid out ahead are measured ahead)."""
         width = max(1, self.caption_box.content_region.width or self.app.size.width - 2)
         key = (text.plain, width)
-        lines = self._caption_heights.get(key)
+        lines = self._caption_heights.look(key)
         if lines is None:
-            lines = min(CAPTION_LINES, len(text.wrap(self.app.console, width)))
-            if len(self._caption_heights) >= KEPT_HEIGHTS:
-                self._caption_heights.pop(next(iter(self._caption_heights)))
-            self._caption_heights[key] = lines
+            lines = self._caption_heights.keep(key, min(CAPTION_LINES, len(text.wrap(self.app.console, width))))
         return lines
 
     def on_resize(self) -> None:

@@ -16,12 +16,12 @@ person reads this one (`prepare`), so a step shows them at once.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from textual._styles_cache import StylesCache
 from textual.geometry import Region
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
+
+from .kept import Kept
 
 # Looks of the bar whose lines are kept.
 KEPT = 64
@@ -32,7 +32,7 @@ class FrameScrollBar(ScrollBar):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._kept: OrderedDict[tuple, list[Strip]] = OrderedDict()
+        self._kept: Kept[tuple, list[Strip]] = Kept(KEPT)
 
     def _look(self, virtual: int) -> tuple:
         """Everything the bar's lines are made of, for a frame `virtual` lines tall."""
@@ -55,17 +55,12 @@ class FrameScrollBar(ScrollBar):
             self._layout_cache.clear()
             self._render_cache, self._dirty_regions = cache, dirty
 
-    def _keep(self, look: tuple, strips: list[Strip]) -> None:
-        self._kept[look] = strips
-        if len(self._kept) > KEPT:
-            self._kept.popitem(last=False)
-
     def prepare(self, virtual: int) -> None:
         """Lay the bar out for a frame `virtual` lines tall, so that showing it is a look-up."""
         if self.vertical and self.parent is not None and self.size and virtual > self.window_size:
             look = self._look(virtual)
             if look not in self._kept:
-                self._keep(look, self._laid_out(virtual))
+                self._kept.keep(look, self._laid_out(virtual))
 
     def _fits(self) -> bool:
         return self.vertical and self.parent is not None and self.window_virtual_size <= self.window_size
@@ -83,11 +78,8 @@ class FrameScrollBar(ScrollBar):
             if not self.vertical or crop != self.size.region:
                 return super().render_lines(crop)
             look = self._look(self.window_virtual_size)
-            strips = self._kept.get(look)
-            if strips is None:
-                strips = super().render_lines(crop)
-                self._keep(look, strips)
-            return strips
+            strips = self._kept.look(look)
+            return strips if strips is not None else self._kept.keep(look, super().render_lines(crop))
         view = self.parent
         # As the view paints its last column with no bar (frame_view.render_line pads each
         # line, and a line past the frame is blank, in the view's style; then the app's filters).

@@ -10,8 +10,6 @@ Laid-out frames are kept, and the next step can be laid out ahead (`prerender`).
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from rich.segment import Segment
 from rich.text import Text
 from rich.style import Style
@@ -25,6 +23,7 @@ from engine.core.frame import Frame
 from ..render import render_frame
 from .frame_scrollbar import FrameScrollBar
 from .interned import Interned
+from .kept import Kept
 from .line_cache import LineCache
 
 # Columns left blank on each side of the frame.
@@ -55,7 +54,7 @@ class FrameView(ScrollView, can_focus=True):
         self.view: dict = {}
         self._strips: list[Strip] = []
         self._base: Style | None = None  # the widget's style while a paint is under way
-        self._cache: OrderedDict[tuple, tuple[Frame, Frame | None, tuple[list[Strip], Size]]] = OrderedDict()
+        self._cache: Kept[tuple, tuple[Frame, Frame | None, tuple[list[Strip], Size]]] = Kept(CACHED)
         self._styles_cache = LineCache()  # finished lines kept with the frame's own
         self._interned = Interned()  # one Strip per distinct line: a changed line is another object
 
@@ -114,18 +113,15 @@ class FrameView(ScrollView, can_focus=True):
         out ahead) with the same view. Frames never change, so neither do their lines; a
         live lab's figures do, so its frames are always laid out afresh."""
         key = None if self.live else (id(frame), width, repr(sorted(self.view.items())), id(self.ghost))
-        hit = self._cache.get(key) if key else None
+        hit = self._cache.look(key) if key else None
         if hit is not None and hit[0] is frame and hit[1] is self.ghost:  # same objects, not reused ids
-            self._cache.move_to_end(key)
             return hit[2]
         strips = self._layout(frame, width)
         # Measured here, where a frame laid out ahead is measured ahead too (a line's length
         # is the sum of its segments' cell widths: a third of a millisecond for a big frame).
         laid = strips, Size(max((s.cell_length for s in strips), default=0), len(strips))
         if key:
-            self._cache[key] = (frame, self.ghost, laid)
-            while len(self._cache) > CACHED:
-                self._cache.popitem(last=False)
+            self._cache.keep(key, (frame, self.ghost, laid))
         return laid
 
     def _layout(self, frame: Frame, width: int) -> list[Strip]:

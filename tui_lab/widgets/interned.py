@@ -10,9 +10,9 @@ the terminal's bytes: each kept in the Strip).
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from textual.strip import Strip
+
+from .kept import Kept
 
 # Distinct lines kept, the least recently laid out dropped first: more than the frame view keeps
 # in its laid-out frames (64 frames of a few dozen lines).
@@ -21,19 +21,12 @@ KEPT = 4096
 
 class Interned:
     def __init__(self, kept: int = KEPT) -> None:
-        self._kept = kept
-        self._lines: OrderedDict[tuple, Strip] = OrderedDict()
+        self._lines: Kept[tuple, Strip] = Kept(kept)
 
     def __call__(self, strip: Strip) -> Strip:
         """The Strip kept for a line equal to `strip` (segment by segment), else `strip`, kept.
         A line dropped and laid out again is a new object: a step then repaints it for nothing,
         never the other way round."""
         key = tuple(strip)
-        kept = self._lines.get(key)
-        if kept is not None:
-            self._lines.move_to_end(key)
-            return kept
-        self._lines[key] = strip
-        if len(self._lines) > self._kept:
-            self._lines.popitem(last=False)
-        return strip
+        kept = self._lines.look(key)
+        return kept if kept is not None else self._lines.keep(key, strip)

@@ -10,14 +10,13 @@ with one the lines are laid out afresh, as Textual does.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from rich.text import Text
 from textual.content import Content
 from textual.visual import Visual, visualize
 from textual.widget import _RenderCache
 from textual.widgets import Static
 
+from .kept import Kept
 from .line_cache import LineCache
 
 # Texts whose lines are kept (each a line or a few).
@@ -27,7 +26,7 @@ KEPT = 128
 class KeptStatic(Static):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._kept: OrderedDict[tuple, list] = OrderedDict()
+        self._kept: Kept[tuple, list] = Kept(KEPT)
         self._styles_cache = LineCache()  # the lines finished from those kept, kept too
 
     def _key(self, visual: Visual) -> tuple | None:
@@ -38,15 +37,11 @@ class KeptStatic(Static):
     def _lines(self, visual: Visual) -> list:
         """`visual` laid out as Widget._render_content lays it out, from those kept if it was."""
         key = self._key(visual)
-        strips = self._kept.get(key) if key is not None else None
+        strips = self._kept.look(key) if key is not None else None
         if strips is None:
             strips = Visual.to_strips(self, visual, self.size.width, self.size.height, self.visual_style)
             if key is not None:
-                self._kept[key] = strips
-                if len(self._kept) > KEPT:
-                    self._kept.popitem(last=False)
-        else:
-            self._kept.move_to_end(key)
+                self._kept.keep(key, strips)
         return strips
 
     def update(self, content="", *, layout: bool = True) -> None:

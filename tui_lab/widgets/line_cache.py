@@ -13,13 +13,13 @@ CSS the lines are finished by Textual, as for every other widget."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from textual._segment_tools import line_pad
 from textual._styles_cache import StylesCache
 from textual.color import Color
 from textual.strip import Strip
 from textual.widget import Widget
+
+from .kept import Kept
 
 # Finished lines kept: some forty screens of frame, the least recently shown dropped first, one
 # at a time (dropping them all at once when full freed ten thousand objects inside one paint:
@@ -34,7 +34,7 @@ class LineCache(StylesCache):
     def __init__(self) -> None:
         super().__init__()
         self._plain = False  # the widget's CSS adds nothing to a line (set for each paint)
-        self._kept: OrderedDict[int, tuple[Strip, tuple, Strip]] = OrderedDict()
+        self._kept: Kept[int, tuple[Strip, tuple, Strip]] = Kept(KEPT)
 
     def render(self, styles, size, base_background, background, render_content_line, filters, border_title,
                border_subtitle, content_size=None, padding=None, crop=None, opacity=1.0, **kwargs) -> list[Strip]:
@@ -62,17 +62,13 @@ class LineCache(StylesCache):
         but padding at the sides: cut or padded to the content's width, and padded, in the
         widget's background, `width` cells long."""
         look = (content_width, width, base_background, background, pad_left, pad_right)
-        kept = self._kept.get(id(line))
+        kept = self._kept.look(id(line))
         if kept is not None and kept[0] is line and kept[1] == look:
-            self._kept.move_to_end(id(line))
             return kept[2]
         inner = self.get_inner_outer(base_background, background)[0].rich_style
         content = line.adjust_cell_length(content_width, inner)
         strip = Strip(line_pad(content, pad_left, pad_right, inner) if pad_left or pad_right else content, width)
-        self._kept[id(line)] = (line, look, strip)
-        self._kept.move_to_end(id(line))  # an id reused by a new line
-        if len(self._kept) > KEPT:
-            self._kept.popitem(last=False)
+        self._kept.keep(id(line), (line, look, strip))
         return strip
 
     def prepare(self, widget: Widget, lines: list[Strip]) -> None:
