@@ -128,8 +128,8 @@ class LabRunner(LabWork):
         (None when there is none to have). A step not computed yet is computed here only where
         stepping would compute it on this thread anyway: a lab of known length, not live, no
         worker computing. End does not count such a step as reached until it is shown."""
-        session = self.session
-        if session is None or self.playing or self.target is not None or session.lab.live:
+        session = self._resting()
+        if session is None:
             return None
         index = session.index + 1
         if index > session.computed:
@@ -145,10 +145,18 @@ class LabRunner(LabWork):
         step back in a scenario longer than the frame view keeps (64 frames) shows it at once.
         It is always computed already (None at step 0, while the cursor moves, and in a live lab,
         whose frames are laid out afresh for its live figures)."""
-        session = self.session
-        if session is None or self.playing or self.target is not None or session.lab.live or session.index == 0:
+        session = self._resting()
+        if session is None or session.index == 0:
             return None
         return session.stepper.frames[session.index - 1]
+
+    def _resting(self) -> Session | None:
+        """The session while its cursor rests (open, not live, not playing, no move under way):
+        then, and only then, a frame beside it is worth laying out."""
+        session = self.session
+        if session is None or self.playing or self.target is not None or session.lab.live:
+            return None
+        return session
 
     def finish(self) -> None:
         if not self._when_turned(self.finish):
