@@ -136,7 +136,6 @@ class LabApp(App):
                 super().pop_screen()
             home.visited = scenario.name
         screen = scenario_screen(scenario.lab)(scenario, device=self.device_name, seed=self.seed)
-        self._styled_for(screen)
         super().push_screen(screen)
         self._guard()
 
@@ -151,17 +150,16 @@ class LabApp(App):
                        timeout=timeout, markup=False)
 
     # --- the screen stack ---------------------------------------------------------
-    def _styled_for(self, screen) -> None:
-        """Reads screens.tcss once a screen other than home is about to open (as Textual reads
-        a screen's own CSS_PATH)."""
-        if isinstance(screen, HomeScreen) or self.stylesheet.has_source(str(SCREENS_CSS)):
-            return
-        self.stylesheet.read(SCREENS_CSS)
-        self.stylesheet.reparse()
-        self.stylesheet.update(self)
+    def _load_screen_css(self, screen: Screen) -> None:
+        """Where Textual reads a screen's own CSS as it opens (pushed, switched to, or a mode's),
+        screens.tcss is read too, once, for the first screen other than home."""
+        if not isinstance(screen, HomeScreen) and not self.stylesheet.has_source(str(SCREENS_CSS)):
+            self.stylesheet.read(SCREENS_CSS)
+            self.stylesheet.reparse()
+            self.stylesheet.update(self)
+        super()._load_screen_css(screen)
 
     def push_screen(self, screen, *args, **kwargs):
-        self._styled_for(screen)
         guarded = self._guarded()
         if guarded:  # the notice stays on top: lift it, push, and put it back
             super().pop_screen()
@@ -182,7 +180,6 @@ class LabApp(App):
         return super().pop_screen()
 
     def switch_screen(self, screen) -> AwaitComplete:
-        self._styled_for(screen)
         if self._guarded():
             super().pop_screen()
             result = super().switch_screen(screen)
@@ -245,7 +242,6 @@ class LabApp(App):
             return
         if small and not self._guarded():
             notice = TooSmallScreen(width, height)
-            self._styled_for(notice)
             super().push_screen(notice)
         elif small:
             self.screen_stack[-1].update(width, height)
