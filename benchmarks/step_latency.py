@@ -194,7 +194,9 @@ async def sample(app: App, position, last: int | None, samples: int, gap: float)
     """Step through `app` with → and ←, one key at a time; one record per step."""
     app.driver_class = NullTerminal
     out: list[dict] = []
-    async with app.run_test(headless=False, size=SIZE):
+    # Tooltips and notifications on, as in a terminal (run_test turns them off: without a tooltip,
+    # each key's look for one to hide makes an error message naming every widget on the screen).
+    async with app.run_test(headless=False, size=SIZE, tooltips=True, notifications=True):
         while position() is None:
             await asyncio.sleep(0.05)
         # Steps are measured once torch has loaded, a second or two after a lab opens (while
