@@ -238,11 +238,14 @@ async def test_a_status_or_caption_that_looks_the_same_is_not_repainted():
         status.show(step=status.step + 1, playing=not status.playing, speed=status.speed * 2)
         assert refreshed == [status] and str(status.render()).startswith(f"step {status.step} ")
         refreshed.clear()
-        shown = caption.content
+        shown = caption.visual
         caption.update(Text(shown.plain), layout=False)
-        assert refreshed == []
+        assert refreshed == [] and caption.visual is shown
         caption.update(Text(shown.plain, style="reverse"), layout=False)
-        assert refreshed == [caption] and caption.content.style == "reverse"
+        assert refreshed == [caption] and caption.visual is not shown
+        await pilot.pause()
+        assert str(caption.render()) == shown.plain
+        assert all(seg.style.reverse for seg in caption.render_line(0) if seg.text.strip())
 
 
 async def test_what_the_runner_tells_the_screen_goes_to_the_screen_and_stops_there():
@@ -259,3 +262,68 @@ async def test_what_the_runner_tells_the_screen_goes_to_the_screen_and_stops_the
         await pilot.pause()
         assert message._stop_propagation
         assert "testing" in str(screen.status_bar.render())
+
+
+async def test_a_new_theme_paints_the_frame_caption_and_status_in_its_colours():
+    """The frame view paints in the style Textual keeps for the widget (not worked out anew per
+    paint): a theme chosen from the palette still repaints it, and the caption and the status,
+    in the new colours."""
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        view = screen.frame_view
+        before = view.rich_style.bgcolor
+        app.theme = "textual-light"
+        await pilot.pause(0.2)
+        assert view.rich_style.bgcolor != before
+        for widget in (view, screen.caption_box, screen.status_bar):
+            lines = widget.render_lines(whole(widget))
+            # The first cell of every line is the blank margin or padding, in the widget's own colours.
+            assert {next(iter(line)).style.bgcolor for line in lines} == {widget.rich_style.bgcolor}, widget
+
+
+async def test_a_status_line_is_made_once_for_its_fields():
+    """The status for a set of fields is one Content, made once (stepping back shows it again
+    without measuring a new text); a knob's value that cannot be a key (a list) is shown too."""
+    app = LabApp(scenario="optim-zigzag", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        status = screen.status_bar
+        first = status.line(3)
+        assert status.line(3) is first and str(first).startswith("step 3 / ")
+        assert status.line(4) is not first
+        status.knob = ("start", [1.5, -2.0], "two numbers")
+        line = status.line(3)
+        assert line is not first and "⚙ start = " in str(line) and "1.5" in str(line)
+        assert status.line(3) is line
+
+
+async def test_the_next_step_is_laid_out_once_the_step_is_painted():
+    """The laying out ahead waits for the step's paint to reach the terminal (not a fixed
+    25 ms: a big frame's layout then ends sooner before a quick next key), and at the latest
+    goes at AHEAD_AFTER, painted or not."""
+    import time
+
+    from tui_lab.screens import scenario_view
+
+    app = LabApp(scenario="optim-zigzag", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        for _ in range(3):
+            await pilot.press("right")
+            await pilot.pause(0.1)
+        assert screen._painted()
+        laid_out = []
+        screen.frame_view.prerender = lambda frame: laid_out.append(frame.index)
+        screen.status_bar.refresh()  # a repaint on its way to the screen
+        assert not screen._painted()
+        screen._ahead_by = time.monotonic() + 10
+        screen._ahead()
+        assert laid_out == [] and screen._ahead_timer is not None  # looked for again soon
+        screen._ahead_timer.stop()
+        screen._ahead_by = time.monotonic() - 1  # too late to wait longer
+        screen._ahead()
+        assert laid_out  # laid out, painted or not
+        await pilot.pause(0.1)
+        assert screen._painted()
+        assert scenario_view.AHEAD_SOON < scenario_view.AHEAD_AFTER

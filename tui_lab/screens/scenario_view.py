@@ -6,6 +6,8 @@ session and the workers) and draws what the runner's messages carry.
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -26,9 +28,14 @@ from .header import LabHeader
 
 # The caption's height at most; a longer one is cut (the frame is what the screen is for).
 CAPTION_LINES = 5
-# Seconds after a frame is drawn to lay out the next: past the paint, which comes within one
-# screen update (1/60 s). After a knob turn, later: a person turning a knob turns it again
-# more often than they step, and the next turn would wait for that layout (~30 ms).
+# Seconds after a frame is drawn to lay out the next: once its paint is on the terminal, looked
+# for from AHEAD_SOON every AHEAD_POLL, and at the latest at AHEAD_AFTER, past the paint, which
+# comes within one screen update (1/60 s). The sooner it starts, the sooner it is done before a
+# quick next key (a big frame takes 10-20 ms to lay out). After a knob turn, later: a person
+# turning a knob turns it again more often than they step, and the next turn would wait for
+# that layout (~30 ms).
+AHEAD_SOON = 0.004
+AHEAD_POLL = 0.002
 AHEAD_AFTER = 0.025
 AHEAD_AFTER_TURN = 0.6
 # Captions whose wrapped height is kept.
@@ -46,7 +53,9 @@ class ScenarioView(Screen):
         self.knob_index = 0
         self._caption_lines = 0  # the caption box's height (see _caption)
         self._caption_heights: Kept[tuple[str, int], int] = Kept(KEPT_HEIGHTS)  # (caption, width): its lines
+        self._captions: Kept[str, Text] = Kept(KEPT_HEIGHTS)  # each caption as shown
         self._ahead_timer = None
+        self._ahead_by = 0.0  # time.monotonic() by which the laying out ahead starts, painted or not
         self._titled: Scenario | None = None  # the scenario the header was last written for
 
     def compose(self) -> ComposeResult:
@@ -132,7 +141,7 @@ class ScenarioView(Screen):
 
     def _draw(self, frame, note: str = "", ghost=None, fresh: bool = False) -> None:
         """The caption stays above the frame, so scrolling a tall frame never hides it."""
-        self._caption(Text(visible(frame.caption)))
+        self._caption(self._caption_text(frame.caption))
         view = self.frame_view
         if ghost is not None or note or fresh:
             view.ghost = ghost
@@ -154,23 +163,35 @@ class ScenarioView(Screen):
         # screen, and so before the paint this layout would then delay.
         if self._ahead_timer is not None:
             self._ahead_timer.stop()
-        self._ahead_timer = self.set_timer(AHEAD_AFTER_TURN if note else AHEAD_AFTER, self._ahead)
+        self._ahead_by = time.monotonic() + (AHEAD_AFTER_TURN if note else AHEAD_AFTER)
+        self._ahead_timer = self.set_timer(AHEAD_AFTER_TURN if note else AHEAD_SOON, self._ahead)
 
     def _ahead(self) -> None:
         """Once the frame is painted, lay out the next one and the one before while the person
         reads this one, so → and ← show them at once."""
         self._ahead_timer = None
+        if not self._painted() and time.monotonic() < self._ahead_by:
+            self._ahead_timer = self.set_timer(AHEAD_POLL, self._ahead)
+            return
         if self.app.screen is self:
             for frame in (self.runner.next_frame(), self.runner.previous_frame()):
                 if frame is not None:
                     self.frame_view.prerender(frame)
-                    caption = Text(visible(frame.caption))
+                    caption = self._caption_text(frame.caption)
                     self._caption_height(caption)
                     self.caption_box.prepare(caption)
                     status = self.status_bar
                     status.prepare(status.line(frame.index))
         # What this step and the laying out ahead left is collected now, not inside the next step.
         collector.between_steps()
+
+    def _painted(self) -> bool:
+        """Whether what the last step drew is on the terminal: no repaint of the frame, caption
+        or status still on its way to the screen (a widget's request goes to it in a message),
+        and none waiting there for the screen's next update."""
+        widgets = (self.frame_view, self.caption_box, self.status_bar)
+        return not (self._dirty_widgets or self._repaint_required or self._layout_required
+                    or any(w._repaint_required or w._repaint_regions for w in widgets))
 
     def _caption(self, text: Text) -> None:
         """The caption box grows with its caption (to CAPTION_LINES) but shrinks only by two
@@ -184,6 +205,15 @@ class ScenarioView(Screen):
             self._caption_lines = lines
             box.styles.height = lines
         box.update(text, layout=False)
+
+    def _caption_text(self, caption: str) -> Text:
+        """A frame's caption as the box shows it: one Text per caption, so the box finds the
+        one on show by identity (making control characters visible is a tenth of a
+        millisecond for a long caption)."""
+        text = self._captions.look(caption)
+        if text is None:
+            text = self._captions.keep(caption, Text(visible(caption)))
+        return text
 
     def _caption_height(self, text: Text) -> int:
         """The lines `text` takes in the caption box (kept: wrapping costs a fifth of a
@@ -199,7 +229,7 @@ class ScenarioView(Screen):
         """Captions wrap anew at another width: the height starts again from this one."""
         self._caption_lines = 0
         if self.session is not None:
-            self._caption(Text(visible(self.session.frame.caption)))
+            self._caption(self._caption_text(self.session.frame.caption))
 
     def _title(self) -> None:
         """The scenario's title names its values ("stride 2, padding 1"): once knobs differ from

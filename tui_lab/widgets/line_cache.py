@@ -34,16 +34,22 @@ class LineCache(StylesCache):
     def __init__(self) -> None:
         super().__init__()
         self._plain = False  # the widget's CSS adds nothing to a line (set for each paint)
+        self._plain_for: tuple | None = None  # what `_plain` was worked out from
         self._kept: Kept[int, tuple[Strip, tuple, Strip]] = Kept(KEPT)
 
     def render(self, styles, size, base_background, background, render_content_line, filters, border_title,
                border_subtitle, content_size=None, padding=None, crop=None, opacity=1.0, **kwargs) -> list[Strip]:
         pad = styles.padding if padding is None else padding
-        self._plain = (border_title is None and border_subtitle is None and opacity == 1.0 and not pad.top
-                       and not pad.bottom
-                       and not any(edge for edge, _ in styles.border) and not any(edge for edge, _ in styles.outline)
-                       and not styles.tint.a and styles.text_opacity == 1.0
-                       and (not styles.has_rule("hatch") or styles.hatch == "none"))
+        # Worked out again only when the widget's styles change (a tenth of a widget's paint).
+        look = (styles._cache_key, pad, border_title is None and border_subtitle is None, opacity)
+        if look != self._plain_for:
+            self._plain_for = look
+            self._plain = (border_title is None and border_subtitle is None and opacity == 1.0 and not pad.top
+                           and not pad.bottom
+                           and not any(edge for edge, _ in styles.border)
+                           and not any(edge for edge, _ in styles.outline)
+                           and not styles.tint.a and styles.text_opacity == 1.0
+                           and (not styles.has_rule("hatch") or styles.hatch == "none"))
         return super().render(styles, size, base_background, background, render_content_line, filters, border_title,
                               border_subtitle, content_size=content_size, padding=padding, crop=crop, opacity=opacity,
                               **kwargs)
