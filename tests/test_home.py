@@ -155,30 +155,31 @@ async def test_the_search_box_stand_in_looks_as_the_box_and_keeps_what_is_typed(
     """Until the search box is mounted (just after the first paint), a Static stands in its
     place: it looks as the unfocused box does, and what is typed meanwhile filters the list
     and is in the box once it is there, with the focus; / pressed meanwhile focuses it."""
-    from tui_lab.screens.home import HomeScreen
 
-    mount = HomeScreen._mount_search
+    from tui_lab.screens.filter_box import FilterBox
+
+    mount = FilterBox.mount
 
     async def later(self):
         pass
 
-    monkeypatch.setattr(HomeScreen, "_mount_search", later)
+    monkeypatch.setattr(FilterBox, "mount", later)
     for keys, want, focused in [(["g", "a", "t", "e"], "gate", True), (["slash"], "", True),
                                 (["x", "escape"], "", False)]:
         app = LabApp(device="cpu")
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()
             home = app.screen
-            assert home._search() is None and home.query_one("#search-stub").display
+            assert home.filter_box.box() is None and home.query_one("#search-stub").display
             before = looks(home._compositor.render_strips()[1:4])
             await pilot.press(*keys)
             if want:
                 assert "gate" in str(home.query_one("#search-stub").render())
                 assert listed(home.query_one("#scenarios")) and all(
                     "lstm" in i for i in listed(home.query_one("#scenarios")))
-            await mount(home)
+            await mount(home.filter_box)
             await pilot.pause()
-            search = home._search()
+            search = home.filter_box.box()
             assert search is not None and not home.query("#search-stub")
             assert search.value == want and search.has_focus == focused, keys
             if not focused:  # the box as painted now, unfocused: the stand-in's look

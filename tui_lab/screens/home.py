@@ -8,7 +8,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.css.styles import RulesMap
-from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.strip import Strip
@@ -22,12 +21,11 @@ from engine.registry import LAB_TITLES
 from scenarios import ScenarioInfo, bundled
 
 from .. import warm
+from .filter_box import FilterBox
 from .header import LabHeader
 
 # Below this many cells a row drops its id column (the description box still shows the id).
 ID_COLUMN_FROM = 80
-# What the search box says while it is empty.
-PLACEHOLDER = "type to filter scenarios (lab, title, words)"
 
 
 def ranked(scenarios: list[ScenarioInfo], needle: str) -> list[ScenarioInfo]:
@@ -156,16 +154,11 @@ class HomeScreen(Screen):
         # The scenario opened last (set by the app); coming back to the list shows it again.
         self.visited: str | None = None
         self.needle: str | None = None  # what the list is filtered for
-        # The search box is an Input, and mounting one costs the first paint as much as the
-        # list's rows: until it is mounted, just after that paint (`_mount_search`), a Static
-        # that looks as it does stands in its place and holds what is typed.
-        self._stub: Static | None = Static(Content(PLACEHOLDER), id="search-stub")
-        self._typed = ""  # typed before the box was there
-        self._focus_search = False  # / pressed before the box was there
+        self.filter_box = FilterBox(self)  # mounted just after the first paint
 
     def compose(self) -> ComposeResult:
         yield LabHeader(icon="≡")
-        yield self._stub
+        yield self.filter_box.stub
         # Built with its rows, highlighted and described: filling it on mount would lay out
         # and style it again before the first paint.
         self.needle = ""
@@ -178,48 +171,10 @@ class HomeScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._mount_search)
+        self.call_after_refresh(self.filter_box.mount)
         # Once this screen is painted, torch loads in the background (tui_lab/warm.py); not
         # when a lab opened from the command line covers it (that lab starts it once painted).
         self.call_after_refresh(self._warm)
-
-    async def _mount_search(self) -> None:
-        """The search box in the stub's place, with what was typed meanwhile. (Keys for this
-        screen wait while it is mounted: they are handled in this screen's turn.)"""
-        stub = self._stub
-        if stub is None or not stub.is_attached:  # the app closed first
-            return
-        search = Input(placeholder=PLACEHOLDER, id="search", select_on_focus=False)
-        await self.mount(search, before=stub)
-        await stub.remove()
-        self._stub = None
-        if self._typed:
-            search.value = self._typed
-            search.cursor_position = len(self._typed)
-        if self._typed or self._focus_search:
-            search.focus()
-
-    def _search(self) -> Input | None:
-        """The search box; None before it is mounted and once the screen is taken down."""
-        try:
-            return self.query_one("#search", Input)
-        except NoMatches:
-            return None
-
-    def _search_text(self) -> str:
-        search = self._search()
-        return search.value if search is not None else self._typed
-
-    def _type(self, text: str) -> None:
-        """Put `text` in the search box, or in the stub while the box is not there yet."""
-        search = self._search()
-        if search is not None:
-            search.value = text
-            search.cursor_position = len(text)
-        elif self._stub is not None:
-            self._typed = text
-            self._stub.update(Text(text) if text else PLACEHOLDER)
-            self._stub.set_class(bool(text), "-typed")
 
     def _warm(self) -> None:
         if self.app.screen is self:
@@ -269,7 +224,7 @@ class HomeScreen(Screen):
             return
         self._warm()  # back from a lab that may have failed to open before starting it
         visited, self.visited = self.visited, None
-        self._clear_search()
+        self.filter_box.clear()
         self._fill("")
         options = self.query_one(OptionList)
         try:
@@ -286,7 +241,7 @@ class HomeScreen(Screen):
         """The list filtered for what the box holds now. Keys that arrive together are handled
         before the box's Changed messages: ↓ or enter must act on the list the letters typed
         before them select, and an older Changed must not refill (and reset) it afterwards."""
-        value = self._search_text()
+        value = self.filter_box.text
         if value != self.needle:
             self._fill(value)
 
@@ -314,11 +269,10 @@ class HomeScreen(Screen):
         this key: keys typed quickly would otherwise land on the list. `q` quits while the
         search box is empty, and is a letter once something has been typed.
         """
-        search = self._search()
-        if search is None and self._stub is None:  # a key that arrives while the app closes and takes the screen down
+        box = self.filter_box
+        if box.gone:  # a key that arrives while the app closes and takes the screen down
             return
-        typed = self._search_text()
-        focused = search is not None and search.has_focus
+        typed, focused = box.text, box.has_focus
         char = event.character
         # The box itself takes the printable keys sent to it (they never get here); one that
         # does while it has focus was sent to the list before focus moved: it is typed too.
@@ -329,10 +283,9 @@ class HomeScreen(Screen):
             typed += char
         else:
             return
-        self._type(typed)
+        box.type(typed)
         self._sync()  # now: keys queued behind this one act on the list it filters
-        if search is not None:
-            search.focus()
+        box.focus()
         event.stop()
         event.prevent_default()
 
@@ -342,22 +295,10 @@ class HomeScreen(Screen):
             getattr(self.query_one(OptionList), f"action_{action}")()
 
     def action_search(self) -> None:
-        search = self._search()
-        if search is not None:
-            search.focus()
-        else:
-            self._focus_search = True  # once it is there
-
-    def _clear_search(self) -> None:
-        search = self._search()
-        if search is not None:
-            with search.prevent(Input.Changed):
-                search.value = ""
-        else:
-            self._type("")
+        self.filter_box.focus()
 
     def action_clear(self) -> None:
-        self._clear_search()
+        self.filter_box.clear()
         self._fill("")  # now, not when the Changed message arrives: keys typed next filter afresh
         self.query_one(OptionList).focus()
 

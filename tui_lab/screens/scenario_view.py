@@ -21,13 +21,10 @@ from scenarios.scenario import Scenario
 
 from .. import collector, warm
 from ..runner import LabRunner
-from ..widgets import FrameView, KeptStatic, StatusBar
-from ..widgets.kept import Kept
+from ..widgets import CaptionBox, FrameView, StatusBar
 from .header import LabHeader
 
 
-# The caption's height at most; a longer one is cut (the frame is what the screen is for).
-CAPTION_LINES = 5
 # Seconds after a frame is drawn to lay out the next: once its paint is on the terminal, looked
 # for from AHEAD_SOON every AHEAD_POLL, and at the latest at AHEAD_AFTER, past the paint, which
 # comes within one screen update (1/60 s). The sooner it starts, the sooner it is done before a
@@ -38,8 +35,6 @@ AHEAD_SOON = 0.004
 AHEAD_POLL = 0.002
 AHEAD_AFTER = 0.025
 AHEAD_AFTER_TURN = 0.6
-# Captions whose wrapped height is kept.
-KEPT_HEIGHTS = 256
 
 
 class ScenarioView(Screen):
@@ -51,9 +46,6 @@ class ScenarioView(Screen):
         self._scenario = scenario
         self.runner = LabRunner(scenario, device, seed, session)
         self.knob_index = 0
-        self._caption_lines = 0  # the caption box's height (see _caption)
-        self._caption_heights: Kept[tuple[str, int], int] = Kept(KEPT_HEIGHTS)  # (caption, width): its lines
-        self._captions: Kept[str, Text] = Kept(KEPT_HEIGHTS)  # each caption as shown
         self._ahead_timer = None
         self._ahead_by = 0.0  # time.monotonic() by which the laying out ahead starts, painted or not
         self._titled: Scenario | None = None  # the scenario the header was last written for
@@ -62,7 +54,7 @@ class ScenarioView(Screen):
         yield LabHeader(icon="≡")
         yield LoadingIndicator(id="loading")
         # Held, not queried: a step reaches each of them (a query walks the screen: ~20 µs).
-        self.caption_box = KeptStatic("", id="caption")
+        self.caption_box = CaptionBox("", id="caption")
         self.frame_view = FrameView(self.scenario.lab, id="frame")
         self.note_box = Static("", id="note")
         self.status_bar = StatusBar(id="status")
@@ -141,7 +133,7 @@ class ScenarioView(Screen):
 
     def _draw(self, frame, note: str = "", ghost=None, fresh: bool = False) -> None:
         """The caption stays above the frame, so scrolling a tall frame never hides it."""
-        self._caption(self._caption_text(frame.caption))
+        self.caption_box.show(frame.caption)
         view = self.frame_view
         if ghost is not None or note or fresh:
             view.ghost = ghost
@@ -177,9 +169,7 @@ class ScenarioView(Screen):
             for frame in (self.runner.next_frame(), self.runner.previous_frame()):
                 if frame is not None:
                     self.frame_view.prerender(frame)
-                    caption = self._caption_text(frame.caption)
-                    self._caption_height(caption)
-                    self.caption_box.prepare(caption)
+                    self.caption_box.ahead(frame.caption)
                     status = self.status_bar
                     status.prepare(status.line(frame.index))
         # What this step and the laying out ahead left is collected now, not inside the next step.
@@ -193,43 +183,8 @@ class ScenarioView(Screen):
         return not (self._dirty_widgets or self._repaint_required or self._layout_required
                     or any(w._repaint_required or w._repaint_regions for w in widgets))
 
-    def _caption(self, text: Text) -> None:
-        """The caption box grows with its caption (to CAPTION_LINES) but shrinks only by two
-        lines or more: stepping through captions of one and two lines does not move the frame
-        up and down, and a new caption is then a repaint of its own lines, not a relayout of
-        the screen (which repaints every region; a step should cost the terminal a few lines).
-        A long first caption still gives its room back once the steps have short ones."""
-        box = self.caption_box
-        lines = self._caption_height(text)
-        if lines > self._caption_lines or lines < self._caption_lines - 1:
-            self._caption_lines = lines
-            box.styles.height = lines
-        box.update(text, layout=False)
-
-    def _caption_text(self, caption: str) -> Text:
-        """A frame's caption as the box shows it: one Text per caption, so the box finds the
-        one on show by identity (making control characters visible is a tenth of a
-        millisecond for a long caption)."""
-        text = self._captions.look(caption)
-        if text is None:
-            text = self._captions.keep(caption, Text(visible(caption)))
-        return text
-
-    def _caption_height(self, text: Text) -> int:
-        """The lines `text` takes in the caption box (kept: wrapping costs a fifth of a
-        millisecond, and the captions laid out ahead are measured ahead)."""
-        width = max(1, self.caption_box.content_region.width or self.app.size.width - 2)
-        key = (text.plain, width)
-        lines = self._caption_heights.look(key)
-        if lines is None:
-            lines = self._caption_heights.keep(key, min(CAPTION_LINES, len(text.wrap(self.app.console, width))))
-        return lines
-
     def on_resize(self) -> None:
-        """Captions wrap anew at another width: the height starts again from this one."""
-        self._caption_lines = 0
-        if self.session is not None:
-            self._caption(self._caption_text(self.session.frame.caption))
+        self.caption_box.rewrap()
 
     def _title(self) -> None:
         """The scenario's title names its values ("stride 2, padding 1"): once knobs differ from
