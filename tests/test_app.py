@@ -915,3 +915,23 @@ async def test_the_status_says_paused_when_play_stops_at_the_last_step():
         await pilot.pause(0.1)
         assert "‖ paused" in status(screen) and "▶" not in status(screen), status(screen)
 
+
+
+async def test_a_key_held_at_the_last_step_or_a_knobs_end_says_so_once():
+    """→ at the last step and a knob turned past its end say why nothing happened: one toast
+    while it shows, not one per press stacked over the frame."""
+    app = LabApp(scenario="conv-1d-stride1", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_ready(pilot, app)
+        await pilot.press("end")
+        await wait_for(pilot, lambda: screen.session.at_end)
+        await pilot.press(*["right"] * 5)
+        await pilot.pause(0.1)
+        texts = [str(n.message) for n in app._notifications]
+        assert texts.count("That was the last step: ← goes back, home to the start, r resets.") == 1, texts
+        knob = screen.session.knobs()[screen.knob_index]
+        for _ in range(40):  # turned down to its end, and on
+            await pilot.press("comma")
+        await pilot.pause(0.1)
+        ends = [t for t in (str(n.message) for n in app._notifications) if "is at the end of its range" in t]
+        assert len(ends) == 1, (knob.label, ends)

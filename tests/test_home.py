@@ -155,15 +155,14 @@ async def test_the_search_box_stand_in_looks_as_the_box_and_keeps_what_is_typed(
     """Until the search box is mounted (just after the first paint), a Static stands in its
     place: it looks as the unfocused box does, and what is typed meanwhile filters the list
     and is in the box once it is there, with the focus; / pressed meanwhile focuses it."""
+    from tui_lab.screens.home import HomeScreen
 
-    from tui_lab.screens.filter_box import FilterBox
-
-    mount = FilterBox.mount
+    mount = HomeScreen._mount_filter
 
     async def later(self):
         pass
 
-    monkeypatch.setattr(FilterBox, "mount", later)
+    monkeypatch.setattr(HomeScreen, "_mount_filter", later)
     for keys, want, focused in [(["g", "a", "t", "e"], "gate", True), (["slash"], "", True),
                                 (["x", "escape"], "", False)]:
         app = LabApp(device="cpu")
@@ -177,7 +176,7 @@ async def test_the_search_box_stand_in_looks_as_the_box_and_keeps_what_is_typed(
                 assert "gate" in str(home.query_one("#search-stub").render())
                 assert listed(home.query_one("#scenarios")) and all(
                     "lstm" in i for i in listed(home.query_one("#scenarios")))
-            await mount(home.filter_box)
+            await mount(home)
             await pilot.pause()
             search = home.filter_box.box()
             assert search is not None and not home.query("#search-stub")
@@ -190,3 +189,53 @@ def looks(strips) -> list:
     """What lines show: each cell's character and background, and its colour where it has ink."""
     return [[(char, seg.style.bgcolor, seg.style.color if char.strip() else None, seg.style.bold)
              for seg in strip.simplify() for char in seg.text] for strip in strips]
+
+
+async def _trickle(app, text: str, at_mount: int | None = None, gap: float = 0.0) -> None:
+    """Send `text` a key at a time, each as soon as the app's loop turns (faster than a person
+    types; as a paste of keys arrives), the filter box mounted after key `at_mount` if given."""
+    import asyncio
+
+    from textual import events
+
+    names = {"/": "slash", " ": "space", "?": "question_mark"}
+    for i, c in enumerate(text):
+        if i == at_mount:
+            app.screen.call_later(_real_mount, app.screen.filter_box)
+        app.post_message(events.Key(names.get(c, c), c))
+        await asyncio.sleep(gap)
+
+
+_real_mount = None
+
+
+async def test_keys_typed_fast_reach_the_filter_in_order_and_slash_q_types_q(monkeypatch):
+    """Keys typed on the list go through the screen into the filter; the box takes the focus
+    only once none is still on its way (the keys after would reach it first: `abc` read
+    `acb`), also while it is being mounted. `/` followed at once by q or ? types them: q does
+    not quit, ? does not open the help."""
+    global _real_mount
+    from tui_lab.screens.filter_box import FilterBox
+
+    _real_mount = FilterBox.mount
+
+    async def later(self):
+        pass
+
+    for text, at_mount, want in [("abcdefghijkl", None, "abcdefghijkl"), ("lstm gates", None, "lstm gates"),
+                                 ("/quad", None, "quad"), ("/?x", None, "?x"),
+                                 ("abcdefghijkl", 1, "abcdefghijkl"), ("abcdefghijkl", 4, "abcdefghijkl"),
+                                 ("/quad", 1, "quad"), ("/?x", 0, "?x")]:
+        for gap in (0.0, 0.001):
+            with monkeypatch.context() as patch:
+                if at_mount is not None:
+                    patch.setattr(FilterBox, "mount", later)
+                app = LabApp(device="cpu")
+                async with app.run_test(size=(100, 30)) as pilot:
+                    await pilot.pause(0.2)
+                    home = app.screen
+                    await _trickle(app, text, at_mount, gap)
+                    await pilot.pause(0.3)
+                    assert app.is_running and app.screen is home, (text, at_mount, gap)
+                    assert home.filter_box.text == want, (text, at_mount, gap)
+                    assert home.filter_box.has_focus

@@ -22,7 +22,7 @@ class FilterBox:
         self.screen = screen
         self.stub: Static | None = Static(Content(PLACEHOLDER), id="search-stub")
         self._typed = ""  # typed before the box was there
-        self._focus = False  # focus asked for before the box was there
+        self._wanted = False  # the focus is asked for, and not given yet (`want_focus`)
 
     async def mount(self) -> None:
         """The box in the stand-in's place, with what was typed meanwhile. (Keys for the screen
@@ -36,8 +36,6 @@ class FilterBox:
         self.stub = None
         if self._typed:
             self.type(self._typed)
-        if self._typed or self._focus:
-            box.focus()
 
     def box(self) -> Input | None:
         """The Input; None before it is mounted and once the screen is taken down."""
@@ -58,8 +56,15 @@ class FilterBox:
 
     @property
     def has_focus(self) -> bool:
+        """The box has the focus (the screen's word, not the box's `has_focus`: that follows
+        once the box has handled its Focus event)."""
         box = self.box()
-        return box is not None and box.has_focus
+        return box is not None and self.screen.focused is box
+
+    @property
+    def wants_focus(self) -> bool:
+        """The focus is asked for (`want_focus`) and not given yet."""
+        return self._wanted
 
     def type(self, text: str) -> None:
         """Put `text` in the box (its cursor at the end), or in the stand-in."""
@@ -76,16 +81,22 @@ class FilterBox:
         """Empty the box without telling the screen (it refills the list itself, at once, and
         gives the list the focus)."""
         box = self.box()
+        self._wanted = False
         if box is None:
             self.type("")
-            self._focus = False
             return
         with box.prevent(Input.Changed):
             box.value = ""
 
-    def focus(self) -> None:
+    def want_focus(self) -> None:
+        """Ask for the focus: from now on keys count as typed into the box; `take_focus` gives
+        it (the screen calls it once the keys sent before are typed: focused sooner, the box
+        would take the keys after them first, and `ab` typed fast would read `ba`)."""
+        self._wanted = True
+
+    def take_focus(self) -> None:
+        """The focus asked for, unless taken back since (`clear`) or the box is not there yet."""
         box = self.box()
-        if box is not None:
-            box.focus()
-        else:
-            self._focus = True  # once it is there
+        if box is not None and self._wanted:
+            self._wanted = False
+            self.screen.set_focus(box)

@@ -26,6 +26,9 @@ from .header import LabHeader
 
 # Below this many cells a row drops its id column (the description box still shows the id).
 ID_COLUMN_FROM = 80
+# Trips through the list's queue and the screen's, at most, waiting for typed keys to arrive
+# before the filter box takes the focus (each a fraction of a millisecond).
+FOCUS_ROUNDS = 50
 
 
 def ranked(scenarios: list[ScenarioInfo], needle: str) -> list[ScenarioInfo]:
@@ -171,10 +174,29 @@ class HomeScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self.filter_box.mount)
+        self.call_after_refresh(self._mount_filter)
         # Once this screen is painted, torch loads in the background (tui_lab/warm.py); not
         # when a lab opened from the command line covers it (that lab starts it once painted).
         self.call_after_refresh(self._warm)
+
+    async def _mount_filter(self) -> None:
+        await self.filter_box.mount()
+        if self.filter_box.wants_focus:  # asked for before it was there
+            self._focus_filter()
+
+    def _focus_filter(self) -> None:
+        """Give the filter box the focus once no key sent to the list is still on its way here
+        (keys pass the list's queue, then this screen's): focused sooner, the box would take
+        the keys typed after those first, and `abc` typed fast would read `acb`."""
+        self.filter_box.want_focus()
+        self._focus_filter_when_caught_up(FOCUS_ROUNDS)
+
+    def _focus_filter_when_caught_up(self, rounds: int) -> None:
+        options = self.query_one(OptionList)
+        if rounds and (options.message_queue_size or self.message_queue_size):
+            options.call_later(self.call_later, self._focus_filter_when_caught_up, rounds - 1)
+        else:
+            self.filter_box.take_focus()
 
     def _warm(self) -> None:
         if self.app.screen is self:
@@ -272,20 +294,28 @@ class HomeScreen(Screen):
         box = self.filter_box
         if box.gone:  # a key that arrives while the app closes and takes the screen down
             return
-        typed, focused = box.text, box.has_focus
+        # Keys after one that asks for the box's focus, and before it has it, are typed too.
+        typed, focused, wanted = box.text, box.has_focus, box.wants_focus
         char = event.character
         # The box itself takes the printable keys sent to it (they never get here); one that
         # does while it has focus was sent to the list before focus moved: it is typed too.
+        if event.key == "slash" and not (typed or focused or wanted):
+            # Here, not left to the / binding: that runs after the keys typed right behind it
+            # have come here, and `/q` would quit.
+            self._focus_filter()
+            event.stop()
+            event.prevent_default()
+            return
         if event.key == "backspace" and typed and not focused:
             typed = typed[:-1]
         elif (char and char.isprintable() and event.key not in ("enter", "tab")
-              and (char not in "q?/" or typed or focused)):
+              and (char not in "q?/" or typed or focused or wanted)):
             typed += char
         else:
             return
         box.type(typed)
         self._sync()  # now: keys queued behind this one act on the list it filters
-        box.focus()
+        self._focus_filter()
         event.stop()
         event.prevent_default()
 
@@ -295,7 +325,7 @@ class HomeScreen(Screen):
             getattr(self.query_one(OptionList), f"action_{action}")()
 
     def action_search(self) -> None:
-        self.filter_box.focus()
+        self._focus_filter()
 
     def action_clear(self) -> None:
         self.filter_box.clear()
