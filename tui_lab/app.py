@@ -145,9 +145,13 @@ class LabApp(App):
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Every notification is literal text: messages quote file names, keys and values."""
-        super().notify(visible(message, keep_newlines=True), title=visible(title), severity=severity,
-                       timeout=timeout, markup=False)
+        """Every notification is literal text: messages quote file names, keys and values. One
+        already on show is not shown again: a key held down where it does nothing (the last
+        step, a knob's end) would stack one per press over the frame."""
+        message, title = visible(message, keep_newlines=True), visible(title)
+        if any(shown.message == message and shown.title == title for shown in self._notifications):
+            return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # --- the screen stack ---------------------------------------------------------
     def _load_screen_css(self, screen: Screen) -> None:

@@ -7,7 +7,6 @@ own, declared once (`keys.scenario_screen` makes the per-lab subclass).
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ..keys import COMMON, bindings_of
@@ -19,24 +18,12 @@ from .scenario_view import ScenarioView
 class ScenarioScreen(ScenarioView):
     """Step through one scenario. Keys: `tui_lab.keys.COMMON` and the lab's own."""
 
-    _hinted = ""  # the last hint given (`hint`), and until when it shows
-    _hinted_until = 0.0
-
     BINDINGS = COMMON
-
-    def hint(self, text: str, timeout: float) -> None:
-        """Say why a key did nothing, once while it shows: a key held down at the last step or a
-        knob's end would stack one toast per press over the frame."""
-        now = time.monotonic()
-        if text == self._hinted and now < self._hinted_until:
-            return
-        self._hinted, self._hinted_until = text, now + timeout
-        self.notify(text, timeout=timeout)
 
     # --- stepping ------------------------------------------------------------------
     def action_next(self) -> None:
         if self.session is not None and self.session.at_end and not self.runner.playing:
-            self.hint("That was the last step: ← goes back, home to the start, r resets.", timeout=3)
+            self.notify("That was the last step: ← goes back, home to the start, r resets.", timeout=3)
             return
         self.runner.step(1)
 
@@ -63,12 +50,12 @@ class ScenarioScreen(ScenarioView):
 
     def action_play(self) -> None:
         if not self.runner.toggle_play():
-            self.hint("This run is finished: r starts it again, ← steps back through it.", timeout=4)
+            self.notify("This run is finished: r starts it again, ← steps back through it.", timeout=4)
         self._status()
 
     def action_speed(self, clicks: int) -> None:
         if self.session is not None and self.session.lab.live:
-            self.hint("A live lab runs as fast as it can while playing; n steps one frame at a time.", timeout=4)
+            self.notify("A live lab runs as fast as it can while playing; n steps one frame at a time.", timeout=4)
             return
         self.runner.faster(clicks)
         self._status()
@@ -82,12 +69,11 @@ class ScenarioScreen(ScenarioView):
             self.runner.when_open(lambda: self.action_knob(clicks))
             return
         if not self.session.knobs():
-            self.hint("This scenario has no knobs; e edits every parameter.", timeout=3)
+            self.notify("This scenario has no knobs; e edits every parameter.", timeout=3)
             return
         self.knob_index = (self.knob_index + clicks) % len(self.session.knobs())
         if clicks:
             self.app.clear_notifications()  # what was said about the last knob (its range's end)
-            self._hinted = ""
         view = self.frame_view
         if follow_knob(self.scenario.lab, view.view, self.session.knobs()[self.knob_index].key):
             view.redraw()
@@ -105,7 +91,7 @@ class ScenarioScreen(ScenarioView):
         value = self.runner.knob_value(knob)
         new = knob.turned(value, clicks, big)
         if new == value:
-            self.hint(f"{knob.label} is at the end of its range ({knob.range_text()}).", timeout=3)
+            self.notify(f"{knob.label} is at the end of its range ({knob.range_text()}).", timeout=3)
             return
         # A big step that would pass the end stops there, and the note says so.
         ended = not knob.choices and new != knob.turned(value, clicks, big, clamp=False)
