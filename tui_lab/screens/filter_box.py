@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.content import Content
-from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
@@ -21,6 +20,7 @@ class FilterBox:
     def __init__(self, screen: Screen) -> None:
         self.screen = screen
         self.stub: Static | None = Static(Content(PLACEHOLDER), id="search-stub")
+        self._box: Input | None = None  # once mounted
         self._typed = ""  # typed before the box was there
         self._wanted = False  # the focus is asked for, and not given yet (`want_focus`)
 
@@ -33,16 +33,15 @@ class FilterBox:
         box = Input(placeholder=PLACEHOLDER, id="search", select_on_focus=False)
         await self.screen.mount(box, before=stub)
         await stub.remove()
-        self.stub = None
+        self.stub, self._box = None, box
         if self._typed:
             self.type(self._typed)
 
     def box(self) -> Input | None:
-        """The Input; None before it is mounted and once the screen is taken down."""
-        try:
-            return self.screen.query_one("#search", Input)
-        except NoMatches:
-            return None
+        """The Input; None before it is mounted and once the app closes. (Held, not queried: a
+        key on the home screen reads it several times.)"""
+        box = self._box
+        return box if box is not None and box.is_attached else None
 
     @property
     def gone(self) -> bool:
