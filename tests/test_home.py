@@ -239,3 +239,26 @@ async def test_keys_typed_fast_reach_the_filter_in_order_and_slash_q_types_q(mon
                     assert app.is_running and app.screen is home, (text, at_mount, gap)
                     assert home.filter_box.text == want, (text, at_mount, gap)
                     assert home.filter_box.has_focus
+
+
+async def test_a_move_on_the_list_paints_the_new_row_and_its_description_at_once():
+    """One paint shows both: the description used to follow the highlight a frame later
+    (it was set when the list's message reached the screen, after the list was painted)."""
+    app = LabApp(device="cpu")
+    painted = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.3)
+        home = app.screen
+        description, options = home.query_one("#description"), home.query_one("#scenarios")
+        compositor = home._compositor
+
+        def hook():  # the screen's lines at each paint: the description's, and the highlighted row's
+            lines = [line.text for line in compositor.render_strips()]
+            painted.append(lines)
+
+        app.post_display_hook = hook
+        await pilot.press("down")
+        await pilot.pause(0.3)
+        title = next(s.title for s in home.scenarios if s.name == highlighted(options))
+        assert painted and any(title in line for line in painted[0][description.region.y:])
+        assert len(painted) == 1

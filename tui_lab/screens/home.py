@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Footer, Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from engine.core.fmt import visible
@@ -21,6 +21,7 @@ from engine.registry import LAB_TITLES
 from scenarios import ScenarioInfo, bundled
 
 from .. import warm
+from ..widgets.kept_static import KeptStatic
 from .filter_box import FilterBox
 from .header import LabHeader
 
@@ -170,10 +171,13 @@ class HomeScreen(Screen):
         if rows:
             options.highlighted = 1  # the first scenario, under its lab's heading
         yield options
-        yield Static(self._description(options), id="description")
+        yield KeptStatic(self._description(options), id="description")
         yield Footer()
 
     def on_mount(self) -> None:
+        # Described as the highlight moves, not when the list's message about it arrives: by
+        # then the list's new rows had been painted, and the description came a frame later.
+        self.watch(self.query_one(OptionList), "highlighted", self._describe, init=False)
         self.call_after_refresh(self._mount_filter)
         # Once this screen is painted, torch loads in the background (tui_lab/warm.py); not
         # when a lab opened from the command line covers it (that lab starts it once painted).
@@ -225,10 +229,12 @@ class HomeScreen(Screen):
             options.action_first()
         self._describe()
 
-    def _description(self, options: OptionList) -> Text:
-        """The highlighted scenario's title, description and how to open it."""
-        if options.highlighted is not None:
-            opt = options.get_option_at_index(options.highlighted)
+    def _description(self, options: OptionList, index: int | None = None) -> Text:
+        """The title, description and how to open it of the scenario at `index` (by default the
+        one highlighted)."""
+        index = options.highlighted if index is None else index
+        if index is not None:
+            opt = options.get_option_at_index(index)
             info = next((s for s in self.scenarios if s.name == opt.id), None)
             if info:  # Text, never markup: a title may hold [brackets]
                 return Text.assemble((visible(info.title), "bold"), "\n", visible(info.description), "\n",
@@ -237,7 +243,22 @@ class HomeScreen(Screen):
 
     def _describe(self) -> None:
         text = self._description(self.query_one(OptionList))
-        self.query_one("#description", Static).update(text, layout=False)  # its height is fixed (app.tcss)
+        self.query_one("#description", KeptStatic).update(text, layout=False)  # its height is fixed (app.tcss)
+        self.call_after_refresh(self._describe_ahead)
+
+    def _describe_ahead(self) -> None:
+        """Lay out the descriptions of the scenarios above and below the highlighted one once
+        this one is painted, so that the next move shows one already laid out."""
+        options, description = self.query_one(OptionList), self.query_one("#description", KeptStatic)
+        at = options.highlighted
+        if at is None or not self.is_current:
+            return
+        for step in (-1, 1):
+            index = at + step
+            while 0 <= index < options.option_count and options.get_option_at_index(index).disabled:
+                index += step  # past a lab's heading
+            if 0 <= index < options.option_count:
+                description.prepare(self._description(options, index))
 
     def on_screen_resume(self) -> None:
         """Back from a scenario: the whole list again, on the scenario just left, so a new
@@ -274,10 +295,6 @@ class HomeScreen(Screen):
         options.focus()
         if options.highlighted is not None:
             options.action_select()
-
-    @on(OptionList.OptionHighlighted)
-    def _highlighted(self) -> None:
-        self._describe()
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
