@@ -18,13 +18,14 @@ from textual.await_complete import AwaitComplete
 from textual.command import CommandPalette
 from textual.content import Content
 from textual.dom import NoScreen
-from textual.events import Resize
+from textual.events import Key, MouseDown, MouseScrollDown, MouseScrollUp, Resize
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
 
 from engine.core.fmt import visible
 
+from . import warm
 from .screens.home import HomeScreen
 from .screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
 
@@ -39,6 +40,10 @@ def _lab_commands():
 # Every screen's layout but the home screen's (app.tcss): read as the first other screen
 # opens, since parsing it cost the home screen's first paint as much as its search box did.
 SCREENS_CSS = Path(__file__).with_name("screens.tcss")
+
+# What a person does and waits to see answered: the torch warm-up is held until the next
+# paint (warm.hold). A moving mouse is not one: it would hold the warm-up while it moves.
+_ANSWERED = (Key, MouseDown, MouseScrollDown, MouseScrollUp)
 
 
 class LabApp(App):
@@ -225,6 +230,15 @@ class LabApp(App):
     async def _shutdown(self) -> None:
         self.closing = True  # also when closed from outside exit() (a test's run_test)
         await super()._shutdown()
+
+    # --- the torch warm-up waits while a key is answered (warm.py) ----------------------
+    def post_message(self, message) -> bool:
+        if isinstance(message, _ANSWERED):
+            warm.hold()
+        return super().post_message(message)
+
+    def post_display_hook(self) -> None:
+        warm.release()
 
     async def _on_key(self, event) -> None:
         # Keys still queued once the app is closing meet screens half taken down (or none:

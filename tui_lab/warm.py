@@ -18,6 +18,19 @@ first read, on the app's thread: only ever after such a worker has waited). The 
 thread computes a step only once torch is `ready` (before that, steps go to a worker), so
 it never waits for torch. Our own modules never import torch when they are imported
 (tests/test_boundary.py).
+
+While torch loads, the app's thread and the warm-up share the interpreter lock, and a key
+on the home screen took twice as long at the 95th percentile. Three things keep it near
+what it costs once torch has loaded:
+- torch's 430 MB C++ library is loaded first through the C library's dlopen, which runs
+  without the lock (Python's own import of a C extension keeps it, and the app's thread
+  stood still for ~0.2 s while the library's static constructors ran);
+- the app `hold`s the warm-up while it answers a key, from the key's arrival to the next
+  paint (`release`): the warm-up stops at its next import (torch makes ~1,800, most a
+  millisecond or two apart) until then, or HOLD_MAX at most (a key that paints nothing);
+- the lock changes hands every LOADING seconds while the app is idle (a key that arrives
+  gets it within half a millisecond), and only every ANSWERING seconds while it answers one
+  (the warm-up, between two imports, does not take it back in the middle of the answer).
 """
 
 from __future__ import annotations
@@ -25,13 +38,22 @@ from __future__ import annotations
 import atexit
 import gc
 import sys
+import os
 import threading
+import time
 import weakref
 from typing import Any
+
+HOLD_MAX = 0.03  # seconds that one key holds the warm-up at most
+LOADING = 0.0005  # the switch interval while torch loads (Python's default is 0.005)
+ANSWERING = 0.02  # and while the app answers a key during the load
 
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
 _done = threading.Event()
+_free = threading.Event()  # cleared while the app answers a key
+_free.set()
+_held_at = 0.0
 
 
 def start() -> None:
@@ -52,7 +74,41 @@ def start() -> None:
 
 def wait(timeout: float | None = None) -> bool:
     """Block until a warm-up under way has finished (at once when none was started)."""
-    return _thread is None or _done.wait(timeout)
+    if _thread is None:
+        return True
+    release()  # whoever waits for torch wants it now
+    return _done.wait(timeout)
+
+
+def hold() -> None:
+    """The app has a key to answer: the warm-up stops at its next import until `release`."""
+    global _held_at
+    with _lock:
+        if warming():
+            _held_at = time.monotonic()
+            _free.clear()
+            sys.setswitchinterval(ANSWERING)
+
+
+def release() -> None:
+    """The answer is painted (or HOLD_MAX has passed): the warm-up goes on."""
+    if _free.is_set():
+        return
+    with _lock:
+        _free.set()
+        if warming():
+            sys.setswitchinterval(LOADING)
+
+
+class _Pause:
+    """First on sys.meta_path while torch loads: the warm-up's thread waits here, at the start
+    of each import, while the app holds it. It finds nothing itself."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if not _free.is_set() and threading.current_thread() is _thread:
+            _free.wait(max(0.0, _held_at + HOLD_MAX - time.monotonic()))
+            release()
+        return None
 
 
 def wait_for(scenario: Any, device: str, upto: int | None = None, opening: bool = False) -> None:
@@ -91,12 +147,11 @@ def warming() -> bool:
 
 
 def _run() -> None:
-    # While torch loads, the app's thread takes the GIL back every millisecond instead of
-    # every five, so a key on the home screen is handled as soon as it arrives. (torch's C
-    # extension still holds it for ~0.2 s while it initialises; that part comes first, in
-    # the fraction of a second after the first paint before a person has read the screen.)
     interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, 0.001))
+    sys.setswitchinterval(LOADING)
+    pause = _Pause()
+    sys.meta_path.insert(0, pause)
+    _load_library()
     # torch brings ~1e6 long-lived objects: no collections while they arrive, then they are
     # frozen, so no later full collection walks them (a ~100 ms pause in the middle of a step).
     collecting = gc.isenabled()
@@ -111,8 +166,37 @@ def _run() -> None:
     except Exception:  # a broken torch says so when a lab that needs it opens
         pass
     finally:
+        sys.meta_path.remove(pause)
         gc.freeze()
         if collecting:
             gc.enable()
-        sys.setswitchinterval(interval)
-        _done.set()
+        with _lock:
+            _done.set()
+            _free.set()
+            sys.setswitchinterval(interval)
+
+
+def _load_library() -> None:
+    """Load libtorch_cpu through libc's dlopen, without the interpreter lock (a ctypes call
+    lets it go); torch's own import then finds it loaded. Only for a CPU build on Linux: a
+    CUDA or ROCm build chooses where its GPU libraries come from as it loads
+    (torch._load_global_deps), and loading its libraries before that could change the choice."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import importlib.util
+
+        spec = importlib.util.find_spec("torch")
+        lib = os.path.join(os.path.dirname(spec.origin or ""), "lib")
+        if any(os.path.exists(os.path.join(lib, n)) for n in ("libtorch_cuda.so", "libtorch_hip.so")):
+            return
+        path = os.path.join(lib, "libtorch_cpu.so")
+        if not os.path.isfile(path):
+            return
+        dlopen = ctypes.CDLL(None).dlopen
+        dlopen.restype = ctypes.c_void_p
+        dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
+        dlopen(os.fsencode(path), os.RTLD_NOW | os.RTLD_LOCAL)  # kept open: torch uses it
+    except Exception:  # torch's own import loads it as before
+        pass
