@@ -17,8 +17,9 @@ a few milliseconds shows where timings on a shared machine cannot (~1 minute eac
 With --open, for one scenario of each lab, also: the first frame painted straight from
 `tui-lab open` (a fresh interpreter, imports included), and opening it from the home screen
 after a few seconds there (torch is warmed in the background once the home screen has
-painted); and the home screen's key latency (↓ and ↑ on the list, one key after each paint
-plus 50 ms) while torch loads, against the same keys once it has loaded.
+painted); and the home screen's key latency (↓ and ↑ on the list, one key 50 ms after each
+paint, from its first paint on) while torch loads and once it has, against a bare app given
+the same keys in the same run (each repaints its Static).
 """
 
 from __future__ import annotations
@@ -80,16 +81,40 @@ first_paint(Bare())
 """
 
 
-# One lab, opened as a person would, timed from inside; prints one JSON line.
-OPEN = PRELUDE + """
-import asyncio, json, statistics, sys
+# ↓ and ↑ on a screen, one after each paint plus 50 ms, for a few seconds: (state, latency) each,
+# `state` read as the key is sent.
+KEYS = """
+import asyncio, json, sys
 from textual import events
+
+async def press(app, paints, seconds, state):
+    out, end, down = [], time.time() + seconds, True
+    painted = asyncio.Event()  # set by the paint hook: waiting on it costs the app no wake-ups
+    app.painted = painted
+    while time.time() < end:
+        now = state()
+        n, t0 = len(paints), time.time()
+        painted.clear()
+        app._driver.send_message(events.Key("down" if down else "up", None))
+        try:
+            await asyncio.wait_for(painted.wait(), 2)
+        except asyncio.TimeoutError:
+            pass
+        if len(paints) > n:
+            out.append((now, paints[n] - t0))
+        down = not down
+        await asyncio.sleep(0.05)
+    return out
+"""
+
+# One lab, opened as a person would, timed from inside; prints one JSON line.
+OPEN = PRELUDE + KEYS + """
 from tui_lab import warm
 from tui_lab.app import LabApp
 from tui_lab.screens.scenario import ScenarioScreen
 
 NAME, HOME_S = sys.argv[1], float(sys.argv[2])
-marks, paints, keys = {}, [], []
+marks, paints = {}, []
 draw = ScenarioScreen._draw
 
 def _draw(screen, frame, *args, **kwargs):
@@ -101,39 +126,68 @@ ScenarioScreen._draw = _draw
 async def main():
     app = LabApp(scenario=None if HOME_S else NAME, device="cpu")
     app.driver_class = NullTerminal
+    own = app.post_display_hook  # the app's own (it lets the torch warm-up go on)
 
     def hook():
+        own()
         paints.append(time.time())
+        getattr(app, "painted", asyncio.Event()).set()
         if "drawn" in marks and "painted" not in marks:
             marks["painted"] = paints[-1]
 
     app.post_display_hook = hook
+    keys = []
     async with app.run_test(headless=False, size=(100, 30)) as pilot:
         while not paints:
             await asyncio.sleep(0.001)
         marks["home"] = paints[0]
         if HOME_S:
-            # The home screen's keys while torch loads, then once it has: one key after each paint.
-            end, down = time.time() + HOME_S, True
-            while time.time() < end:
-                loading = warm.warming()
-                n, t0 = len(paints), time.time()
-                app._driver.send_message(events.Key("down" if down else "up", None))
-                while len(paints) == n and time.time() - t0 < 2:
-                    await asyncio.sleep(0.0005)
-                if len(paints) > n:
-                    keys.append((loading, paints[n] - t0))
-                down = not down
-                await asyncio.sleep(0.05)
+            # The home screen's keys from its first paint on: while torch loads, then once it has.
+            keys = await press(app, paints, HOME_S, lambda: not warm.ready())
             marks["open"] = time.time()
             app.open_scenario(NAME)
         while "painted" not in marks:
             await asyncio.sleep(0.001)
-    loading = [k for w, k in keys if w]
-    after = [k for w, k in keys if not w]
     out = {"home": marks["home"], "open": marks.get("open"), "painted": marks["painted"],
-           "keys_loading": loading, "keys_after": after}
+           "keys_first": [k for _, k in keys[:1]],
+           "keys_loading": [k for loading, k in keys[1:] if loading],
+           "keys_after": [k for loading, k in keys[1:] if not loading]}
     os.write(1, (json.dumps(out) + "\\n").encode())
+
+asyncio.run(main())
+"""
+
+# The bare app (BARE's) given the same keys for the same time: each repaints its Static.
+BARE_KEYS = PRELUDE + KEYS + """
+from textual.app import App
+from textual.widgets import Footer, Header, Static
+
+class Bare(App):
+    BINDINGS = [("down", "move(1)"), ("up", "move(-1)")]
+    index = 0
+
+    def compose(self):
+        yield Header()
+        yield Static("row 0", id="row")
+        yield Footer()
+
+    def action_move(self, delta):
+        self.index += delta
+        self.query_one("#row", Static).update(f"row {self.index}")
+
+async def main():
+    app, paints = Bare(), []
+    app.driver_class = NullTerminal
+    def hook():
+        paints.append(time.time())
+        getattr(app, "painted", asyncio.Event()).set()
+
+    app.post_display_hook = hook
+    async with app.run_test(headless=False, size=(100, 30)):
+        while not paints:
+            await asyncio.sleep(0.001)
+        keys = await press(app, paints, float(sys.argv[1]), lambda: False)
+    os.write(1, (json.dumps({"keys": [k for _, k in keys[1:]]}) + "\\n").encode())
 
 asyncio.run(main())
 """
@@ -142,13 +196,18 @@ LABS = ["conv-sobel", "arch-alexnet", "optim-zigzag", "lstm-gates", "charrnn-min
         "train-five-steps"]
 
 
-def opened(name: str, home_s: float) -> dict:
+def run_json(code: str, *args: str) -> dict:
+    """Run `code` in a fresh interpreter; its last line of output, read as JSON, with the start time."""
     t0 = time.time()
-    out = subprocess.run([sys.executable, "-c", OPEN, name, str(home_s)], check=True, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True,
                          cwd=ROOT, timeout=300)
     m = json.loads(out.stdout.strip().splitlines()[-1])
     m["start"] = t0
     return m
+
+
+def opened(name: str, home_s: float) -> dict:
+    return run_json(OPEN, name, str(home_s))
 
 
 def ms(xs: list[float], q: float) -> str:
@@ -161,18 +220,29 @@ def ms(xs: list[float], q: float) -> str:
 def open_labs(names: list[str], home_s: float) -> None:
     print(f"\nopening a lab (first frame painted), 100×30; home screen {home_s:g} s before opening")
     print(f"{'scenario':<22} {'tui-lab open':>12} {'from home':>10}")
-    loading, after = [], []
+    first, loading, after, bare = [], [], [], []
     for name in names:
         straight = opened(name, 0)
         home = opened(name, home_s)
+        bare += run_json(BARE_KEYS, str(home_s))["keys"]
+        first += home["keys_first"]
         loading += home["keys_loading"]
         after += home["keys_after"]
         print(f"{name:<22} {(straight['painted'] - straight['start']) * 1000:>9.0f} ms "
               f"{(home['painted'] - home['open']) * 1000:>7.0f} ms", flush=True)
-    print(f"home screen keys (↓ ↑) while torch loads: {len(loading)} keys, median {ms(loading, 0.5)} ms, "
-          f"p95 {ms(loading, 0.95)} ms, worst {ms(loading, 1.0)} ms")
-    print(f"home screen keys once it has loaded:      {len(after)} keys, median {ms(after, 0.5)} ms, "
-          f"p95 {ms(after, 0.95)} ms, worst {ms(after, 1.0)} ms")
+    print(f"\nkeys (↓ ↑, one 50 ms after each paint) for {home_s:g} s from the first paint, in each run")
+
+    def keys(what: str, xs: list[float]) -> None:
+        print(f"{what:<44} {len(xs):>4} keys, median {ms(xs, 0.5):>5} ms, p95 {ms(xs, 0.95):>5} ms, "
+              f"worst {ms(xs, 1.0):>5} ms")
+
+    keys("home screen, the first key (at the first paint)", first)
+    keys("home screen, the others while torch loads", loading)
+    keys("home screen, once torch has loaded", after)
+    keys("bare app (BARE), the same keys", bare)
+    if loading and bare:
+        p95 = float(ms(loading, 0.95)) / float(ms(bare, 0.95))
+        print(f"while torch loads, p95 against the bare app's: {p95:.2f}× (goal ≤ 1.5×)")
 
 
 def once(code: str) -> tuple[float, float]:
