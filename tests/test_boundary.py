@@ -49,6 +49,16 @@ def test_engine_and_replay_do_not_import_textual():
     assert out == "False"
 
 
+def test_the_app_imports_neither_numpy_nor_torch():
+    """The home screen's first paint needs neither: numpy costs ~75 ms of start-up (it came in
+    once through the widgets package, imported for the home screen's description box)."""
+    out = subprocess.run([sys.executable, "-c", "import sys, tui_lab.app; "
+                          "print('numpy' in sys.modules, 'torch' in sys.modules)"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False False"
+
+
 def test_engine_modules_import_no_ui():
     out = _run("""
         print(sorted(k for k in sys.modules if k.split('.')[0] in ('textual', 'rich')))
