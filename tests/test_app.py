@@ -935,3 +935,15 @@ async def test_a_key_held_at_the_last_step_or_a_knobs_end_says_so_once():
         await pilot.pause(0.1)
         ends = [t for t in (str(n.message) for n in app._notifications) if "is at the end of its range" in t]
         assert len(ends) == 1, (knob.label, ends)
+
+
+async def test_ctrl_c_says_how_to_quit_in_plain_words():
+    """Every notification is literal text; Textual's own answer to ctrl+c was markup, and read
+    `Press [b]ctrl+q[/b] to quit the app` on screen."""
+    app = LabApp(scenario="conv-sobel", device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        messages = [str(n.message) for n in app._notifications]
+        assert "Press ctrl+q to quit the app" in messages and app.is_running

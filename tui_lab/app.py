@@ -158,6 +158,14 @@ class LabApp(App):
             return
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
+    def action_help_quit(self) -> None:
+        """ctrl+c: how to quit, in plain words (Textual's own message is markup, shown here as
+        written: `Press [b]ctrl+q[/b] to quit the app`)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {key} to quit the app", title="Do you want to quit?")
+                return
+
     # --- the screen stack ---------------------------------------------------------
     def _load_screen_css(self, screen: Screen) -> None:
         """Where Textual reads a screen's own CSS as it opens (pushed, switched to, or a mode's),
