@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import atexit
 import gc
-import sys
 import os
+import sys
 import threading
 import time
 import weakref
