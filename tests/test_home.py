@@ -262,3 +262,24 @@ async def test_a_move_on_the_list_paints_the_new_row_and_its_description_at_once
         title = next(s.title for s in home.scenarios if s.name == highlighted(options))
         assert painted and any(title in line for line in painted[0][description.region.y:])
         assert len(painted) == 1
+
+
+async def test_a_backspace_in_the_filter_keeps_its_place_among_the_letters_around_it():
+    """The box deletes at the backspace's turn: by Input's binding it deleted only once the key
+    had passed up through the screen and the app, and `sobex⌫l` typed fast read `sobex`."""
+    from textual import events
+
+    app = LabApp(device="cpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press(*"sobex")
+        await pilot.pause(0.3)
+        home = app.screen
+        assert home.filter_box.has_focus
+        app.post_message(events.Key("backspace", "\x08"))  # one right behind the other
+        app.post_message(events.Key("l", "l"))
+        await pilot.pause(0.3)
+        assert home.filter_box.text == "sobel"
+        await pilot.press("shift+home", "backspace")  # a selection goes whole, as before
+        await pilot.pause()
+        assert home.filter_box.text == ""

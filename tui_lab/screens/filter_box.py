@@ -30,7 +30,7 @@ class FilterBox:
         stub = self.stub
         if stub is None or not stub.is_attached:  # the app closed first
             return
-        box = Input(placeholder=PLACEHOLDER, id="search", select_on_focus=False)
+        box = FilterInput(placeholder=PLACEHOLDER, id="search", select_on_focus=False)
         await self.screen.mount(box, before=stub)
         await stub.remove()
         self.stub, self._box = None, box
@@ -99,3 +99,20 @@ class FilterBox:
         if box is not None and self._wanted:
             self._wanted = False
             self.screen.set_focus(box)
+
+
+class FilterInput(Input):
+    """The search box, whose backspace keeps its place among the letters typed around it. Input
+    deletes by a binding, and a binding runs only once its key has passed up through the screen
+    and the app; a letter typed right after goes in at once, so `sobex⌫l` read `sobex` (the
+    backspace took the l)."""
+
+    async def _on_key(self, event) -> None:
+        if event.key == "backspace":
+            event.stop()
+            event.prevent_default()
+            self._restart_blink()
+            self.action_delete_left()
+            return
+        await super()._on_key(event)
+
