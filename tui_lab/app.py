@@ -18,8 +18,7 @@ from textual.await_complete import AwaitComplete
 from textual.command import CommandPalette
 from textual.content import Content
 from textual.dom import NoScreen
-from textual.events import Key, MouseDown, MouseScrollDown, MouseScrollUp, Resize
-from textual.geometry import Size
+from textual.events import Key, MouseDown, MouseScrollDown, MouseScrollUp
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -27,7 +26,7 @@ from engine.core.fmt import visible
 
 from . import warm
 from .screens.home import HomeScreen
-from .screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
+from .screens.too_small import NoticeStack
 
 
 def _lab_commands():
@@ -46,7 +45,7 @@ SCREENS_CSS = Path(__file__).with_name("screens.tcss")
 _ANSWERED = (Key, MouseDown, MouseScrollDown, MouseScrollUp)
 
 
-class LabApp(App):
+class LabApp(NoticeStack, App):
     """tui-lab: deep networks, one operation at a time."""
 
     CSS_PATH = "app.tcss"
@@ -135,13 +134,15 @@ class LabApp(App):
     def _open(self, scenario) -> None:
         from .keys import scenario_screen
 
+        # Textual's own pops and push, past the notice's rules: all down to home (the notice
+        # too), the lab on it, and the notice back on top if the terminal is still too small.
         home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
         if home is not None:
             while self.screen_stack[-1] is not home:
-                super().pop_screen()
+                App.pop_screen(self)
             home.visited = scenario.name
         screen = scenario_screen(scenario.lab)(scenario, device=self.device_name, seed=self.seed)
-        super().push_screen(screen)
+        App.push_screen(self, screen)
         self._guard()
 
     # --- what a person typed or a file holds is shown literally ------------------
@@ -176,45 +177,16 @@ class LabApp(App):
             self.stylesheet.update(self)
         super()._load_screen_css(screen)
 
-    def push_screen(self, screen, *args, **kwargs):
-        guarded = self._guarded()
-        if guarded:  # the notice stays on top: lift it, push, and put it back
-            super().pop_screen()
-        result = super().push_screen(screen, *args, **kwargs)
-        if guarded:
-            self._guard()
-        return result
-
     def pop_screen(self) -> AwaitComplete:
         stack = self._under_notice()
         if self._from_closed_screen() or len(stack) <= 1 or isinstance(stack[-1], HomeScreen):
             return AwaitComplete.nothing()  # the home screen is never popped (q there quits)
-        if self._guarded():  # whoever pops means the screen under the notice
-            super().pop_screen()
-            result = super().pop_screen()
-            self._guard()
-            return result
         return super().pop_screen()
-
-    def switch_screen(self, screen) -> AwaitComplete:
-        if self._guarded():
-            super().pop_screen()
-            result = super().switch_screen(screen)
-            self._guard()
-            return result
-        return super().switch_screen(screen)
 
     def exit(self, *args, **kwargs) -> None:
         if not self._from_closed_screen():
             self.closing = True
             super().exit(*args, **kwargs)
-
-    def _guarded(self) -> bool:
-        return bool(self.screen_stack) and isinstance(self.screen_stack[-1], TooSmallScreen)
-
-    def _under_notice(self) -> list[Screen]:
-        """The stack as a person means it: without the too-small notice."""
-        return [s for s in self.screen_stack if not isinstance(s, TooSmallScreen)]
 
     def _from_closed_screen(self) -> bool:
         """Is a handler of a screen that is no longer on show running (a key typed before it
@@ -255,24 +227,6 @@ class LabApp(App):
         if self.closing or not self.screen_stack or not self.screen.is_mounted:
             event.prevent_default()
             event.stop()
-
-    # --- size guard ---------------------------------------------------------------
-    def on_resize(self, event: Resize) -> None:
-        self._guard(event.size)
-
-    def _guard(self, size: Size | None = None) -> None:
-        """The too-small notice on top exactly while the terminal is too small."""
-        width, height = size or self.size
-        small = width < MIN_WIDTH or height < MIN_HEIGHT
-        if not self.screen_stack or self.start_screen is not None:
-            return
-        if small and not self._guarded():
-            notice = TooSmallScreen(width, height)
-            super().push_screen(notice)
-        elif small:
-            self.screen_stack[-1].update(width, height)
-        elif self._guarded():
-            super().pop_screen()
 
     # --- command palette ----------------------------------------------------------
     def action_command_palette(self) -> None:
